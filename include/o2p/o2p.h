@@ -1,0 +1,298 @@
+/* o2p.h: the public C API of onnx2plan: version, status and logging, element types,
+ * the network definition and the ONNX parser. C99; every name begins with o2p_ / O2P_. */
+#ifndef O2P_H
+#define O2P_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "o2p/o2p_version.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(O2P_BUILDING_LIBRARY)
+#define O2P_API __attribute__((visibility("default")))
+#else
+#define O2P_API
+#endif
+
+/* ---------------------------------------------------------------- version */
+
+/* "M.m.p.b" of the library actually loaded (compare with O2P_VERSION_STRING). */
+O2P_API const char *o2p_version(void);
+/* O2P_VERSION_NUMBER of the library actually loaded. */
+O2P_API long o2p_version_number(void);
+
+/* ---------------------------------------------------------------- status */
+
+/* Every fallible call returns an o2p_status; 0 is success. The values below are stable. */
+typedef int o2p_status;
+enum {
+    O2P_OK = 0,
+    O2P_ERR_INVALID_ARGUMENT = 1, /* a bad argument to an API call */
+    O2P_ERR_IO = 2,               /* a file could not be opened or read */
+    O2P_ERR_PARSE = 3,            /* a model or plan is malformed */
+    O2P_ERR_UNSUPPORTED = 4,      /* valid input that onnx2plan does not support (yet) */
+    O2P_ERR_OUT_OF_MEMORY = 5,
+    O2P_ERR_LIMIT = 6,            /* input exceeds a documented loader limit */
+    O2P_ERR_SHAPE = 7,            /* shapes or types that do not fit an operator */
+    O2P_ERR_SECURITY = 8,         /* refused for safety: external data escaping its folder, ... */
+    O2P_ERR_INTERNAL = 9
+};
+
+/* "O2P_OK", "O2P_ERR_PARSE", ...; "O2P_ERR_UNKNOWN" for other values. */
+O2P_API const char *o2p_status_name(o2p_status status);
+
+/* The message of the last failed call on this thread ("" if none). Valid until the next
+ * failing call on the same thread. */
+O2P_API const char *o2p_last_error(void);
+
+typedef enum o2p_severity {
+    O2P_SEVERITY_ERROR = 1,
+    O2P_SEVERITY_WARNING = 2,
+    O2P_SEVERITY_INFO = 3,
+    O2P_SEVERITY_VERBOSE = 4
+} o2p_severity;
+
+typedef void (*o2p_log_fn)(void *user, o2p_severity severity, const char *message);
+
+/* Install a process-wide logger (NULL restores the default, which prints errors and warnings
+ * to stderr). Messages up to and including max_severity are delivered. */
+O2P_API void o2p_set_logger(o2p_log_fn fn, void *user, o2p_severity max_severity);
+
+/* ---------------------------------------------------------------- element types */
+
+/* Values equal ONNX TensorProto.DataType. */
+typedef enum o2p_dtype {
+    O2P_DTYPE_UNDEFINED = 0,
+    O2P_DTYPE_FLOAT = 1,
+    O2P_DTYPE_UINT8 = 2,
+    O2P_DTYPE_INT8 = 3,
+    O2P_DTYPE_UINT16 = 4,
+    O2P_DTYPE_INT16 = 5,
+    O2P_DTYPE_INT32 = 6,
+    O2P_DTYPE_INT64 = 7,
+    O2P_DTYPE_STRING = 8,
+    O2P_DTYPE_BOOL = 9,
+    O2P_DTYPE_FLOAT16 = 10,
+    O2P_DTYPE_DOUBLE = 11,
+    O2P_DTYPE_UINT32 = 12,
+    O2P_DTYPE_UINT64 = 13,
+    O2P_DTYPE_COMPLEX64 = 14,
+    O2P_DTYPE_COMPLEX128 = 15,
+    O2P_DTYPE_BFLOAT16 = 16
+} o2p_dtype;
+
+/* "float32", "int64", ...; "undefined" for unknown values. */
+O2P_API const char *o2p_dtype_name(o2p_dtype dtype);
+/* Bytes per element (0 for UNDEFINED and STRING). */
+O2P_API size_t o2p_dtype_size(o2p_dtype dtype);
+
+/* ---------------------------------------------------------------- network */
+
+/* A network definition: tensors, layers and their order, with nested subgraphs for control
+ * flow. Handles to tensors, layers and graphs stay valid until the network is destroyed. */
+typedef struct o2p_network o2p_network;
+typedef struct o2p_graph o2p_graph;
+typedef struct o2p_tensor o2p_tensor;
+typedef struct o2p_layer o2p_layer;
+
+/* The highest rank a tensor may have. */
+#define O2P_MAX_RANK 16
+/* Dimension value meaning "not known": a symbolic dimension (see o2p_tensor_get_dim_name)
+ * or one that shape inference could not determine. */
+#define O2P_DIM_UNKNOWN (-1)
+/* Rank value meaning "rank not known". */
+#define O2P_RANK_UNKNOWN (-1)
+
+O2P_API o2p_status o2p_network_create(o2p_network **out);
+O2P_API void o2p_network_destroy(o2p_network *network);
+
+/* The top-level graph. */
+O2P_API o2p_graph *o2p_network_get_graph(o2p_network *network);
+
+/* Opset the network's layers follow for a domain ("" or "ai.onnx" is the default domain).
+ * A network built by hand defaults to the newest default-domain opset onnx2plan knows. */
+O2P_API o2p_status o2p_network_set_opset(o2p_network *network, const char *domain, int64_t version);
+O2P_API int64_t o2p_network_get_opset(const o2p_network *network, const char *domain);
+O2P_API int o2p_network_num_opsets(const o2p_network *network);
+O2P_API const char *o2p_network_opset_domain(const o2p_network *network, int index);
+O2P_API int64_t o2p_network_opset_version(const o2p_network *network, int index);
+
+/* The newest default-domain opset onnx2plan knows. */
+O2P_API int64_t o2p_max_opset(void);
+
+/* Model information carried from the ONNX file (empty / 0 for a network built by hand). */
+typedef enum o2p_model_info {
+    O2P_INFO_PRODUCER_NAME,
+    O2P_INFO_PRODUCER_VERSION,
+    O2P_INFO_DOMAIN,
+    O2P_INFO_DOC_STRING,
+    O2P_INFO_GRAPH_NAME
+} o2p_model_info;
+O2P_API const char *o2p_network_get_info(const o2p_network *network, o2p_model_info what);
+O2P_API int64_t o2p_network_ir_version(const o2p_network *network);
+O2P_API int64_t o2p_network_model_version(const o2p_network *network);
+O2P_API int o2p_network_num_metadata(const o2p_network *network);
+O2P_API const char *o2p_network_metadata_key(const o2p_network *network, int index);
+O2P_API const char *o2p_network_metadata_value(const o2p_network *network, int index);
+
+/* Graph contents. Layers are kept in topological order once shapes are inferred. */
+O2P_API const char *o2p_graph_get_name(const o2p_graph *graph);
+O2P_API int o2p_graph_num_inputs(const o2p_graph *graph);
+O2P_API o2p_tensor *o2p_graph_get_input(const o2p_graph *graph, int index);
+O2P_API int o2p_graph_num_outputs(const o2p_graph *graph);
+O2P_API o2p_tensor *o2p_graph_get_output(const o2p_graph *graph, int index);
+O2P_API int o2p_graph_num_layers(const o2p_graph *graph);
+O2P_API o2p_layer *o2p_graph_get_layer(const o2p_graph *graph, int index);
+O2P_API int o2p_graph_num_constants(const o2p_graph *graph);
+O2P_API o2p_tensor *o2p_graph_get_constant(const o2p_graph *graph, int index);
+/* Looks a tensor up by name in this graph and then the graphs around it; NULL if none. */
+O2P_API o2p_tensor *o2p_graph_find_tensor(const o2p_graph *graph, const char *name);
+
+/* Building by hand, as with TensorRT's network definition. dims[i] < 0 is a dynamic
+ * dimension, named by dim_names[i] when dim_names and dim_names[i] are not NULL. */
+O2P_API o2p_status o2p_graph_add_input(o2p_graph *graph, const char *name, o2p_dtype dtype,
+                                       int rank, const int64_t *dims,
+                                       const char *const *dim_names, o2p_tensor **out);
+/* A constant (weights): the bytes are copied, packed little-endian, nbytes must equal the
+ * element count times o2p_dtype_size(dtype). */
+O2P_API o2p_status o2p_graph_add_constant(o2p_graph *graph, const char *name, o2p_dtype dtype,
+                                          int rank, const int64_t *dims, const void *data,
+                                          size_t nbytes, o2p_tensor **out);
+/* A layer running op_type (an ONNX operator name, e.g. "Conv"; domain "" is the default
+ * domain). inputs[i] may be NULL for an omitted optional input. The layer gets num_outputs
+ * new tensors, named "<name>:<i>" unless renamed with o2p_tensor_set_name. Set attributes
+ * with o2p_layer_set_attr_* before inferring shapes. */
+O2P_API o2p_status o2p_graph_add_layer(o2p_graph *graph, const char *domain, const char *op_type,
+                                       const char *name, int num_inputs,
+                                       o2p_tensor *const *inputs, int num_outputs,
+                                       o2p_layer **out);
+O2P_API o2p_status o2p_graph_mark_output(o2p_graph *graph, o2p_tensor *tensor);
+/* A new empty graph to use as a subgraph attribute of a layer of this network (If, Loop,
+ * Scan); its layers may read tensors of the graphs around it. */
+O2P_API o2p_status o2p_graph_create_subgraph(o2p_graph *parent, const char *name,
+                                             o2p_graph **out);
+
+/* Runs shape and type inference over the whole network, subgraphs included. Known dims
+ * and symbolic names are propagated; a contradiction is an error naming the layer. */
+O2P_API o2p_status o2p_network_infer_shapes(o2p_network *network);
+
+/* Whether onnx2plan has an importer (a layer kind with shape inference) for an operator. */
+O2P_API int o2p_op_supported(const char *domain, const char *op_type);
+
+/* Tensors. */
+O2P_API const char *o2p_tensor_get_name(const o2p_tensor *tensor);
+O2P_API o2p_status o2p_tensor_set_name(o2p_tensor *tensor, const char *name);
+O2P_API o2p_dtype o2p_tensor_get_dtype(const o2p_tensor *tensor);
+O2P_API int o2p_tensor_get_rank(const o2p_tensor *tensor);
+O2P_API int64_t o2p_tensor_get_dim(const o2p_tensor *tensor, int axis);
+/* The symbolic name of a dynamic dim, or NULL. */
+O2P_API const char *o2p_tensor_get_dim_name(const o2p_tensor *tensor, int axis);
+O2P_API int o2p_tensor_is_constant(const o2p_tensor *tensor);
+/* Constant data (NULL for non-constants) and its size. */
+O2P_API const void *o2p_tensor_get_data(const o2p_tensor *tensor, size_t *nbytes);
+/* Fix a graph input's shape (a dynamic dim becomes known); used by --shapes. */
+O2P_API o2p_status o2p_tensor_set_shape(o2p_tensor *tensor, int rank, const int64_t *dims);
+/* Writes the shape as "1x3xNx224", "?" for an unknown rank, into buf (always terminated). */
+O2P_API void o2p_tensor_format_shape(const o2p_tensor *tensor, char *buf, size_t size);
+
+/* Layers. */
+O2P_API const char *o2p_layer_get_name(const o2p_layer *layer);
+O2P_API const char *o2p_layer_get_op_type(const o2p_layer *layer);
+O2P_API const char *o2p_layer_get_domain(const o2p_layer *layer);
+O2P_API int o2p_layer_num_inputs(const o2p_layer *layer);
+O2P_API o2p_tensor *o2p_layer_get_input(const o2p_layer *layer, int index); /* may be NULL */
+O2P_API int o2p_layer_num_outputs(const o2p_layer *layer);
+O2P_API o2p_tensor *o2p_layer_get_output(const o2p_layer *layer, int index); /* may be NULL */
+/* Whether the layer's op has an importer; layers without one are kept so that tools can
+ * report them, but shapes after them stay unknown and a build refuses them. */
+O2P_API int o2p_layer_is_supported(const o2p_layer *layer);
+/* Why a layer is not supported (e.g. "no importer for this op"), or NULL when it is. */
+O2P_API const char *o2p_layer_get_unsupported_reason(const o2p_layer *layer);
+
+/* Attributes (ONNX AttributeProto kinds). */
+typedef enum o2p_attr_type {
+    O2P_ATTR_UNDEFINED = 0,
+    O2P_ATTR_FLOAT = 1,
+    O2P_ATTR_INT = 2,
+    O2P_ATTR_STRING = 3,
+    O2P_ATTR_TENSOR = 4,
+    O2P_ATTR_GRAPH = 5,
+    O2P_ATTR_FLOATS = 6,
+    O2P_ATTR_INTS = 7,
+    O2P_ATTR_STRINGS = 8,
+    O2P_ATTR_TENSORS = 9,
+    O2P_ATTR_GRAPHS = 10,
+    O2P_ATTR_SPARSE_TENSOR = 11,
+    O2P_ATTR_SPARSE_TENSORS = 12,
+    O2P_ATTR_TYPE_PROTO = 13,
+    O2P_ATTR_TYPE_PROTOS = 14
+} o2p_attr_type;
+
+O2P_API int o2p_layer_num_attrs(const o2p_layer *layer);
+O2P_API const char *o2p_layer_attr_name(const o2p_layer *layer, int index);
+O2P_API o2p_attr_type o2p_layer_attr_type(const o2p_layer *layer, int index);
+/* Index of the attribute called name, or -1. */
+O2P_API int o2p_layer_find_attr(const o2p_layer *layer, const char *name);
+O2P_API int64_t o2p_layer_attr_int(const o2p_layer *layer, int index);
+O2P_API float o2p_layer_attr_float(const o2p_layer *layer, int index);
+O2P_API const char *o2p_layer_attr_string(const o2p_layer *layer, int index);
+O2P_API int o2p_layer_attr_count(const o2p_layer *layer, int index); /* list length */
+O2P_API const int64_t *o2p_layer_attr_ints(const o2p_layer *layer, int index);
+O2P_API const float *o2p_layer_attr_floats(const o2p_layer *layer, int index);
+O2P_API o2p_graph *o2p_layer_attr_graph(const o2p_layer *layer, int index, int element);
+O2P_API o2p_tensor *o2p_layer_attr_tensor(const o2p_layer *layer, int index, int element);
+
+O2P_API o2p_status o2p_layer_set_attr_int(o2p_layer *layer, const char *name, int64_t value);
+O2P_API o2p_status o2p_layer_set_attr_float(o2p_layer *layer, const char *name, float value);
+O2P_API o2p_status o2p_layer_set_attr_string(o2p_layer *layer, const char *name,
+                                             const char *value);
+O2P_API o2p_status o2p_layer_set_attr_ints(o2p_layer *layer, const char *name,
+                                           const int64_t *values, int count);
+O2P_API o2p_status o2p_layer_set_attr_floats(o2p_layer *layer, const char *name,
+                                             const float *values, int count);
+O2P_API o2p_status o2p_layer_set_attr_strings(o2p_layer *layer, const char *name,
+                                              const char *const *values, int count);
+/* tensor must be a constant made by o2p_graph_add_constant (it is used, not copied). */
+O2P_API o2p_status o2p_layer_set_attr_tensor(o2p_layer *layer, const char *name,
+                                             o2p_tensor *tensor);
+/* graph must come from o2p_graph_create_subgraph on the layer's graph. */
+O2P_API o2p_status o2p_layer_set_attr_graph(o2p_layer *layer, const char *name,
+                                            o2p_graph *graph);
+O2P_API o2p_status o2p_layer_set_attr_graphs(o2p_layer *layer, const char *name,
+                                             o2p_graph *const *graphs, int count);
+
+/* ---------------------------------------------------------------- parser */
+
+typedef struct o2p_parser o2p_parser;
+
+typedef enum o2p_parser_flag {
+    /* InstanceNormalization becomes a native layer instead of the plugin layer. */
+    O2P_PARSER_FLAG_NATIVE_INSTANCENORM = 0
+} o2p_parser_flag;
+
+/* A parser fills `network` (which must be empty) and does not own it. */
+O2P_API o2p_status o2p_parser_create(o2p_network *network, o2p_parser **out);
+O2P_API void o2p_parser_destroy(o2p_parser *parser);
+O2P_API o2p_status o2p_parser_set_flag(o2p_parser *parser, o2p_parser_flag flag, int on);
+O2P_API int o2p_parser_get_flag(const o2p_parser *parser, o2p_parser_flag flag);
+
+/* Parses an ONNX model file; external data is read relative to the file's folder. */
+O2P_API o2p_status o2p_parser_parse_file(o2p_parser *parser, const char *path);
+/* Parses a model held in memory. base_dir is the folder external data is read from (NULL:
+ * a model with external data is refused); name is used in messages (may be NULL). */
+O2P_API o2p_status o2p_parser_parse_bytes(o2p_parser *parser, const void *bytes, size_t size,
+                                          const char *base_dir, const char *name);
+
+/* Nodes of the parsed model whose op has no importer, in graph order (subgraphs included). */
+O2P_API int o2p_parser_num_unsupported(const o2p_parser *parser);
+O2P_API const o2p_layer *o2p_parser_get_unsupported(const o2p_parser *parser, int index);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

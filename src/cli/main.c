@@ -1,0 +1,628 @@
+/* main.c: the onnx2plan command-line tool. Exit codes: 0 success, 1 a failure explained on
+ * stderr, 2 a usage error. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "o2p/o2p.h"
+
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
+
+static const char *const main_usage =
+    "usage: onnx2plan <command> [options]\n"
+    "\n"
+    "onnx2plan compiles ONNX models ahead of time into plans for NVIDIA GPUs.\n"
+    "\n"
+    "commands:\n"
+    "  inspect MODEL.onnx    summarize a model: inputs, outputs, layers, inferred shapes\n"
+    "\n"
+    "options:\n"
+    "  --version             print the version and exit\n"
+    "  -h, --help            print this help and exit\n"
+    "\n"
+    "Run 'onnx2plan <command> --help' for the options of a command.\n";
+
+static const char *const inspect_usage =
+    "usage: onnx2plan inspect MODEL.onnx [options]\n"
+    "\n"
+    "Parses an ONNX model, infers the shapes of every tensor and prints a summary: producer,\n"
+    "IR version, opsets, inputs and outputs with types and shapes, layers per op type, ops\n"
+    "without an importer (with node names) and weight bytes.\n"
+    "\n"
+    "options:\n"
+    "  --layers                   also list every layer with its inferred shapes\n"
+    "  --json                     print the same information as JSON\n"
+    "  --shapes NAME:DxD,...      fix the dynamic dims of inputs, e.g. input:1x3x224x224\n"
+    "                             (a NAME containing ':' is split at the last ':')\n"
+    "  --plugin-instancenorm      import InstanceNormalization as the plugin layer instead\n"
+    "                             of the native layer\n"
+    "  -h, --help                 print this help and exit\n";
+
+static int usage_error(const char *fmt, const char *arg, const char *cmd)
+{
+    fprintf(stderr, "onnx2plan: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\nRun 'onnx2plan%s%s --help' for usage.\n", cmd ? " " : "", cmd ? cmd : "");
+    return EXIT_USAGE;
+}
+
+static int fail(void)
+{
+    fprintf(stderr, "onnx2plan: error: %s\n", o2p_last_error());
+    return EXIT_FAIL;
+}
+
+/* ---------------------------------------------------------------- --shapes */
+
+typedef struct shape_spec {
+    char *name;
+    int rank;
+    int64_t dims[O2P_MAX_RANK];
+} shape_spec;
+
+/* Parses "NAME:DxDxD[,NAME:DxD...]"; a name may contain ':' (split at the last one) but
+ * not ','. A scalar is "NAME:" with nothing after the colon. */
+static int parse_shapes(const char *arg, shape_spec **out, int *count)
+{
+    *out = NULL;
+    *count = 0;
+    char *copy = strdup(arg);
+    if (!copy)
+        return 0;
+    int cap = 0;
+    char *save = NULL;
+    for (char *item = strtok_r(copy, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+        char *colon = strrchr(item, ':');
+        if (!colon || colon == item)
+            goto bad;
+        *colon = '\0';
+        shape_spec s = {0};
+        s.name = strdup(item);
+        if (!s.name)
+            goto bad;
+        const char *p = colon + 1;
+        while (*p) {
+            if (s.rank == O2P_MAX_RANK || *p < '0' || *p > '9') {
+                free(s.name);
+                goto bad;
+            }
+            char *end;
+            long long v = strtoll(p, &end, 10);
+            if (v < 0 || (*end && *end != 'x')) {
+                free(s.name);
+                goto bad;
+            }
+            s.dims[s.rank++] = v;
+            p = *end ? end + 1 : end;
+            if (*end == 'x' && !*p) {
+                free(s.name);
+                goto bad;
+            }
+        }
+        if (*count == cap) {
+            cap = cap ? cap * 2 : 4;
+            shape_spec *n = realloc(*out, (size_t)cap * sizeof *n);
+            if (!n) {
+                free(s.name);
+                goto bad;
+            }
+            *out = n;
+        }
+        (*out)[(*count)++] = s;
+    }
+    free(copy);
+    return *count > 0;
+bad:
+    free(copy);
+    for (int i = 0; i < *count; i++)
+        free((*out)[i].name);
+    free(*out);
+    *out = NULL;
+    *count = 0;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- output helpers */
+
+static void json_string(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
+        switch (*p) {
+        case '"': fputs("\\\"", f); break;
+        case '\\': fputs("\\\\", f); break;
+        case '\n': fputs("\\n", f); break;
+        case '\r': fputs("\\r", f); break;
+        case '\t': fputs("\\t", f); break;
+        default:
+            if (*p < 0x20)
+                fprintf(f, "\\u%04x", *p);
+            else
+                fputc(*p, f);
+        }
+    }
+    fputc('"', f);
+}
+
+/* Shape as a JSON array: numbers for known dims, strings for symbolic ones, null for
+ * unknown; null for an unknown rank. */
+static void json_shape(FILE *f, const o2p_tensor *t)
+{
+    int rank = o2p_tensor_get_rank(t);
+    if (rank < 0) {
+        fputs("null", f);
+        return;
+    }
+    fputc('[', f);
+    for (int i = 0; i < rank; i++) {
+        int64_t d = o2p_tensor_get_dim(t, i);
+        const char *sym = o2p_tensor_get_dim_name(t, i);
+        if (i)
+            fputs(", ", f);
+        if (d >= 0)
+            fprintf(f, "%lld", (long long)d);
+        else if (sym)
+            json_string(f, sym);
+        else
+            fputs("null", f);
+    }
+    fputc(']', f);
+}
+
+static const char *op_display(const o2p_layer *l, char *buf, size_t size)
+{
+    const char *dom = o2p_layer_get_domain(l);
+    snprintf(buf, size, "%s%s%s", dom, *dom ? "." : "", o2p_layer_get_op_type(l));
+    return buf;
+}
+
+/* ---------------------------------------------------------------- statistics */
+
+typedef struct op_count {
+    char op[256];
+    int count;
+    int supported;
+} op_count;
+
+typedef struct stats {
+    op_count *ops;
+    int num_ops;
+    int cap_ops;
+    int layers;
+    int subgraphs;
+    int constants;
+    size_t weight_bytes;
+} stats;
+
+static void count_graph(stats *s, const o2p_graph *g)
+{
+    for (int i = 0; i < o2p_graph_num_constants(g); i++) {
+        size_t n = 0;
+        o2p_tensor_get_data(o2p_graph_get_constant(g, i), &n);
+        s->constants++;
+        s->weight_bytes += n;
+    }
+    for (int i = 0; i < o2p_graph_num_layers(g); i++) {
+        const o2p_layer *l = o2p_graph_get_layer(g, i);
+        char name[256];
+        op_display(l, name, sizeof name);
+        s->layers++;
+        int k;
+        for (k = 0; k < s->num_ops; k++)
+            if (strcmp(s->ops[k].op, name) == 0)
+                break;
+        if (k == s->num_ops) {
+            if (s->num_ops == s->cap_ops) {
+                int cap = s->cap_ops ? s->cap_ops * 2 : 32;
+                op_count *n = realloc(s->ops, (size_t)cap * sizeof *n);
+                if (!n)
+                    continue;
+                s->ops = n;
+                s->cap_ops = cap;
+            }
+            memset(&s->ops[k], 0, sizeof s->ops[k]);
+            snprintf(s->ops[k].op, sizeof s->ops[k].op, "%s", name);
+            s->ops[k].supported = o2p_layer_is_supported(l);
+            s->num_ops++;
+        }
+        s->ops[k].count++;
+        for (int a = 0; a < o2p_layer_num_attrs(l); a++)
+            for (int e = 0; e < o2p_layer_attr_count(l, a); e++) {
+                const o2p_graph *sub = o2p_layer_attr_graph(l, a, e);
+                if (sub) {
+                    s->subgraphs++;
+                    count_graph(s, sub);
+                }
+            }
+    }
+}
+
+static int cmp_ops(const void *a, const void *b)
+{
+    const op_count *x = a, *y = b;
+    if (x->count != y->count)
+        return y->count - x->count;
+    return strcmp(x->op, y->op);
+}
+
+/* ---------------------------------------------------------------- text output */
+
+static void print_tensor_line(const o2p_tensor *t, const char *indent)
+{
+    char shape[512];
+    o2p_tensor_format_shape(t, shape, sizeof shape);
+    printf("%s%-24s %-9s %s\n", indent, o2p_tensor_get_name(t),
+           o2p_dtype_name(o2p_tensor_get_dtype(t)), shape);
+}
+
+static void print_layers_text(const o2p_graph *g, int depth)
+{
+    char indent[80];
+    int n = depth * 4 + 2;
+    if (n > (int)sizeof indent - 1)
+        n = (int)sizeof indent - 1;
+    memset(indent, ' ', (size_t)n);
+    indent[n] = '\0';
+    for (int i = 0; i < o2p_graph_num_layers(g); i++) {
+        const o2p_layer *l = o2p_graph_get_layer(g, i);
+        char op[256];
+        printf("%s#%d %s [%s]%s\n", indent, i, o2p_layer_get_name(l),
+               op_display(l, op, sizeof op), o2p_layer_is_supported(l) ? "" : " (no importer)");
+        for (int k = 0; k < o2p_layer_num_inputs(l); k++) {
+            const o2p_tensor *t = o2p_layer_get_input(l, k);
+            char shape[512];
+            if (!t)
+                continue;
+            o2p_tensor_format_shape(t, shape, sizeof shape);
+            printf("%s    in  %s: %s %s%s\n", indent, o2p_tensor_get_name(t),
+                   o2p_dtype_name(o2p_tensor_get_dtype(t)), shape,
+                   o2p_tensor_is_constant(t) ? " (constant)" : "");
+        }
+        for (int k = 0; k < o2p_layer_num_outputs(l); k++) {
+            const o2p_tensor *t = o2p_layer_get_output(l, k);
+            char shape[512];
+            if (!t)
+                continue;
+            o2p_tensor_format_shape(t, shape, sizeof shape);
+            printf("%s    out %s: %s %s\n", indent, o2p_tensor_get_name(t),
+                   o2p_dtype_name(o2p_tensor_get_dtype(t)), shape);
+        }
+        for (int a = 0; a < o2p_layer_num_attrs(l); a++)
+            for (int e = 0; e < o2p_layer_attr_count(l, a); e++) {
+                const o2p_graph *sub = o2p_layer_attr_graph(l, a, e);
+                if (!sub)
+                    continue;
+                printf("%s    subgraph %s '%s':\n", indent, o2p_layer_attr_name(l, a),
+                       o2p_graph_get_name(sub));
+                print_layers_text(sub, depth + 1);
+            }
+    }
+}
+
+static void print_unsupported_text(const o2p_parser *parser)
+{
+    int n = o2p_parser_num_unsupported(parser);
+    if (n == 0) {
+        printf("ops without an importer: none\n");
+        return;
+    }
+    printf("ops without an importer: %d node%s\n", n, n == 1 ? "" : "s");
+    for (int i = 0; i < n; i++) {
+        const o2p_layer *l = o2p_parser_get_unsupported(parser, i);
+        char op[256];
+        op_display(l, op, sizeof op);
+        const char *why = o2p_layer_get_unsupported_reason(l);
+        printf("  %-24s %s", op, o2p_layer_get_name(l));
+        if (why && strcmp(why, "no importer for this op") != 0)
+            printf(" (%s)", why);
+        printf("\n");
+    }
+}
+
+static void print_text(const char *path, const o2p_network *net, const o2p_parser *parser,
+                       const stats *s, int layers)
+{
+    const o2p_graph *g = o2p_network_get_graph((o2p_network *)net);
+    const char *prod = o2p_network_get_info(net, O2P_INFO_PRODUCER_NAME);
+    const char *pver = o2p_network_get_info(net, O2P_INFO_PRODUCER_VERSION);
+    printf("model:      %s\n", path);
+    printf("producer:   %s%s%s\n", *prod ? prod : "(unknown)", *pver ? " " : "", pver);
+    printf("IR version: %lld\n", (long long)o2p_network_ir_version(net));
+    printf("opsets:    ");
+    for (int i = 0; i < o2p_network_num_opsets(net); i++) {
+        const char *d = o2p_network_opset_domain(net, i);
+        printf("%s %s %lld", i ? "," : "", *d ? d : "ai.onnx",
+               (long long)o2p_network_opset_version(net, i));
+    }
+    printf("\n");
+    const char *gname = o2p_network_get_info(net, O2P_INFO_GRAPH_NAME);
+    if (*gname)
+        printf("graph:      %s\n", gname);
+    for (int i = 0; i < o2p_network_num_metadata(net); i++)
+        printf("metadata:   %s = %s\n", o2p_network_metadata_key(net, i),
+               o2p_network_metadata_value(net, i));
+    printf("inputs:     %d\n", o2p_graph_num_inputs(g));
+    for (int i = 0; i < o2p_graph_num_inputs(g); i++)
+        print_tensor_line(o2p_graph_get_input(g, i), "  ");
+    printf("outputs:    %d\n", o2p_graph_num_outputs(g));
+    for (int i = 0; i < o2p_graph_num_outputs(g); i++)
+        print_tensor_line(o2p_graph_get_output(g, i), "  ");
+    printf("layers:     %d", s->layers);
+    if (s->subgraphs)
+        printf(" (%d in the main graph, the rest in %d subgraph%s)", o2p_graph_num_layers(g),
+               s->subgraphs, s->subgraphs == 1 ? "" : "s");
+    printf("\n");
+    for (int i = 0; i < s->num_ops; i++)
+        printf("  %-24s %d%s\n", s->ops[i].op, s->ops[i].count,
+               s->ops[i].supported ? "" : "  (no importer)");
+    print_unsupported_text(parser);
+    printf("weights:    %zu bytes in %d constant%s\n", s->weight_bytes, s->constants,
+           s->constants == 1 ? "" : "s");
+    if (layers) {
+        printf("\nlayers with inferred shapes:\n");
+        print_layers_text(g, 0);
+    }
+}
+
+/* ---------------------------------------------------------------- JSON output */
+
+static void json_tensor(FILE *f, const o2p_tensor *t)
+{
+    fputs("{\"name\": ", f);
+    json_string(f, o2p_tensor_get_name(t));
+    fputs(", \"dtype\": ", f);
+    json_string(f, o2p_dtype_name(o2p_tensor_get_dtype(t)));
+    fputs(", \"shape\": ", f);
+    json_shape(f, t);
+    if (o2p_tensor_is_constant(t))
+        fputs(", \"constant\": true", f);
+    fputc('}', f);
+}
+
+static void json_layers(FILE *f, const o2p_graph *g)
+{
+    fputc('[', f);
+    for (int i = 0; i < o2p_graph_num_layers(g); i++) {
+        const o2p_layer *l = o2p_graph_get_layer(g, i);
+        fputs(i ? ",\n  {" : "\n  {", f);
+        fputs("\"name\": ", f);
+        json_string(f, o2p_layer_get_name(l));
+        fputs(", \"op_type\": ", f);
+        json_string(f, o2p_layer_get_op_type(l));
+        fputs(", \"domain\": ", f);
+        json_string(f, o2p_layer_get_domain(l));
+        fprintf(f, ", \"supported\": %s, \"inputs\": [", o2p_layer_is_supported(l) ? "true" : "false");
+        int first = 1;
+        for (int k = 0; k < o2p_layer_num_inputs(l); k++) {
+            const o2p_tensor *t = o2p_layer_get_input(l, k);
+            fputs(first ? "" : ", ", f);
+            first = 0;
+            if (t)
+                json_tensor(f, t);
+            else
+                fputs("null", f);
+        }
+        fputs("], \"outputs\": [", f);
+        first = 1;
+        for (int k = 0; k < o2p_layer_num_outputs(l); k++) {
+            const o2p_tensor *t = o2p_layer_get_output(l, k);
+            fputs(first ? "" : ", ", f);
+            first = 0;
+            if (t)
+                json_tensor(f, t);
+            else
+                fputs("null", f);
+        }
+        fputs("]", f);
+        int any = 0;
+        for (int a = 0; a < o2p_layer_num_attrs(l); a++)
+            for (int e = 0; e < o2p_layer_attr_count(l, a); e++) {
+                const o2p_graph *sub = o2p_layer_attr_graph(l, a, e);
+                if (!sub)
+                    continue;
+                fputs(any ? ", " : ", \"subgraphs\": [", f);
+                any = 1;
+                fputs("{\"attribute\": ", f);
+                json_string(f, o2p_layer_attr_name(l, a));
+                fputs(", \"name\": ", f);
+                json_string(f, o2p_graph_get_name(sub));
+                fputs(", \"layers\": ", f);
+                json_layers(f, sub);
+                fputc('}', f);
+            }
+        if (any)
+            fputc(']', f);
+        fputc('}', f);
+    }
+    fputs("]", f);
+}
+
+static void print_json(const char *path, const o2p_network *net, const o2p_parser *parser,
+                       const stats *s, int layers)
+{
+    FILE *f = stdout;
+    const o2p_graph *g = o2p_network_get_graph((o2p_network *)net);
+    fputs("{\"model\": ", f);
+    json_string(f, path);
+    fputs(",\n \"producer\": {\"name\": ", f);
+    json_string(f, o2p_network_get_info(net, O2P_INFO_PRODUCER_NAME));
+    fputs(", \"version\": ", f);
+    json_string(f, o2p_network_get_info(net, O2P_INFO_PRODUCER_VERSION));
+    fprintf(f, "},\n \"ir_version\": %lld,\n \"model_version\": %lld,\n \"graph\": ",
+            (long long)o2p_network_ir_version(net), (long long)o2p_network_model_version(net));
+    json_string(f, o2p_network_get_info(net, O2P_INFO_GRAPH_NAME));
+    fputs(",\n \"opsets\": [", f);
+    for (int i = 0; i < o2p_network_num_opsets(net); i++) {
+        const char *d = o2p_network_opset_domain(net, i);
+        fputs(i ? ", {\"domain\": " : "{\"domain\": ", f);
+        json_string(f, *d ? d : "ai.onnx");
+        fprintf(f, ", \"version\": %lld}", (long long)o2p_network_opset_version(net, i));
+    }
+    fputs("],\n \"metadata\": {", f);
+    for (int i = 0; i < o2p_network_num_metadata(net); i++) {
+        fputs(i ? ", " : "", f);
+        json_string(f, o2p_network_metadata_key(net, i));
+        fputs(": ", f);
+        json_string(f, o2p_network_metadata_value(net, i));
+    }
+    fputs("},\n \"inputs\": [", f);
+    for (int i = 0; i < o2p_graph_num_inputs(g); i++) {
+        fputs(i ? ", " : "", f);
+        json_tensor(f, o2p_graph_get_input(g, i));
+    }
+    fputs("],\n \"outputs\": [", f);
+    for (int i = 0; i < o2p_graph_num_outputs(g); i++) {
+        fputs(i ? ", " : "", f);
+        json_tensor(f, o2p_graph_get_output(g, i));
+    }
+    fprintf(f, "],\n \"layer_count\": %d,\n \"subgraph_count\": %d,\n \"op_counts\": {",
+            s->layers, s->subgraphs);
+    for (int i = 0; i < s->num_ops; i++) {
+        fputs(i ? ", " : "", f);
+        json_string(f, s->ops[i].op);
+        fprintf(f, ": %d", s->ops[i].count);
+    }
+    fputs("},\n \"unsupported\": [", f);
+    for (int i = 0; i < o2p_parser_num_unsupported(parser); i++) {
+        const o2p_layer *l = o2p_parser_get_unsupported(parser, i);
+        char op[256];
+        fputs(i ? ", {\"node\": " : "{\"node\": ", f);
+        json_string(f, o2p_layer_get_name(l));
+        fputs(", \"op_type\": ", f);
+        json_string(f, op_display(l, op, sizeof op));
+        fputs(", \"reason\": ", f);
+        json_string(f, o2p_layer_get_unsupported_reason(l));
+        fputc('}', f);
+    }
+    fprintf(f, "],\n \"weights\": {\"bytes\": %zu, \"constants\": %d}", s->weight_bytes,
+            s->constants);
+    if (layers) {
+        fputs(",\n \"layers\": ", f);
+        json_layers(f, g);
+    }
+    fputs("}\n", f);
+}
+
+/* ---------------------------------------------------------------- inspect */
+
+static int cmd_inspect(int argc, char **argv)
+{
+    const char *model = NULL, *shapes_arg = NULL;
+    int layers = 0, json = 0, plugin_in = 0;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            fputs(inspect_usage, stdout);
+            return EXIT_OK;
+        } else if (strcmp(a, "--layers") == 0) {
+            layers = 1;
+        } else if (strcmp(a, "--json") == 0) {
+            json = 1;
+        } else if (strcmp(a, "--plugin-instancenorm") == 0) {
+            plugin_in = 1;
+        } else if (strcmp(a, "--shapes") == 0 || strncmp(a, "--shapes=", 9) == 0) {
+            if (a[8] == '=')
+                shapes_arg = a + 9;
+            else if (i + 1 < argc)
+                shapes_arg = argv[++i];
+            else
+                return usage_error("%s needs a value, e.g. --shapes input:1x3x224x224", a,
+                                   "inspect");
+        } else if (a[0] == '-' && a[1]) {
+            return usage_error("unknown option '%s'", a, "inspect");
+        } else if (model) {
+            return usage_error("more than one model given ('%s')", a, "inspect");
+        } else {
+            model = a;
+        }
+    }
+    if (!model)
+        return usage_error("%sinspect needs a model file", "", "inspect");
+    shape_spec *specs = NULL;
+    int nspecs = 0;
+    if (shapes_arg && !parse_shapes(shapes_arg, &specs, &nspecs))
+        return usage_error("bad --shapes value '%s': expected NAME:DxDxD[,NAME:DxD...] with "
+                           "non-negative dims", shapes_arg, "inspect");
+
+    int rc = EXIT_OK;
+    o2p_network *net = NULL;
+    o2p_parser *parser = NULL;
+    stats s = {0};
+    if (o2p_network_create(&net) != O2P_OK || o2p_parser_create(net, &parser) != O2P_OK ||
+        o2p_parser_set_flag(parser, O2P_PARSER_FLAG_NATIVE_INSTANCENORM, !plugin_in) != O2P_OK ||
+        o2p_parser_parse_file(parser, model) != O2P_OK) {
+        rc = fail();
+        goto out;
+    }
+    for (int i = 0; i < nspecs; i++) {
+        o2p_graph *g = o2p_network_get_graph(net);
+        o2p_tensor *t = NULL;
+        for (int k = 0; k < o2p_graph_num_inputs(g); k++)
+            if (strcmp(o2p_tensor_get_name(o2p_graph_get_input(g, k)), specs[i].name) == 0)
+                t = o2p_graph_get_input(g, k);
+        if (!t) {
+            fprintf(stderr, "onnx2plan: error: --shapes names '%s', which is not an input of "
+                    "%s; the inputs are:", specs[i].name, model);
+            for (int k = 0; k < o2p_graph_num_inputs(g); k++)
+                fprintf(stderr, "%s '%s'", k ? "," : "",
+                        o2p_tensor_get_name(o2p_graph_get_input(g, k)));
+            fprintf(stderr, "\n");
+            rc = EXIT_FAIL;
+            goto out;
+        }
+        if (o2p_tensor_set_shape(t, specs[i].rank, specs[i].dims) != O2P_OK) {
+            rc = fail();
+            goto out;
+        }
+    }
+    if (o2p_network_infer_shapes(net) != O2P_OK) {
+        fprintf(stderr, "onnx2plan: error: %s: shape inference failed: %s\n", model,
+                o2p_last_error());
+        rc = EXIT_FAIL;
+        goto out;
+    }
+    count_graph(&s, o2p_network_get_graph(net));
+    qsort(s.ops, (size_t)s.num_ops, sizeof *s.ops, cmp_ops);
+    if (json)
+        print_json(model, net, parser, &s, layers);
+    else
+        print_text(model, net, parser, &s, layers);
+    if (fflush(stdout) != 0) {
+        fprintf(stderr, "onnx2plan: error: writing the output failed\n");
+        rc = EXIT_FAIL;
+    }
+out:
+    free(s.ops);
+    for (int i = 0; i < nspecs; i++)
+        free(specs[i].name);
+    free(specs);
+    o2p_parser_destroy(parser);
+    o2p_network_destroy(net);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fputs(main_usage, stderr);
+        return EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--version") == 0) {
+        printf("onnx2plan %s\n", o2p_version());
+        return EXIT_OK;
+    }
+    if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
+        fputs(main_usage, stdout);
+        return EXIT_OK;
+    }
+    if (strcmp(cmd, "inspect") == 0)
+        return cmd_inspect(argc - 2, argv + 2);
+    size_t n = strlen(cmd);
+    if (n > 5 && strcmp(cmd + n - 5, ".onnx") == 0) {
+        fprintf(stderr, "onnx2plan: error: building plans is not available in this version "
+                "yet; 'onnx2plan inspect %s' summarizes the model\n", cmd);
+        return EXIT_FAIL;
+    }
+    return usage_error("unknown command '%s'", cmd, NULL);
+}

@@ -1,0 +1,28 @@
+/* onnx.h: the ONNX parser stage: ModelProto bytes → network IR. Everything that touches
+ * protobuf-c's ONNX structures lives in src/onnx/. */
+#ifndef O2P_ONNX_H
+#define O2P_ONNX_H
+
+#include "ir/ir.h"
+
+/* Loader limits (docs/limits.md lists them for users). */
+#define ONNX_MAX_MODEL_BYTES ((size_t)2 << 30)   /* protobuf's own 2 GiB message limit */
+#define ONNX_MAX_GRAPH_DEPTH 64                  /* subgraphs inside subgraphs */
+#define ONNX_MAX_MESSAGE_DEPTH 320               /* any message inside messages */
+#define ONNX_MAX_EXTERNAL_PATH 4096
+
+struct Onnx__TensorProto;
+
+/* Checks, on the raw wire format and before protobuf-c unpacks anything, that graphs nest at
+ * most ONNX_MAX_GRAPH_DEPTH deep and messages at most ONNX_MAX_MESSAGE_DEPTH (protobuf-c
+ * recurses without a limit). `what` names the model in messages. */
+o2p_status onnx_check_nesting(const uint8_t *bytes, size_t size, const char *what);
+
+/* Reads the bytes of a tensor stored as external data into dst (exactly nbytes), enforcing
+ * the rules of docs/limits.md: a relative location without `..`, inside base_dir also after
+ * resolving symbolic links, not itself a symbolic link, a regular file with one link, and a
+ * range inside the file. The only function that opens external data. */
+o2p_status onnx_read_external(const char *base_dir, const struct Onnx__TensorProto *tp,
+                              const char *tensor_name, void *dst, size_t nbytes);
+
+#endif
