@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <ftw.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -117,6 +118,25 @@ int tu_run_cli(const char *args, char **out, char **err)
     return rc;
 }
 
+int tu_run_with_timeout(int (*fn)(void *), void *arg, double seconds)
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0)
+        return -2;
+    if (pid == 0)
+        _exit(fn(arg) & 0xff);
+    int status = 0;
+    for (double waited = 0; waited < seconds; waited += 0.02) {
+        if (waitpid(pid, &status, WNOHANG) == pid)
+            return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        usleep(20 * 1000);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+    return -1;
+}
+
 int tu_have_testdata(void)
 {
     struct stat st;
@@ -158,8 +178,8 @@ int tu_contains_number(const char *s, long long n)
         int digit_before = p > s && isdigit((unsigned char)p[-1]);
         /* "-5" should not match 5, and "5" should not match the 5 in "1.5" */
         int sign_before = p > s && n >= 0 && (p[-1] == '-' || p[-1] == '.');
-        int digit_after = isdigit((unsigned char)p[len]) || (p[len] == '.' &&
-                                                            isdigit((unsigned char)p[len + 1]));
+        int digit_after =
+            isdigit((unsigned char)p[len]) || (p[len] == '.' && isdigit((unsigned char)p[len + 1]));
         if (!digit_before && !sign_before && !digit_after)
             return 1;
     }
@@ -382,6 +402,18 @@ o2p_status tu_parse_file(const char *path, o2p_network **net, o2p_parser **parse
     return s;
 }
 
+static void quiet_logger(void *user, o2p_severity severity, const char *message)
+{
+    (void)user;
+    (void)severity;
+    (void)message;
+}
+
+void tu_quiet_log(void)
+{
+    o2p_set_logger(quiet_logger, NULL, O2P_SEVERITY_WARNING);
+}
+
 void tu_parsed_free(o2p_network *net, o2p_parser *parser)
 {
     if (parser)
@@ -431,13 +463,13 @@ static void *tu_memdup(tu_model *m, const void *p, size_t n)
 }
 
 /* Appends item to a repeated pointer field (arrays are reallocated in the arena). */
-#define TU_PUSH(m, arr, count, item)                                                \
-    do {                                                                            \
-        void *tu_push_new_ = tu_alloc((m), sizeof(*(arr)) * ((count) + 1));         \
-        if ((count))                                                                \
-            memcpy(tu_push_new_, (arr), sizeof(*(arr)) * (count));                  \
-        (arr) = tu_push_new_;                                                       \
-        (arr)[(count)++] = (item);                                                  \
+#define TU_PUSH(m, arr, count, item)                                        \
+    do {                                                                    \
+        void *tu_push_new_ = tu_alloc((m), sizeof(*(arr)) * ((count) + 1)); \
+        if ((count))                                                        \
+            memcpy(tu_push_new_, (arr), sizeof(*(arr)) * (count));          \
+        (arr) = tu_push_new_;                                               \
+        (arr)[(count)++] = (item);                                          \
     } while (0)
 
 tu_model *tu_model_new(int64_t opset)
@@ -468,8 +500,14 @@ void tu_model_free(tu_model *m)
     free(m);
 }
 
-Onnx__ModelProto *tu_model_proto(tu_model *m) { return m->model; }
-Onnx__GraphProto *tu_main_graph(tu_model *m) { return m->model->graph; }
+Onnx__ModelProto *tu_model_proto(tu_model *m)
+{
+    return m->model;
+}
+Onnx__GraphProto *tu_main_graph(tu_model *m)
+{
+    return m->model->graph;
+}
 
 void tu_add_opset(tu_model *m, const char *domain, int64_t version)
 {
@@ -676,11 +714,10 @@ static char **split_names(tu_model *m, const char *list, size_t *count)
     char **names = tu_alloc(m, n * sizeof *names);
     const char *start = list;
     for (size_t i = 0; i < n; i++) {
-        const char *end = strchr(start, ',');
-        size_t len = end ? (size_t)(end - start) : strlen(start);
+        size_t len = strcspn(start, ",");
         names[i] = tu_alloc(m, len + 1);
         memcpy(names[i], start, len);
-        start = end ? end + 1 : start + len;
+        start += len + (start[len] == ',');
     }
     *count = n;
     return names;
@@ -724,8 +761,7 @@ void tu_attr_int(tu_model *m, Onnx__NodeProto *n, const char *name, int64_t v)
 
 void tu_attr_float(tu_model *m, Onnx__NodeProto *n, const char *name, float v)
 {
-    Onnx__AttributeProto *a =
-        tu_attr_new(m, n, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT);
+    Onnx__AttributeProto *a = tu_attr_new(m, n, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT);
     a->has_f = 1;
     a->f = v;
 }
@@ -739,16 +775,14 @@ void tu_attr_string(tu_model *m, Onnx__NodeProto *n, const char *name, const cha
     a->s.data = (uint8_t *)tu_strdup(m, v);
 }
 
-void tu_attr_ints(tu_model *m, Onnx__NodeProto *n, const char *name, const int64_t *v,
-                  size_t count)
+void tu_attr_ints(tu_model *m, Onnx__NodeProto *n, const char *name, const int64_t *v, size_t count)
 {
     Onnx__AttributeProto *a = tu_attr_new(m, n, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS);
     a->n_ints = count;
     a->ints = tu_memdup(m, v, count * sizeof *v);
 }
 
-void tu_attr_floats(tu_model *m, Onnx__NodeProto *n, const char *name, const float *v,
-                    size_t count)
+void tu_attr_floats(tu_model *m, Onnx__NodeProto *n, const char *name, const float *v, size_t count)
 {
     Onnx__AttributeProto *a =
         tu_attr_new(m, n, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOATS);
@@ -756,8 +790,8 @@ void tu_attr_floats(tu_model *m, Onnx__NodeProto *n, const char *name, const flo
     a->floats = tu_memdup(m, v, count * sizeof *v);
 }
 
-void tu_attr_strings(tu_model *m, Onnx__NodeProto *n, const char *name,
-                     const char *const *v, size_t count)
+void tu_attr_strings(tu_model *m, Onnx__NodeProto *n, const char *name, const char *const *v,
+                     size_t count)
 {
     Onnx__AttributeProto *a =
         tu_attr_new(m, n, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRINGS);
@@ -776,8 +810,8 @@ void tu_attr_tensor(tu_model *m, Onnx__NodeProto *n, const char *name, Onnx__Ten
     a->t = t;
 }
 
-void tu_attr_tensors(tu_model *m, Onnx__NodeProto *n, const char *name,
-                     Onnx__TensorProto *const *t, size_t count)
+void tu_attr_tensors(tu_model *m, Onnx__NodeProto *n, const char *name, Onnx__TensorProto *const *t,
+                     size_t count)
 {
     Onnx__AttributeProto *a =
         tu_attr_new(m, n, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSORS);
@@ -787,13 +821,12 @@ void tu_attr_tensors(tu_model *m, Onnx__NodeProto *n, const char *name,
 
 void tu_attr_graph(tu_model *m, Onnx__NodeProto *n, const char *name, Onnx__GraphProto *g)
 {
-    Onnx__AttributeProto *a =
-        tu_attr_new(m, n, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__GRAPH);
+    Onnx__AttributeProto *a = tu_attr_new(m, n, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__GRAPH);
     a->g = g;
 }
 
-void tu_attr_graphs(tu_model *m, Onnx__NodeProto *n, const char *name,
-                    Onnx__GraphProto *const *g, size_t count)
+void tu_attr_graphs(tu_model *m, Onnx__NodeProto *n, const char *name, Onnx__GraphProto *const *g,
+                    size_t count)
 {
     Onnx__AttributeProto *a =
         tu_attr_new(m, n, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__GRAPHS);
@@ -1013,14 +1046,33 @@ int tu_wire_move_field_last(uint8_t *bytes, size_t size, uint32_t field)
 
 /* Field numbers of onnx.proto used by the hand-written models below. */
 enum {
-    F_MODEL_IR_VERSION = 1, F_MODEL_PRODUCER = 2, F_MODEL_GRAPH = 7, F_MODEL_OPSET = 8,
-    F_OPSET_DOMAIN = 1, F_OPSET_VERSION = 2,
-    F_GRAPH_NODE = 1, F_GRAPH_NAME = 2, F_GRAPH_INPUT = 11, F_GRAPH_OUTPUT = 12,
-    F_NODE_INPUT = 1, F_NODE_OUTPUT = 2, F_NODE_NAME = 3, F_NODE_OP = 4, F_NODE_ATTR = 5,
-    F_ATTR_NAME = 1, F_ATTR_G = 6, F_ATTR_TYPE = 20,
-    F_VI_NAME = 1, F_VI_TYPE = 2,
-    F_TYPE_TENSOR = 1, F_TYPE_SEQUENCE = 4, F_SEQ_ELEM = 1,
-    F_TT_ELEM = 1, F_TT_SHAPE = 2, F_SHAPE_DIM = 1, F_DIM_VALUE = 1
+    F_MODEL_IR_VERSION = 1,
+    F_MODEL_PRODUCER = 2,
+    F_MODEL_GRAPH = 7,
+    F_MODEL_OPSET = 8,
+    F_OPSET_DOMAIN = 1,
+    F_OPSET_VERSION = 2,
+    F_GRAPH_NODE = 1,
+    F_GRAPH_NAME = 2,
+    F_GRAPH_INPUT = 11,
+    F_GRAPH_OUTPUT = 12,
+    F_NODE_INPUT = 1,
+    F_NODE_OUTPUT = 2,
+    F_NODE_NAME = 3,
+    F_NODE_OP = 4,
+    F_NODE_ATTR = 5,
+    F_ATTR_NAME = 1,
+    F_ATTR_G = 6,
+    F_ATTR_TYPE = 20,
+    F_VI_NAME = 1,
+    F_VI_TYPE = 2,
+    F_TYPE_TENSOR = 1,
+    F_TYPE_SEQUENCE = 4,
+    F_SEQ_ELEM = 1,
+    F_TT_ELEM = 1,
+    F_TT_SHAPE = 2,
+    F_SHAPE_DIM = 1,
+    F_DIM_VALUE = 1
 };
 
 static void model_header(tu_buf *b)
@@ -1035,8 +1087,8 @@ static void model_header(tu_buf *b)
 }
 
 /* ValueInfo `name`: tensor of elem_type with the given dims (rank 0: a scalar). */
-static void wire_value_info(tu_buf *b, uint32_t field, const char *name, int elem_type,
-                            int rank, const int64_t *dims)
+static void wire_value_info(tu_buf *b, uint32_t field, const char *name, int elem_type, int rank,
+                            const int64_t *dims)
 {
     tu_buf shape = {0}, tt = {0}, tp = {0}, vi = {0};
     for (int i = 0; i < rank; i++) {

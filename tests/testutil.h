@@ -21,6 +21,10 @@ char *tu_read_file(const char *path, size_t *size);
  * stdout and stderr (malloc'ed, may be NULL if not wanted). Returns the exit code, or 128 +
  * signal number if it died of a signal. */
 int tu_run_cli(const char *args, char **out, char **err);
+/* Runs fn(arg) in a child process. Returns fn's result as the child's exit status (0..255),
+ * 128 + signal number if the child died of a signal, or -1 if it did not finish within
+ * `seconds` (it is then killed): for calls that might hang. */
+int tu_run_with_timeout(int (*fn)(void *), void *arg, double seconds);
 /* Whether the ONNX test data is installed (O2P_TESTDATA_DIR). */
 int tu_have_testdata(void);
 
@@ -38,6 +42,27 @@ int tu_json_valid(const char *text);
 
 /* ---------------------------------------------------------------- parsing */
 
+/* Asserts that expr returns status want; on failure shows both names and the last error. */
+#define TU_ASSERT_STATUS(expr, want)                                                        \
+    do {                                                                                    \
+        o2p_status tu_s_ = (expr);                                                          \
+        o2p_status tu_w_ = (want);                                                          \
+        ck_assert_msg(tu_s_ == tu_w_, "%s returned %s, expected %s; last error: %s", #expr, \
+                      o2p_status_name(tu_s_), o2p_status_name(tu_w_), o2p_last_error());    \
+    } while (0)
+/* Asserts a failure (any status but OK) that left a message in o2p_last_error(). */
+#define TU_ASSERT_FAILS(expr)                                                                      \
+    do {                                                                                           \
+        o2p_status tu_s_ = (expr);                                                                 \
+        ck_assert_msg(tu_s_ != O2P_OK, "%s succeeded; expected a failure", #expr);                 \
+        ck_assert_msg(o2p_last_error()[0] != '\0', "%s failed with %s but left no message", #expr, \
+                      o2p_status_name(tu_s_));                                                     \
+    } while (0)
+/* Asserts that the last error contains needle. */
+#define TU_ASSERT_ERROR_HAS(needle)                        \
+    ck_assert_msg(tu_contains(o2p_last_error(), (needle)), \
+                  "the error message does not mention '%s': %s", (needle), o2p_last_error())
+
 /* Parses bytes (base_dir and name as o2p_parser_parse_bytes) into a fresh network. On
  * success *net (and *parser when parser is not NULL) are set; on failure they are NULL and
  * everything is freed. The status is returned either way. */
@@ -46,6 +71,9 @@ o2p_status tu_parse_bytes(const void *bytes, size_t size, const char *base_dir, 
 o2p_status tu_parse_file(const char *path, o2p_network **net, o2p_parser **parser);
 /* Frees what tu_parse_* returned (either may be NULL). */
 void tu_parsed_free(o2p_network *net, o2p_parser *parser);
+/* Installs a logger that drops every message (for tests that parse thousands of odd models
+ * and would otherwise flood stderr with warnings). Errors stay readable in o2p_last_error. */
+void tu_quiet_log(void);
 
 /* ---------------------------------------------------------------- model building
  *
@@ -119,14 +147,14 @@ void tu_attr_ints(tu_model *m, Onnx__NodeProto *n, const char *name, const int64
                   size_t count);
 void tu_attr_floats(tu_model *m, Onnx__NodeProto *n, const char *name, const float *v,
                     size_t count);
-void tu_attr_strings(tu_model *m, Onnx__NodeProto *n, const char *name,
-                     const char *const *v, size_t count);
+void tu_attr_strings(tu_model *m, Onnx__NodeProto *n, const char *name, const char *const *v,
+                     size_t count);
 void tu_attr_tensor(tu_model *m, Onnx__NodeProto *n, const char *name, Onnx__TensorProto *t);
-void tu_attr_tensors(tu_model *m, Onnx__NodeProto *n, const char *name,
-                     Onnx__TensorProto *const *t, size_t count);
+void tu_attr_tensors(tu_model *m, Onnx__NodeProto *n, const char *name, Onnx__TensorProto *const *t,
+                     size_t count);
 void tu_attr_graph(tu_model *m, Onnx__NodeProto *n, const char *name, Onnx__GraphProto *g);
-void tu_attr_graphs(tu_model *m, Onnx__NodeProto *n, const char *name,
-                    Onnx__GraphProto *const *g, size_t count);
+void tu_attr_graphs(tu_model *m, Onnx__NodeProto *n, const char *name, Onnx__GraphProto *const *g,
+                    size_t count);
 
 /* Serializes the model (malloc'ed bytes). */
 uint8_t *tu_model_pack(tu_model *m, size_t *size);

@@ -582,7 +582,8 @@ static int cmd_inspect(int argc, char **argv)
         goto out;
     }
     count_graph(&s, o2p_network_get_graph(net));
-    qsort(s.ops, (size_t)s.num_ops, sizeof *s.ops, cmp_ops);
+    if (s.num_ops > 1)
+        qsort(s.ops, (size_t)s.num_ops, sizeof *s.ops, cmp_ops);
     if (json)
         print_json(model, net, parser, &s, layers);
     else

@@ -12,7 +12,8 @@ o2p_status o2p_read_file(const char *path, size_t max_size, void **data, size_t 
 {
     *data = NULL;
     *size = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: opening a FIFO without a writer must not hang; it is refused below. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
         return o2p_fail(O2P_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
     struct stat st;

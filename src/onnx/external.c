@@ -49,8 +49,11 @@ static int location_is_safe(const char *loc)
 }
 
 o2p_status onnx_read_external(const char *base_dir, const Onnx__TensorProto *tp,
-                              const char *tensor_name, void *dst, size_t nbytes)
+                              const char *tensor_name, size_t nbytes, ir_network *net,
+                              void **out)
 {
+    void *dst = NULL;
+    *out = NULL;
     const char *location = NULL;
     const char *offset_s = NULL, *length_s = NULL;
     for (size_t i = 0; i < tp->n_external_data; i++) {
@@ -135,7 +138,7 @@ o2p_status onnx_read_external(const char *base_dir, const Onnx__TensorProto *tp,
                       tensor_name, location, real_path, real_base);
         goto out;
     }
-    fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         st = o2p_fail(errno == ELOOP ? O2P_ERR_SECURITY : O2P_ERR_IO,
                       "tensor '%s': external data file '%s' cannot be opened: %s", tensor_name,
@@ -178,6 +181,12 @@ o2p_status onnx_read_external(const char *base_dir, const Onnx__TensorProto *tp,
                       (unsigned long long)length, location, (unsigned long long)file_size);
         goto out;
     }
+    dst = ir_network_alloc_data(net, nbytes);
+    if (!dst) {
+        st = o2p_fail(O2P_ERR_OUT_OF_MEMORY, "tensor '%s': out of memory for %zu bytes",
+                      tensor_name, nbytes);
+        goto out;
+    }
     size_t got = 0;
     while (got < nbytes) {
         ssize_t r = pread(fd, (char *)dst + got, nbytes - got, (off_t)(offset + got));
@@ -191,6 +200,7 @@ o2p_status onnx_read_external(const char *base_dir, const Onnx__TensorProto *tp,
         }
         got += (size_t)r;
     }
+    *out = dst;
 out:
     if (fd >= 0)
         close(fd);

@@ -88,6 +88,6 @@ malformed:
 
 o2p_status onnx_check_nesting(const uint8_t *bytes, size_t size, const char *what)
 {
-    nest_walk w = {what, 0};
+    nest_walk w = {what, -1}; /* the main graph is depth 0; bodies count from 1 */
     return walk(&w, &onnx__model_proto__descriptor, bytes, bytes + size, 1);
 }

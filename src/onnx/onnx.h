@@ -18,11 +18,13 @@ struct Onnx__TensorProto;
  * recurses without a limit). `what` names the model in messages. */
 o2p_status onnx_check_nesting(const uint8_t *bytes, size_t size, const char *what);
 
-/* Reads the bytes of a tensor stored as external data into dst (exactly nbytes), enforcing
- * the rules of docs/limits.md: a relative location without `..`, inside base_dir also after
- * resolving symbolic links, not itself a symbolic link, a regular file with one link, and a
- * range inside the file. The only function that opens external data. */
+/* Reads the bytes of a tensor stored as external data (exactly nbytes) into memory it
+ * allocates from net once every check has passed: a relative location without `..`, inside
+ * base_dir also after resolving symbolic links, not itself a symbolic link, a regular file
+ * with one link, and a range inside the file (docs/limits.md). The only function that opens
+ * external data. */
 o2p_status onnx_read_external(const char *base_dir, const struct Onnx__TensorProto *tp,
-                              const char *tensor_name, void *dst, size_t nbytes);
+                              const char *tensor_name, size_t nbytes, ir_network *net,
+                              void **out);
 
 #endif

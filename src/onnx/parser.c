@@ -97,35 +97,44 @@ static o2p_status convert_tensor(parse_ctx *pc, const Onnx__TensorProto *tp, ir_
         return o2p_fail(O2P_ERR_PARSE, "%s: a %s tensor has data in fields other than %s", what,
                         o2p_dtype_name(t->dtype), field);
 
-    void *data = ir_network_alloc_data(pc->net, nbytes);
-    if (!data)
-        return o2p_fail(O2P_ERR_OUT_OF_MEMORY, "%s: out of memory for %zu bytes of data", what,
-                        nbytes);
-    t->data = data;
-    t->nbytes = nbytes;
+    /* Every size claim is checked against the data actually present before anything is
+     * allocated: a few bytes of model must not make us reserve terabytes. */
     int sources = (external != 0) + (tp->has_raw_data != 0) + (n_field != 0);
     if (sources > 1)
         return o2p_fail(O2P_ERR_PARSE, "%s: data given more than once (raw_data, %s, external)",
                         what, field);
     if (external) {
-        return onnx_read_external(pc->base_dir, tp, what, data, nbytes);
+        void *ext;
+        O2P_TRY(onnx_read_external(pc->base_dir, tp, what, nbytes, pc->net, &ext));
+        t->data = ext;
+        t->nbytes = nbytes;
+        return O2P_OK;
     }
     if (tp->has_raw_data) {
         if (tp->raw_data.len != nbytes)
             return o2p_fail(O2P_ERR_PARSE,
                             "%s: raw_data holds %zu bytes but %lld elements of %s need %zu", what,
                             tp->raw_data.len, (long long)numel, o2p_dtype_name(t->dtype), nbytes);
+    } else {
+        size_t want;
+        if (!o2p_mul_size((size_t)numel, per, &want) || n_field != want) {
+            if (n_field == 0 && numel > 0)
+                return o2p_fail(O2P_ERR_PARSE, "%s: has %lld elements but no data", what,
+                                (long long)numel);
+            return o2p_fail(O2P_ERR_PARSE, "%s: %s has %zu entries but the shape needs %zu",
+                            what, field, n_field, want);
+        }
+    }
+    void *data = ir_network_alloc_data(pc->net, nbytes);
+    if (!data)
+        return o2p_fail(O2P_ERR_OUT_OF_MEMORY, "%s: out of memory for %zu bytes of data", what,
+                        nbytes);
+    t->data = data;
+    t->nbytes = nbytes;
+    if (tp->has_raw_data) {
         if (nbytes)
             memcpy(data, tp->raw_data.data, nbytes);
         return O2P_OK;
-    }
-    size_t want;
-    if (!o2p_mul_size((size_t)numel, per, &want) || n_field != want) {
-        if (n_field == 0 && numel > 0)
-            return o2p_fail(O2P_ERR_PARSE, "%s: has %lld elements but no data", what,
-                            (long long)numel);
-        return o2p_fail(O2P_ERR_PARSE, "%s: %s has %zu entries but the shape needs %zu", what,
-                        field, n_field, want);
     }
     unsigned char *out = data;
     for (size_t i = 0; i < n_field; i++) {
@@ -568,6 +577,8 @@ static o2p_status convert_model(parse_ctx *pc, const Onnx__ModelProto *mp)
     for (int i = 0; i < 5; i++)
         if (!(net->info[i] = o2p_arena_strdup(arena, S(info[i]))))
             return o2p_fail(O2P_ERR_OUT_OF_MEMORY, "out of memory");
+    if (*net->info[O2P_INFO_GRAPH_NAME])
+        net->main->name = net->info[O2P_INFO_GRAPH_NAME];
     for (size_t i = 0; i < mp->n_metadata_props; i++) {
         char *k = o2p_arena_strdup(arena, S(mp->metadata_props[i]->key));
         char *v = o2p_arena_strdup(arena, S(mp->metadata_props[i]->value));
