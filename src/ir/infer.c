@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ir/ir.h"
+#include "ir/infer_ops.h"
 
 o2p_status ir_infer_error(const ir_infer_ctx *ctx, const char *fmt, ...)
 {
@@ -118,8 +118,6 @@ int ir_input_values(const ir_infer_ctx *ctx, int i, ir_values *v)
     }
     if (!ir_tensor_is_const(t) || !(ir_dtype_is_int(t->dtype) || t->dtype == O2P_DTYPE_BOOL))
         return 0;
-    if (t->shape.rank > 1)
-        return 0;
     int64_t n = ir_tensor_numel_const(t);
     if (n < 0 || n > IR_MAX_VALUES)
         return 0;
@@ -189,12 +187,18 @@ o2p_status ir_broadcast(const ir_infer_ctx *ctx, const ir_shape *a, const ir_sha
 
 /* ---------------------------------------------------------------- the driver */
 
-static void mark_unknown_outputs(ir_layer *l)
+/* A layer without an importer cannot infer its outputs; what the model declares for them
+ * (value_info, graph outputs) lets inference go on past it. */
+static void use_declared_outputs(ir_layer *l)
 {
     for (int i = 0; i < l->num_outputs; i++) {
         ir_tensor *t = l->outputs[i];
-        if (t && t->dtype == O2P_DTYPE_UNDEFINED && t->has_declared)
+        if (!t || !t->has_declared)
+            continue;
+        if (t->dtype == O2P_DTYPE_UNDEFINED)
             t->dtype = t->declared_dtype;
+        if (t->shape.rank < 0)
+            t->shape = t->declared_shape;
     }
 }
 
@@ -346,7 +350,7 @@ o2p_status ir_infer_graph(ir_network *net, ir_graph *g)
     for (int i = 0; i < g->layers.count; i++) {
         ir_layer *l = g->layers.items[i];
         if (!l->op || !l->op->infer) {
-            mark_unknown_outputs(l);
+            use_declared_outputs(l);
             continue;
         }
         ir_infer_ctx ctx = {net, g, l, ir_network_opset(net, l->domain)};
@@ -365,5 +369,8 @@ o2p_status ir_infer_graph(ir_network *net, ir_graph *g)
 
 o2p_status ir_infer_network(ir_network *net)
 {
+    /* Start from nothing, so that inferring again after an input shape changed gives the
+     * new shapes rather than a conflict with the old ones. */
+    inf_reset_graph(net, net->main);
     return ir_infer_graph(net, net->main);
 }

@@ -1,5 +1,6 @@
 /* infer_ops.h: the shape-inference functions of the operators (one file per op family,
- * infer_*.c) and the helpers they share; ops.c lists them in the op table. Internal to src/ir. */
+ * infer_*.c) and the helpers they share (infer_common.c); ops.c lists them in the op table.
+ * Internal to src/ir: the rest of onnx2plan reaches inference through ir.h only. */
 #ifndef O2P_INFER_OPS_H
 #define O2P_INFER_OPS_H
 
@@ -21,13 +22,13 @@ const char *inf_name(const ir_infer_ctx *ctx, int i);
 int inf_has(const ir_infer_ctx *ctx, int i);
 /* Values of input i (ir_input_values), also for bool tensors. */
 int inf_values(const ir_infer_ctx *ctx, int i, ir_values *v);
-/* All int values of input i when every one is known: 1 and *n set; 0 otherwise. Fails
- * (returns -1 after reporting) when the tensor holds more than cap values. */
+/* All int values of input i when every one is known and there are at most cap: 1 and *n
+ * set; 0 otherwise (callers check lengths themselves, with inf_len1d). */
 int inf_ints(const ir_infer_ctx *ctx, int i, int64_t *out, int cap, int *n);
 /* A known scalar (or one-element) int input. */
 int inf_int_scalar(const ir_infer_ctx *ctx, int i, int64_t *out);
-/* Float values of a constant input (any numeric type): 1 when all of them were read, with
- * at most cap; 0 when not constant, -1 when it holds more than cap. */
+/* Float values of a constant input (any numeric type) or of known int values: 1 when all
+ * of them were read and there are at most cap; 0 otherwise. */
 int inf_floats(const ir_infer_ctx *ctx, int i, double *out, int cap, int *n);
 /* A known scalar (or one-element) numeric input as a double: constant data or known value. */
 int inf_num_scalar(const ir_infer_ctx *ctx, int i, double *out);
@@ -45,7 +46,6 @@ static inline ir_dim inf_dim(int64_t v)
     ir_dim d = {v >= 0 ? v : -1, NULL};
     return d;
 }
-static inline int inf_known(ir_dim d) { return d.value >= 0; }
 /* Known and equal, or the same symbol. */
 int inf_dim_same(ir_dim a, ir_dim b);
 void inf_shape_rank(ir_shape *s, int rank); /* rank known, every dim unknown */
@@ -92,7 +92,6 @@ INF_FN(inf_unary_values);
 INF_FN(inf_unary_bool);
 INF_FN(inf_not);
 INF_FN(inf_binary);
-INF_FN(inf_binary_values);
 INF_FN(inf_compare);
 INF_FN(inf_logical);
 INF_FN(inf_pow);

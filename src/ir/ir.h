@@ -38,9 +38,9 @@ typedef enum ir_tensor_kind {
     IR_TENSOR_CONSTANT = 2    /* initializer, Constant node or hand-made weights */
 } ir_tensor_kind;
 
-/* Known element values of a small integer tensor (rank 0 or 1, at most IR_MAX_VALUES
- * elements): from constants, Shape, and the shape arithmetic that follows it. Each entry
- * is known (known != 0, value), or symbolic (sym), or unknown. */
+/* Known element values of a small int or bool tensor (at most IR_MAX_VALUES elements, any
+ * rank, row-major): from constants, Shape, and the shape arithmetic that follows it. Each
+ * entry is known (known != 0, value), or symbolic (sym), or unknown. */
 typedef struct ir_value_entry {
     int known;
     int64_t value;
@@ -215,7 +215,8 @@ o2p_status ir_set_output_values(ir_infer_ctx *ctx, int index, const ir_values *v
 /* Input i, or NULL when omitted or out of range. */
 ir_tensor *ir_input(const ir_infer_ctx *ctx, int i);
 /* Values of input i as known by inference: from constant data or propagated values.
- * Returns 1 and fills *v when the tensor is a small int tensor with known entries. */
+ * Returns 1 and fills *v when the tensor is a small int or bool tensor (any rank) whose
+ * values are known or partly known. */
 int ir_input_values(const ir_infer_ctx *ctx, int i, ir_values *v);
 /* Normalizes a possibly negative axis into [0, rank); error when out of range. */
 o2p_status ir_norm_axis(const ir_infer_ctx *ctx, int64_t axis, int rank, int *out);
