@@ -153,7 +153,8 @@ O2P_API o2p_tensor *o2p_graph_get_constant(const o2p_graph *graph, int index);
 O2P_API o2p_tensor *o2p_graph_find_tensor(const o2p_graph *graph, const char *name);
 
 /* Building by hand, as with TensorRT's network definition. dims[i] < 0 is a dynamic
- * dimension, named by dim_names[i] when dim_names and dim_names[i] are not NULL. */
+ * dimension, named by dim_names[i] when dim_names and dim_names[i] are not NULL. An input
+ * may have rank O2P_RANK_UNKNOWN (dims is then ignored). */
 O2P_API o2p_status o2p_graph_add_input(o2p_graph *graph, const char *name, o2p_dtype dtype,
                                        int rank, const int64_t *dims,
                                        const char *const *dim_names, o2p_tensor **out);
@@ -240,6 +241,8 @@ O2P_API int o2p_layer_find_attr(const o2p_layer *layer, const char *name);
 O2P_API int64_t o2p_layer_attr_int(const o2p_layer *layer, int index);
 O2P_API float o2p_layer_attr_float(const o2p_layer *layer, int index);
 O2P_API const char *o2p_layer_attr_string(const o2p_layer *layer, int index);
+/* Element `element` of a STRINGS attribute, or NULL. */
+O2P_API const char *o2p_layer_attr_strings_at(const o2p_layer *layer, int index, int element);
 O2P_API int o2p_layer_attr_count(const o2p_layer *layer, int index); /* list length */
 O2P_API const int64_t *o2p_layer_attr_ints(const o2p_layer *layer, int index);
 O2P_API const float *o2p_layer_attr_floats(const o2p_layer *layer, int index);

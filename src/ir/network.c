@@ -610,6 +610,12 @@ o2p_status o2p_graph_add_input(o2p_graph *graph, const char *name, o2p_dtype dty
     ir_tensor *t;
     O2P_TRY(ir_tensor_new(graph, name, IR_TENSOR_INPUT, &t));
     t->dtype = dtype;
+    if (rank == O2P_RANK_UNKNOWN) {
+        ir_shape_unknown(&t->shape);
+        if (out)
+            *out = t;
+        return O2P_OK;
+    }
     O2P_TRY(set_dims(graph->network, &t->shape, rank, dims, dim_names, t->name));
     if (out)
         *out = t;
@@ -861,6 +867,13 @@ const char *o2p_layer_attr_string(const o2p_layer *layer, int index)
 {
     const ir_attr *a = attr_at(layer, index);
     return a && a->type == O2P_ATTR_STRING ? a->s : NULL;
+}
+const char *o2p_layer_attr_strings_at(const o2p_layer *layer, int index, int element)
+{
+    const ir_attr *a = attr_at(layer, index);
+    return a && a->type == O2P_ATTR_STRINGS && a->strings && element >= 0 && element < a->count
+               ? a->strings[element]
+               : NULL;
 }
 int o2p_layer_attr_count(const o2p_layer *layer, int index)
 {
