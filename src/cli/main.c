@@ -379,6 +379,22 @@ static void json_tensor(FILE *f, const o2p_tensor *t)
     fputc('}', f);
 }
 
+/* A layer's inputs or outputs as a JSON array (null for an omitted optional one). */
+static void json_tensor_list(FILE *f, const o2p_layer *l, int n,
+                             o2p_tensor *(*get)(const o2p_layer *, int))
+{
+    fputc('[', f);
+    for (int k = 0; k < n; k++) {
+        const o2p_tensor *t = get(l, k);
+        fputs(k ? ", " : "", f);
+        if (t)
+            json_tensor(f, t);
+        else
+            fputs("null", f);
+    }
+    fputc(']', f);
+}
+
 static void json_layers(FILE *f, const o2p_graph *g)
 {
     fputc('[', f);
@@ -391,29 +407,11 @@ static void json_layers(FILE *f, const o2p_graph *g)
         json_string(f, o2p_layer_get_op_type(l));
         fputs(", \"domain\": ", f);
         json_string(f, o2p_layer_get_domain(l));
-        fprintf(f, ", \"supported\": %s, \"inputs\": [", o2p_layer_is_supported(l) ? "true" : "false");
-        int first = 1;
-        for (int k = 0; k < o2p_layer_num_inputs(l); k++) {
-            const o2p_tensor *t = o2p_layer_get_input(l, k);
-            fputs(first ? "" : ", ", f);
-            first = 0;
-            if (t)
-                json_tensor(f, t);
-            else
-                fputs("null", f);
-        }
-        fputs("], \"outputs\": [", f);
-        first = 1;
-        for (int k = 0; k < o2p_layer_num_outputs(l); k++) {
-            const o2p_tensor *t = o2p_layer_get_output(l, k);
-            fputs(first ? "" : ", ", f);
-            first = 0;
-            if (t)
-                json_tensor(f, t);
-            else
-                fputs("null", f);
-        }
-        fputs("]", f);
+        fprintf(f, ", \"supported\": %s, \"inputs\": ",
+                o2p_layer_is_supported(l) ? "true" : "false");
+        json_tensor_list(f, l, o2p_layer_num_inputs(l), o2p_layer_get_input);
+        fputs(", \"outputs\": ", f);
+        json_tensor_list(f, l, o2p_layer_num_outputs(l), o2p_layer_get_output);
         int any = 0;
         for (int a = 0; a < o2p_layer_num_attrs(l); a++)
             for (int e = 0; e < o2p_layer_attr_count(l, a); e++) {
