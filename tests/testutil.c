@@ -137,6 +137,15 @@ int tu_run_with_timeout(int (*fn)(void *), void *arg, double seconds)
     return -1;
 }
 
+int tu_run_suite(Suite *suite)
+{
+    SRunner *sr = srunner_create(suite);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
 int tu_have_testdata(void)
 {
     struct stat st;

@@ -120,6 +120,86 @@ int64_t inf_len1d(const ir_infer_ctx *ctx, int i)
     return -1;
 }
 
+/* ---------------------------------------------------------------- values of any rank */
+
+int inf_small_numel(const ir_shape *s)
+{
+    if (s->rank < 0 || s->rank > IR_MAX_RANK || !ir_shape_is_static(s))
+        return -1;
+    for (int i = 0; i < s->rank; i++)
+        if (s->dims[i].value == 0)
+            return 0;
+    int64_t n = 1;
+    for (int i = 0; i < s->rank; i++) {
+        if (s->dims[i].value > IR_MAX_VALUES)
+            return -1;
+        n *= s->dims[i].value; /* both factors <= IR_MAX_VALUES: no overflow */
+        if (n > IR_MAX_VALUES)
+            return -1;
+    }
+    return (int)n;
+}
+
+int inf_values_static(const ir_infer_ctx *ctx, int i, ir_values *v, ir_shape *s)
+{
+    if (!inf_values(ctx, i, v))
+        return 0;
+    inf_shape(ctx, i, s);
+    /* a 1-D tensor whose length only its values tell */
+    if (s->rank == 1 && s->dims[0].value < 0)
+        s->dims[0] = inf_dim(v->count);
+    return inf_small_numel(s) == v->count;
+}
+
+o2p_status inf_out_values(ir_infer_ctx *ctx, int i, const ir_shape *s, const ir_values *v)
+{
+    if (inf_small_numel(s) != v->count)
+        return O2P_OK; /* the values would not match the shape: keep none */
+    return ir_set_output_values(ctx, i, v);
+}
+
+void inf_coords(const ir_shape *s, int k, int *c)
+{
+    for (int i = s->rank - 1; i >= 0; i--) {
+        int64_t d = s->dims[i].value;
+        c[i] = d > 0 ? (int)(k % d) : 0;
+        k = d > 0 ? (int)(k / d) : 0;
+    }
+}
+
+int inf_flat_index(const ir_shape *s, const int *c)
+{
+    int64_t k = 0;
+    for (int i = 0; i < s->rank; i++) {
+        int64_t d = s->dims[i].value;
+        if (c[i] < 0 || c[i] >= d || d > IR_MAX_VALUES)
+            return -1;
+        k = k * d + c[i];
+        if (k >= IR_MAX_VALUES)
+            return -1;
+    }
+    return (int)k;
+}
+
+int inf_broadcast_index(const ir_shape *in, const ir_shape *out, int k)
+{
+    int c[IR_MAX_RANK], ci[IR_MAX_RANK];
+    if (in->rank > out->rank)
+        return -1;
+    inf_coords(out, k, c);
+    int lead = out->rank - in->rank;
+    for (int i = 0; i < in->rank; i++) {
+        int64_t d = in->dims[i].value;
+        if (d == 1)
+            ci[i] = 0;
+        else if (d == out->dims[lead + i].value)
+            ci[i] = c[lead + i];
+        else
+            return -1;
+    }
+    return inf_flat_index(in, ci);
+}
+
 /* ---------------------------------------------------------------- attributes */
 
 o2p_status inf_attr_ints(const ir_infer_ctx *ctx, const char *name, int64_t *out, int cap,
@@ -374,4 +454,15 @@ void inf_reset_graph(ir_network *net, ir_graph *root)
             t->values = NULL;
         }
     }
+}
+
+/* A list input (axes, pads, split sizes, scales, shapes): values flow through tensors of any
+ * rank, so a rank-2 tensor would otherwise read as its flattened entries. */
+o2p_status inf_need_list(const ir_infer_ctx *ctx, int i, const char *what)
+{
+    int r = inf_rank(ctx, i);
+    if (r > 1)
+        return ir_infer_error(ctx, "input '%s' (%s) must be 1-D, not rank %d", inf_name(ctx, i),
+                              what, r);
+    return O2P_OK;
 }

@@ -309,24 +309,46 @@ static ir_value_entry vop_apply(vop op, int fmod, const ir_value_entry *a, const
     return u;
 }
 
-/* Output values of a binary op whose inputs carry values and whose output is a short
- * rank 0/1 int tensor. */
+/* Values of input i broadcast to `out` (a static shape of at most IR_MAX_VALUES elements):
+ * src[k] is the input's entry for output element k. Before opset 7, where B may line up
+ * with any axis of A, only a one-element input or the output's own shape is taken. */
+static int broadcast_values(const ir_infer_ctx *ctx, int i, const ir_shape *out, int cnt,
+                            ir_values *v, int *src)
+{
+    ir_shape s;
+    if (!inf_values_static(ctx, i, v, &s))
+        return 0;
+    if (ctx->opset < 7 && v->count != 1) {
+        if (s.rank != out->rank)
+            return 0;
+        for (int d = 0; d < s.rank; d++)
+            if (s.dims[d].value != out->dims[d].value)
+                return 0;
+    }
+    for (int k = 0; k < cnt; k++) {
+        src[k] = v->count == 1 && cnt > 0 ? 0 : inf_broadcast_index(&s, out, k);
+        if (src[k] < 0)
+            return 0;
+    }
+    return 1;
+}
+
+/* Output values of a binary op whose inputs carry values, broadcast to a small static
+ * output shape. */
 static o2p_status binary_values(ir_infer_ctx *ctx, int ia, int ib, vop op, const ir_shape *out)
 {
     ir_values a, b, r;
-    if (op == VOP_NONE || out->rank > 1 || !inf_values(ctx, ia, &a) || !inf_values(ctx, ib, &b))
-        return O2P_OK;
-    int n = out->rank == 0 ? 1 : (int)out->dims[0].value;
-    if (out->rank == 1 && (out->dims[0].value < 0 || out->dims[0].value > IR_MAX_VALUES))
-        return O2P_OK;
-    if ((a.count != 1 && a.count != n) || (b.count != 1 && b.count != n))
+    int sa[IR_MAX_VALUES], sb[IR_MAX_VALUES];
+    int n = inf_small_numel(out);
+    if (op == VOP_NONE || n < 0 || !broadcast_values(ctx, ia, out, n, &a, sa) ||
+        !broadcast_values(ctx, ib, out, n, &b, sb))
         return O2P_OK;
     int fmod = (int)ir_attr_int(ctx->layer, "fmod", 0);
     memset(&r, 0, sizeof r);
     r.count = n;
     for (int k = 0; k < n; k++)
-        r.e[k] = vop_apply(op, fmod, &a.e[a.count == 1 ? 0 : k], &b.e[b.count == 1 ? 0 : k]);
-    return ir_set_output_values(ctx, 0, &r);
+        r.e[k] = vop_apply(op, fmod, &a.e[sa[k]], &b.e[sb[k]]);
+    return inf_out_values(ctx, 0, out, &r);
 }
 
 /* ---------------------------------------------------------------- binary */
@@ -448,33 +470,32 @@ o2p_status inf_variadic(ir_infer_ctx *ctx)
         O2P_TRY(broadcast_inputs(ctx, 0, n - 1, &s));
     }
     O2P_TRY(inf_out(ctx, 0, t, &s));
-    /* values of Max/Min/Sum over short int inputs */
+    /* values of Max/Min/Sum over small int inputs */
     vop op = is_op(ctx, "Sum") ? VOP_ADD : op_vop(ctx);
-    if ((op != VOP_ADD && op != VOP_MAX && op != VOP_MIN) || !ir_dtype_is_int(t) || s.rank > 1)
-        return O2P_OK;
-    int cnt = s.rank == 0 ? 1 : (int)s.dims[0].value;
-    if (cnt < 0 || cnt > IR_MAX_VALUES)
+    int cnt = inf_small_numel(&s);
+    if ((op != VOP_ADD && op != VOP_MAX && op != VOP_MIN) || !ir_dtype_is_int(t) || cnt < 0)
         return O2P_OK;
     ir_values acc;
     int have = 0;
     for (int i = 0; i < n; i++) {
         ir_values v;
+        int src[IR_MAX_VALUES];
         if (!inf_has(ctx, i))
             continue;
-        if (!inf_values(ctx, i, &v) || (v.count != 1 && v.count != cnt))
+        if (!broadcast_values(ctx, i, &s, cnt, &v, src))
             return O2P_OK;
         if (!have) {
             memset(&acc, 0, sizeof acc);
             acc.count = cnt;
             for (int k = 0; k < cnt; k++)
-                acc.e[k] = v.e[v.count == 1 ? 0 : k];
+                acc.e[k] = v.e[src[k]];
             have = 1;
             continue;
         }
         for (int k = 0; k < cnt; k++)
-            acc.e[k] = vop_apply(op, 0, &acc.e[k], &v.e[v.count == 1 ? 0 : k]);
+            acc.e[k] = vop_apply(op, 0, &acc.e[k], &v.e[src[k]]);
     }
-    return have ? ir_set_output_values(ctx, 0, &acc) : O2P_OK;
+    return have ? inf_out_values(ctx, 0, &s, &acc) : O2P_OK;
 }
 
 /* Where(cond, X, Y): broadcast of the three; X's type. */
@@ -492,27 +513,23 @@ o2p_status inf_where(ir_infer_ctx *ctx)
         t = inf_dtype(ctx, 2);
     O2P_TRY(inf_out(ctx, 0, t, &s));
     ir_values vc, vx, vy, r;
-    if (!values_dtype(t) || s.rank > 1 || !inf_values(ctx, 0, &vc) || !inf_values(ctx, 1, &vx) ||
-        !inf_values(ctx, 2, &vy))
-        return O2P_OK;
-    int n = s.rank == 0 ? 1 : (int)s.dims[0].value;
-    if (n < 0 || n > IR_MAX_VALUES)
-        return O2P_OK;
-    if ((vc.count != 1 && vc.count != n) || (vx.count != 1 && vx.count != n) ||
-        (vy.count != 1 && vy.count != n))
+    int sc[IR_MAX_VALUES], sx[IR_MAX_VALUES], sy[IR_MAX_VALUES];
+    int n = inf_small_numel(&s);
+    if (!values_dtype(t) || n < 0 || !broadcast_values(ctx, 0, &s, n, &vc, sc) ||
+        !broadcast_values(ctx, 1, &s, n, &vx, sx) || !broadcast_values(ctx, 2, &s, n, &vy, sy))
         return O2P_OK;
     memset(&r, 0, sizeof r);
     r.count = n;
     for (int k = 0; k < n; k++) {
-        const ir_value_entry *ce = &vc.e[vc.count == 1 ? 0 : k];
-        const ir_value_entry *xe = &vx.e[vx.count == 1 ? 0 : k];
-        const ir_value_entry *ye = &vy.e[vy.count == 1 ? 0 : k];
+        const ir_value_entry *ce = &vc.e[sc[k]];
+        const ir_value_entry *xe = &vx.e[sx[k]];
+        const ir_value_entry *ye = &vy.e[sy[k]];
         if (ce->known)
             r.e[k] = ce->value ? *xe : *ye;
         else if ((xe->known && ye->known && xe->value == ye->value) || same_sym(xe, ye))
             r.e[k] = *xe;
     }
-    return ir_set_output_values(ctx, 0, &r);
+    return inf_out_values(ctx, 0, &s, &r);
 }
 
 /* ---------------------------------------------------------------- casts */
@@ -576,6 +593,8 @@ static o2p_status cast_to(ir_infer_ctx *ctx, o2p_dtype to)
             e->sym = NULL;
         } else if (e->known && !fits(e->value, to)) {
             e->known = 0;
+        } else if (!e->known && ir_dtype_size(to) < 4) {
+            e->sym = NULL; /* a dim may not fit in 8 or 16 bits */
         }
     }
     return ir_set_output_values(ctx, 0, &v);

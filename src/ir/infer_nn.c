@@ -884,6 +884,7 @@ o2p_status inf_max_unpool(ir_infer_ctx *ctx)
         return ir_infer_error(ctx, "attribute 'kernel_shape' is required");
     if (inf_has(ctx, 2)) {
         ir_values v;
+        O2P_TRY(inf_need_list(ctx, 2, "output_shape"));
         int64_t len = inf_len1d(ctx, 2);
         if (x.rank >= 0 && len >= 0 && len != x.rank)
             return ir_infer_error(ctx, "output_shape '%s' has %lld entries for a rank %d input",
@@ -989,6 +990,8 @@ o2p_status inf_col2im(ir_infer_ctx *ctx)
     O2P_TRY(inf_need_rank(ctx, 0, 3));
     int64_t img[IR_MAX_RANK], blk[IR_MAX_RANK];
     int ni = -1, nb = -1;
+    O2P_TRY(inf_need_list(ctx, 1, "image_shape"));
+    O2P_TRY(inf_need_list(ctx, 2, "block_shape"));
     int64_t li = inf_len1d(ctx, 1), lb = inf_len1d(ctx, 2);
     if (li > IR_MAX_RANK - 2 || lb > IR_MAX_RANK - 2)
         return ir_infer_error(ctx, "image_shape and block_shape may have at most %d entries",

@@ -20,6 +20,8 @@ int inf_rank(const ir_infer_ctx *ctx, int i);
 const char *inf_name(const ir_infer_ctx *ctx, int i);
 /* Whether input i is present (not omitted). */
 int inf_has(const ir_infer_ctx *ctx, int i);
+/* Fails unless input i (a list: axes, pads, sizes, a shape) is 1-D or of unknown rank. */
+o2p_status inf_need_list(const ir_infer_ctx *ctx, int i, const char *what);
 /* Values of input i (ir_input_values), also for bool tensors. */
 int inf_values(const ir_infer_ctx *ctx, int i, ir_values *v);
 /* All int values of input i when every one is known and there are at most cap: 1 and *n
@@ -34,6 +36,27 @@ int inf_floats(const ir_infer_ctx *ctx, int i, double *out, int cap, int *n);
 int inf_num_scalar(const ir_infer_ctx *ctx, int i, double *out);
 /* Element count of a rank-0/1 input with a static shape, or -1. */
 int64_t inf_len1d(const ir_infer_ctx *ctx, int i);
+
+/* ---- values of any rank: row-major, at most IR_MAX_VALUES elements, static shapes.
+ * Coordinates and flat indices are ints: every such tensor has at most IR_MAX_VALUES
+ * elements. */
+
+/* Element count of a static shape when it is at most IR_MAX_VALUES; -1 otherwise. */
+int inf_small_numel(const ir_shape *s);
+/* Values of input i with its static shape: 1 when the input carries values and its shape
+ * is static with exactly that many elements (a 1-D input of unknown length takes the count
+ * of its values). */
+int inf_values_static(const ir_infer_ctx *ctx, int i, ir_values *v, ir_shape *s);
+/* Sets output i's values when shape s is static with exactly v->count elements; does
+ * nothing otherwise, so values never disagree with the shape they are for. */
+o2p_status inf_out_values(ir_infer_ctx *ctx, int i, const ir_shape *s, const ir_values *v);
+/* Coordinates of flat index k in static shape s (at most IR_MAX_VALUES elements). */
+void inf_coords(const ir_shape *s, int k, int *c);
+/* Flat index of coordinates c in static shape s; -1 when one is out of range. */
+int inf_flat_index(const ir_shape *s, const int *c);
+/* Flat index into `in` of element k of `out` when `in` is broadcast to `out` (numpy
+ * rules: trailing axes aligned, size-1 axes repeated); -1 when it does not broadcast. */
+int inf_broadcast_index(const ir_shape *in, const ir_shape *out, int k);
 
 /* ---- attributes: INTS with a length check. Returns the count (-1 when absent); fails when
  * longer than cap. */

@@ -18,18 +18,16 @@ static int values_dtype(o2p_dtype t)
     return ir_dtype_is_int(t) || t == O2P_DTYPE_BOOL;
 }
 
-/* Output 0 gets the input's values unchanged (element order kept), when it has them and
- * the output is a short rank 0/1 tensor of the same element count. */
+/* Output 0 gets the input's values in the same row-major order (Reshape, Flatten,
+ * Squeeze, Unsqueeze), when the output shape is static with as many elements. */
 static o2p_status pass_values(ir_infer_ctx *ctx, int in, const ir_shape *out)
 {
     ir_values v;
-    if (out->rank < 0 || out->rank > 1 || !inf_values(ctx, in, &v))
+    if (!inf_values(ctx, in, &v))
         return O2P_OK;
-    int64_t n = out->rank == 0 ? 1 : out->dims[0].value;
-    if (n != v.count)
-        return O2P_OK;
-    return ir_set_output_values(ctx, 0, &v);
+    return inf_out_values(ctx, 0, out, &v);
 }
+
 
 /* Reads axes given as an attribute (attr_name, when ctx->opset < input_from) or as input
  * `input`. *state: 1 known (axes, *n), 0 absent, -1 present but unknown (then *n is their
@@ -49,6 +47,7 @@ static o2p_status read_axes(ir_infer_ctx *ctx, const char *attr_name, int input,
         *n = 0;
         return O2P_OK;
     }
+    O2P_TRY(inf_need_list(ctx, input, attr_name));
     int64_t len = inf_len1d(ctx, input);
     if (len > IR_MAX_RANK)
         return ir_infer_error(ctx, "input '%s' lists %lld axes; at most %d are allowed",
@@ -80,17 +79,17 @@ static o2p_status norm_axes(ir_infer_ctx *ctx, const int64_t *axes, int n, int r
 
 static o2p_status const_values_out(ir_infer_ctx *ctx, const ir_tensor *t)
 {
-    if (!values_dtype(t->dtype) || t->shape.rank > 1 || t->shape.rank < 0)
+    if (!values_dtype(t->dtype))
         return O2P_OK;
     int64_t n = ir_tensor_numel_const(t);
-    if (n < 0 || n > IR_MAX_VALUES)
+    if (n < 0 || n > IR_MAX_VALUES || inf_small_numel(&t->shape) != n)
         return O2P_OK;
     ir_values v;
     memset(&v, 0, sizeof v);
     v.count = (int)n;
     for (int64_t k = 0; k < n; k++)
         v.e[k].known = ir_const_get_i64(t, k, &v.e[k].value);
-    return ir_set_output_values(ctx, 0, &v);
+    return inf_out_values(ctx, 0, &t->shape, &v);
 }
 
 o2p_status inf_constant(ir_infer_ctx *ctx)
@@ -249,18 +248,17 @@ o2p_status inf_constant_of_shape(ir_infer_ctx *ctx)
     ir_shape s;
     O2P_TRY(shape_from_input(ctx, 0, 0, &s));
     O2P_TRY(inf_out(ctx, 0, t, &s));
-    int ok;
-    int64_t n = ir_shape_numel(&s, &ok);
-    if (!values_dtype(t) || !fill_known || !ok || s.rank > 1 || n > IR_MAX_VALUES)
+    int n = inf_small_numel(&s);
+    if (!values_dtype(t) || !fill_known || n < 0)
         return O2P_OK;
     ir_values v;
     memset(&v, 0, sizeof v);
-    v.count = (int)n;
+    v.count = n;
     for (int k = 0; k < n; k++) {
         v.e[k].known = 1;
         v.e[k].value = fill;
     }
-    return ir_set_output_values(ctx, 0, &v);
+    return inf_out_values(ctx, 0, &s, &v);
 }
 
 o2p_status inf_range(ir_infer_ctx *ctx)
@@ -302,8 +300,10 @@ o2p_status inf_range(ir_infer_ctx *ctx)
                 memset(&v, 0, sizeof v);
                 v.count = (int)n;
                 for (int64_t k = 0; k < n; k++) {
+                    /* start + k*delta lies between start and limit, but k*delta alone
+                     * may not fit in int64: add as unsigned (two's complement) */
                     v.e[k].known = 1;
-                    v.e[k].value = st.value + k * de.value;
+                    v.e[k].value = (int64_t)((uint64_t)st.value + (uint64_t)k * (uint64_t)de.value);
                 }
                 return ir_set_output_values(ctx, 0, &v);
             }
@@ -526,7 +526,8 @@ o2p_status inf_flatten(ir_infer_ctx *ctx)
         axis += x.rank;
     O2P_TRY(inf_dims_product(ctx, x.dims, (int)axis, &o.dims[0]));
     O2P_TRY(inf_dims_product(ctx, x.dims + axis, x.rank - (int)axis, &o.dims[1]));
-    return inf_out(ctx, 0, inf_dtype(ctx, 0), &o);
+    O2P_TRY(inf_out(ctx, 0, inf_dtype(ctx, 0), &o));
+    return pass_values(ctx, 0, &o);
 }
 
 o2p_status inf_transpose(ir_infer_ctx *ctx)
@@ -564,7 +565,25 @@ o2p_status inf_transpose(ir_infer_ctx *ctx)
         o.dims[i] = x.dims[perm[i]];
     }
     O2P_TRY(inf_out(ctx, 0, inf_dtype(ctx, 0), &o));
-    return n <= 1 ? pass_values(ctx, 0, &o) : O2P_OK;
+    /* values: output coordinate c[i] is input coordinate perm[i] */
+    ir_values xv, ov;
+    ir_shape xs;
+    int cnt = inf_small_numel(&o);
+    if (cnt < 0 || !inf_values_static(ctx, 0, &xv, &xs) || xv.count != cnt)
+        return O2P_OK;
+    memset(&ov, 0, sizeof ov);
+    ov.count = cnt;
+    for (int k = 0; k < cnt; k++) {
+        int c[IR_MAX_RANK], ci[IR_MAX_RANK];
+        inf_coords(&o, k, c);
+        for (int i = 0; i < n; i++)
+            ci[perm[i]] = c[i];
+        int src = inf_flat_index(&xs, ci);
+        if (src < 0)
+            return O2P_OK;
+        ov.e[k] = xv.e[src];
+    }
+    return inf_out_values(ctx, 0, &o, &ov);
 }
 
 o2p_status inf_squeeze(ir_infer_ctx *ctx)
@@ -723,29 +742,51 @@ o2p_status inf_concat(ir_infer_ctx *ctx)
     }
     o.dims[ax] = sum_ok ? sum : IR_DIM_UNKNOWN;
     O2P_TRY(inf_out(ctx, 0, t, &o));
-    /* values: a 1-D concatenation of short tensors */
-    if (rank != 1 || !values_dtype(t) || o.dims[0].value < 0 || o.dims[0].value > IR_MAX_VALUES)
+    /* values: for each index of the axes before `ax`, the inputs' blocks one after the
+     * other; an input without values (but with a static shape) gives unknown entries */
+    int cnt = inf_small_numel(&o);
+    if (!values_dtype(t) || cnt < 0)
         return O2P_OK;
-    ir_values v;
-    memset(&v, 0, sizeof v);
-    int any = 0;
+    int outer = 1;
+    for (int d = 0; d < ax; d++)
+        outer *= (int)o.dims[d].value; /* a factor of cnt, so at most IR_MAX_VALUES */
+    /* every input's entries one after the other in `all`, input i from start[i] */
+    ir_values v, all;
+    int start[IR_MAX_VALUES + 1], block[IR_MAX_VALUES];
+    int any = 0, m = 0;
+    memset(&all, 0, sizeof all);
     for (int i = 0; i < n; i++) {
         ir_values vi;
-        int64_t len = inf_len1d(ctx, i);
-        if (inf_values(ctx, i, &vi)) {
+        ir_shape si;
+        if (inf_values_static(ctx, i, &vi, &si)) {
             any = 1;
-        } else if (len >= 0) {
-            memset(&vi, 0, sizeof vi);
-            vi.count = (int)len;
         } else {
-            return O2P_OK;
+            inf_shape(ctx, i, &si);
+            memset(&vi, 0, sizeof vi);
+            vi.count = inf_small_numel(&si);
+            if (vi.count < 0)
+                return O2P_OK;
         }
-        if (v.count + vi.count > IR_MAX_VALUES)
+        if (vi.count == 0)
+            continue;
+        if (m >= IR_MAX_VALUES || all.count + vi.count > cnt || outer == 0 || vi.count % outer != 0)
             return O2P_OK;
-        memcpy(&v.e[v.count], vi.e, (size_t)vi.count * sizeof vi.e[0]);
-        v.count += vi.count;
+        start[m] = all.count;
+        block[m] = vi.count / outer;
+        memcpy(&all.e[all.count], vi.e, (size_t)vi.count * sizeof vi.e[0]);
+        all.count += vi.count;
+        m++;
     }
-    return any && v.count == o.dims[0].value ? ir_set_output_values(ctx, 0, &v) : O2P_OK;
+    if (!any || all.count != cnt)
+        return O2P_OK;
+    memset(&v, 0, sizeof v);
+    for (int b = 0; b < outer; b++)
+        for (int i = 0; i < m; i++) {
+            memcpy(&v.e[v.count], &all.e[start[i] + b * block[i]],
+                   (size_t)block[i] * sizeof v.e[0]);
+            v.count += block[i];
+        }
+    return inf_out_values(ctx, 0, &o, &v);
 }
 
 o2p_status inf_split(ir_infer_ctx *ctx)
@@ -760,6 +801,7 @@ o2p_status inf_split(ir_infer_ctx *ctx)
     int ns = -1, split_unknown = 0;
     if (ctx->opset >= 13 || (ctx->opset < 2 && inf_has(ctx, 1))) {
         if (inf_has(ctx, 1)) {
+            O2P_TRY(inf_need_list(ctx, 1, "split"));
             int64_t len = inf_len1d(ctx, 1);
             if (!inf_ints(ctx, 1, split, IR_MAX_VALUES, &ns)) {
                 split_unknown = 1;
@@ -972,7 +1014,12 @@ o2p_status inf_slice(ir_infer_ctx *ctx)
         inf_shape_rank(&o, x.rank);
         return inf_out(ctx, 0, t, &o);
     }
-    int64_t first0 = 0, step0 = 1;
+    /* for the values: where each axis starts and how it steps (untouched axes: 0, 1) */
+    int64_t first[IR_MAX_RANK], stride[IR_MAX_RANK];
+    for (int i = 0; i < x.rank; i++) {
+        first[i] = 0;
+        stride[i] = 1;
+    }
     int values_ok = 1;
     for (int k = 0; k < n; k++) {
         int ax = axis_of[k];
@@ -996,10 +1043,8 @@ o2p_status inf_slice(ir_infer_ctx *ctx)
         ir_dim d = x.dims[ax];
         if (d.value >= 0) {
             o.dims[ax] = inf_dim(slice_len(d.value, s, e, step));
-            if (ax == 0) {
-                first0 = slice_first(d.value, s, step);
-                step0 = step;
-            }
+            first[ax] = slice_first(d.value, s, step);
+            stride[ax] = step;
         } else {
             /* x[0:big] keeps an unknown dim as it is */
             if (!(s == 0 && step == 1 && e >= INT32_MAX))
@@ -1008,19 +1053,32 @@ o2p_status inf_slice(ir_infer_ctx *ctx)
         }
     }
     O2P_TRY(inf_out(ctx, 0, t, &o));
+    /* values: output coordinate c reads input coordinate first + c*step on each axis */
     ir_values xv, ov;
-    if (!values_ok || x.rank != 1 || o.dims[0].value < 0 || !inf_values(ctx, 0, &xv) ||
-        xv.count != x.dims[0].value)
+    ir_shape xs;
+    int cnt = inf_small_numel(&o);
+    if (!values_ok || cnt < 0 || !inf_values_static(ctx, 0, &xv, &xs) || xs.rank != x.rank)
         return O2P_OK;
     memset(&ov, 0, sizeof ov);
-    ov.count = (int)o.dims[0].value;
-    for (int k = 0; k < ov.count; k++) {
-        int64_t idx = first0 + k * step0;
-        if (idx < 0 || idx >= xv.count)
+    ov.count = cnt;
+    for (int k = 0; k < cnt; k++) {
+        int c[IR_MAX_RANK], ci[IR_MAX_RANK];
+        inf_coords(&o, k, c);
+        for (int i = 0; i < x.rank; i++) {
+            /* c < IR_MAX_VALUES and |step| <= the dim when c > 0: no overflow, but the
+             * index is checked against the input anyway */
+            int64_t at;
+            if (__builtin_mul_overflow((int64_t)c[i], stride[i], &at) ||
+                __builtin_add_overflow(at, first[i], &at) || at < 0 || at >= IR_MAX_VALUES)
+                return O2P_OK;
+            ci[i] = (int)at;
+        }
+        int src = inf_flat_index(&xs, ci);
+        if (src < 0)
             return O2P_OK;
-        ov.e[k] = xv.e[idx];
+        ov.e[k] = xv.e[src];
     }
-    return ir_set_output_values(ctx, 0, &ov);
+    return inf_out_values(ctx, 0, &o, &ov);
 }
 
 /* ---------------------------------------------------------------- Gather, Scatter */
@@ -1067,18 +1125,38 @@ o2p_status inf_gather(ir_infer_ctx *ctx)
                                   "(size %lld)",
                                   (long long)iv.e[i].value, ax, inf_name(ctx, 0), (long long)d);
     O2P_TRY(inf_out(ctx, 0, t, &o));
-    if (!have_iv || x.rank != 1 || idx.rank > 1 || !inf_values(ctx, 0, &xv))
+    /* values: output coordinates (before ax, indices, after ax) read the input at (before
+     * ax, the index, after ax); an unknown index gives unknown entries */
+    ir_shape xs, is;
+    int cnt = inf_small_numel(&o);
+    if (!have_iv || cnt < 0 || !inf_values_static(ctx, 1, &iv, &is) || is.rank != idx.rank ||
+        !inf_values_static(ctx, 0, &xv, &xs) || xs.rank != x.rank)
         return O2P_OK;
     memset(&ov, 0, sizeof ov);
-    ov.count = iv.count;
-    for (int i = 0; i < iv.count; i++) {
-        if (!iv.e[i].known)
+    ov.count = cnt;
+    int64_t dax = xs.dims[ax].value;
+    for (int k = 0; k < cnt; k++) {
+        int c[IR_MAX_RANK], ci[IR_MAX_RANK], cx[IR_MAX_RANK];
+        inf_coords(&o, k, c);
+        for (int i = 0; i < is.rank; i++)
+            ci[i] = c[ax + i];
+        int at = inf_flat_index(&is, ci);
+        if (at < 0)
+            return O2P_OK;
+        const ir_value_entry *ie = &iv.e[at];
+        if (!ie->known || ie->value < -dax || ie->value >= dax)
             continue;
-        int64_t j = iv.e[i].value < 0 ? iv.e[i].value + xv.count : iv.e[i].value;
-        if (j >= 0 && j < xv.count)
-            ov.e[i] = xv.e[j];
+        for (int i = 0; i < ax; i++)
+            cx[i] = c[i];
+        cx[ax] = (int)(ie->value < 0 ? ie->value + dax : ie->value);
+        for (int i = ax + 1; i < xs.rank; i++)
+            cx[i] = c[i - 1 + is.rank];
+        int src = inf_flat_index(&xs, cx);
+        if (src < 0)
+            return O2P_OK;
+        ov.e[k] = xv.e[src];
     }
-    return ir_set_output_values(ctx, 0, &ov);
+    return inf_out_values(ctx, 0, &o, &ov);
 }
 
 o2p_status inf_gather_elements(ir_infer_ctx *ctx)
@@ -1191,17 +1269,21 @@ o2p_status inf_expand(ir_infer_ctx *ctx)
     if (o.rank < 0 && s.rank >= 0 && x.rank < 0)
         ir_shape_unknown(&o);
     O2P_TRY(inf_out(ctx, 0, inf_dtype(ctx, 0), &o));
-    /* values of a broadcast scalar or same-length vector */
-    ir_values v;
-    if (o.rank == 1 && o.dims[0].value >= 0 && o.dims[0].value <= IR_MAX_VALUES &&
-        inf_values(ctx, 0, &v) && v.count == 1) {
-        int n = (int)o.dims[0].value;
-        for (int k = 1; k < n; k++)
-            v.e[k] = v.e[0];
-        v.count = n;
-        return ir_set_output_values(ctx, 0, &v);
+    /* values: the input broadcast to the output */
+    ir_values xv, ov;
+    ir_shape xs;
+    int cnt = inf_small_numel(&o);
+    if (cnt < 0 || !inf_values_static(ctx, 0, &xv, &xs))
+        return O2P_OK;
+    memset(&ov, 0, sizeof ov);
+    ov.count = cnt;
+    for (int k = 0; k < cnt; k++) {
+        int src = inf_broadcast_index(&xs, &o, k);
+        if (src < 0)
+            return O2P_OK;
+        ov.e[k] = xv.e[src];
     }
-    return pass_values(ctx, 0, &o);
+    return inf_out_values(ctx, 0, &o, &ov);
 }
 
 o2p_status inf_tile(ir_infer_ctx *ctx)
@@ -1251,7 +1333,29 @@ o2p_status inf_tile(ir_infer_ctx *ctx)
                                   (long long)rv.e[i].value, i);
         O2P_TRY(inf_dim_mul(ctx, x.dims[i], inf_dim(rv.e[i].value), &o.dims[i]));
     }
-    return inf_out(ctx, 0, t, &o);
+    O2P_TRY(inf_out(ctx, 0, t, &o));
+    /* values: output coordinate c reads input coordinate c mod the input's dim */
+    ir_values xv, ov;
+    ir_shape xs;
+    int cnt = inf_small_numel(&o);
+    if (cnt < 0 || !inf_values_static(ctx, 0, &xv, &xs) || xs.rank != o.rank)
+        return O2P_OK;
+    memset(&ov, 0, sizeof ov);
+    ov.count = cnt;
+    for (int k = 0; k < cnt; k++) {
+        int c[IR_MAX_RANK];
+        inf_coords(&o, k, c);
+        for (int i = 0; i < xs.rank; i++) {
+            if (xs.dims[i].value <= 0)
+                return O2P_OK;
+            c[i] = (int)(c[i] % xs.dims[i].value);
+        }
+        int src = inf_flat_index(&xs, c);
+        if (src < 0)
+            return O2P_OK;
+        ov.e[k] = xv.e[src];
+    }
+    return inf_out_values(ctx, 0, &o, &ov);
 }
 
 o2p_status inf_pad(ir_infer_ctx *ctx)
@@ -1277,6 +1381,7 @@ o2p_status inf_pad(ir_infer_ctx *ctx)
         axes[i] = i;
     if (ctx->opset >= 18 && inf_has(ctx, 3)) {
         int64_t a[IR_MAX_RANK];
+        O2P_TRY(inf_need_list(ctx, 3, "axes"));
         if (!inf_ints(ctx, 3, a, IR_MAX_RANK, &na)) {
             inf_shape_rank(&o, x.rank);
             return inf_out(ctx, 0, t, &o);
@@ -1294,6 +1399,7 @@ o2p_status inf_pad(ir_infer_ctx *ctx)
     } else {
         if (!inf_has(ctx, 1))
             return ir_infer_error(ctx, "Pad needs the 'pads' input from opset 11");
+        O2P_TRY(inf_need_list(ctx, 1, "pads"));
         int64_t len = inf_len1d(ctx, 1);
         if (len >= 0 && len != 2 * na)
             return ir_infer_error(ctx,
@@ -1384,6 +1490,10 @@ o2p_status inf_resize(ir_infer_ctx *ctx)
         }
     }
     o = x;
+    if (zi >= 0 && inf_has(ctx, zi))
+        O2P_TRY(inf_need_list(ctx, zi, "sizes"));
+    if (inf_has(ctx, si))
+        O2P_TRY(inf_need_list(ctx, si, "scales"));
     int64_t zlen = zi >= 0 && inf_has(ctx, zi) ? inf_len1d(ctx, zi) : 0;
     int64_t slen = inf_has(ctx, si) ? inf_len1d(ctx, si) : 0;
     /* sizes count when they are not empty; with a length not known, when scales are empty */
@@ -1676,38 +1786,57 @@ o2p_status inf_reduce(ir_infer_ctx *ctx)
             o.dims[o.rank++] = inf_dim(1);
     }
     O2P_TRY(inf_out(ctx, 0, t, &o));
-    /* values: a whole 1-D int tensor reduced to one value */
-    ir_values v;
+    /* values of ReduceSum/Prod/Max/Min of a small int tensor (numel computations) */
     int sum = is_op(ctx, "ReduceSum"), prod = is_op(ctx, "ReduceProd");
     int mx = is_op(ctx, "ReduceMax"), mn = is_op(ctx, "ReduceMin");
-    if (!(sum || prod || mx || mn) || !ir_dtype_is_int(t) || x.rank != 1 || !red[0] ||
-        !inf_values(ctx, 0, &v) || v.count == 0)
+    ir_values xv, ov;
+    ir_shape xs;
+    int cnt = inf_small_numel(&o);
+    if (!(sum || prod || mx || mn) || !ir_dtype_is_int(t) || cnt <= 0 ||
+        !inf_values_static(ctx, 0, &xv, &xs) || xs.rank != x.rank || xv.count == 0)
         return O2P_OK;
-    ir_value_entry acc = v.e[0];
-    for (int k = 1; k < v.count; k++) {
-        const ir_value_entry *e = &v.e[k];
-        ir_value_entry r = {0, 0, NULL};
-        if (acc.known && e->known) {
-            int64_t a = acc.value, b = e->value, c;
-            r.known = 1;
-            if (sum)
-                r.known = !__builtin_add_overflow(a, b, &c);
-            else if (prod)
-                r.known = !__builtin_mul_overflow(a, b, &c);
-            else
-                c = mx ? (a > b ? a : b) : (a < b ? a : b);
-            r.value = c;
-        } else if (prod && ((acc.known && acc.value == 1) || (e->known && e->value == 1))) {
-            r = acc.known ? *e : acc;
-        } else if (sum && ((acc.known && acc.value == 0) || (e->known && e->value == 0))) {
-            r = acc.known ? *e : acc;
+    int seen[IR_MAX_VALUES] = {0};
+    memset(&ov, 0, sizeof ov);
+    ov.count = cnt;
+    for (int k = 0; k < xv.count; k++) {
+        int c[IR_MAX_RANK], co[IR_MAX_RANK], r = 0;
+        inf_coords(&xs, k, c);
+        for (int i = 0; i < xs.rank; i++) {
+            if (!red[i])
+                co[r++] = c[i];
+            else if (keep)
+                co[r++] = 0;
         }
-        acc = r;
+        int at = inf_flat_index(&o, co);
+        if (at < 0)
+            return O2P_OK;
+        if (!seen[at]++) {
+            ov.e[at] = xv.e[k];
+            continue;
+        }
+        ir_value_entry *acc = &ov.e[at];
+        const ir_value_entry *e = &xv.e[k];
+        ir_value_entry res = {0, 0, NULL};
+        if (acc->known && e->known) {
+            int64_t a = acc->value, b = e->value, v;
+            res.known = 1;
+            if (sum)
+                res.known = !__builtin_add_overflow(a, b, &v);
+            else if (prod)
+                res.known = !__builtin_mul_overflow(a, b, &v);
+            else
+                v = mx ? (a > b ? a : b) : (a < b ? a : b);
+            res.value = res.known ? v : 0;
+        } else if (prod && ((acc->known && acc->value == 1) || (e->known && e->value == 1))) {
+            res = acc->known ? *e : *acc; /* x * 1 */
+        } else if (prod && ((acc->known && acc->value == 0) || (e->known && e->value == 0))) {
+            res.known = 1; /* x * 0 */
+        } else if (sum && ((acc->known && acc->value == 0) || (e->known && e->value == 0))) {
+            res = acc->known ? *e : *acc; /* x + 0 */
+        }
+        *acc = res;
     }
-    memset(&v, 0, sizeof v);
-    v.count = 1;
-    v.e[0] = acc;
-    return ir_set_output_values(ctx, 0, &v);
+    return inf_out_values(ctx, 0, &o, &ov);
 }
 
 o2p_status inf_cumsum(ir_infer_ctx *ctx)

@@ -1508,9 +1508,5 @@ int main(void)
     tcase_set_timeout(rob, 600);
     tcase_add_test(rob, test_random_hostile);
     suite_add_tcase(s, rob);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return tu_run_suite(s);
 }
