@@ -30,6 +30,12 @@ def vision_models():
     yield "swin_t", tvm.swin_t(weights=None), (3, 224, 224)
     yield "deeplabv3_mobilenet", tvm.segmentation.deeplabv3_mobilenet_v3_large(
         weights=None, weights_backbone=None, num_classes=21, aux_loss=False), (3, 256, 256)
+    yield "shufflenet_v2", tvm.shufflenet_v2_x1_0(weights=None), (3, 224, 224)
+    yield "squeezenet1_1", tvm.squeezenet1_1(weights=None), (3, 224, 224)
+    yield "inception_v3", tvm.inception_v3(weights=None, aux_logits=False, init_weights=False), \
+        (3, 299, 299)
+    yield "regnet_y_400mf", tvm.regnet_y_400mf(weights=None), (3, 224, 224)
+    yield "maxvit_t", tvm.maxvit_t(weights=None), (3, 224, 224)
 
 
 def text_models():
@@ -41,6 +47,11 @@ def text_models():
     gpt2 = tf.GPT2Model(tf.GPT2Config(n_embd=128, n_layer=2, n_head=2, vocab_size=1000,
                                       n_positions=128))
     yield "gpt2_tiny", gpt2
+    yield "roberta_tiny", tf.RobertaModel(tf.RobertaConfig(
+        hidden_size=128, num_hidden_layers=2, num_attention_heads=2, intermediate_size=256,
+        vocab_size=1000))
+    yield "t5_encoder_tiny", tf.T5EncoderModel(tf.T5Config(
+        d_model=128, d_kv=32, d_ff=256, num_layers=2, num_heads=4, vocab_size=1000))
 
 
 class TextWrapper(torch.nn.Module):
@@ -94,11 +105,18 @@ def main():
     for name, model in text_models():
         cases.append((name, TextWrapper(model), torch.randint(0, 1000, (2, 16)), "input_ids",
                       {"input_ids": {0: "batch", 1: "seq"}}))
+    skipped = 0
     for name, model, x, input_name, dyn in cases:
         path = os.path.join(outdir, name + ".onnx")
         t0 = time.time()
         try:
             export(model, (x,), path, input_name, dyn)
+        except Exception as e:  # the exporter's failure, not onnx2plan's
+            print("%-22s SKIP  PyTorch could not export it: %s: %s" % (name, type(e).__name__, e),
+                  flush=True)
+            skipped += 1
+            continue
+        try:
             ok, msg = check(tool, path, input_name, x.numpy(), list(x.shape))
         except Exception as e:  # report and go on with the next model
             ok, msg = False, "%s: %s" % (type(e).__name__, e)
@@ -106,7 +124,8 @@ def main():
         results.append(ok)
         print("%-22s %s  %s  (%.1fs)" % (name, "PASS" if ok else "FAIL", msg, time.time() - t0),
               flush=True)
-    print("%d of %d real models pass" % (sum(results), len(results)))
+    print("%d of %d exported real models pass (%d could not be exported)" %
+          (sum(results), len(results), skipped))
     sys.exit(0 if all(results) else 1)
 
 
