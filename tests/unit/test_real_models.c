@@ -73,7 +73,7 @@ START_TEST(test_real_models_match_onnxruntime)
         models++;
     }
     fclose(f);
-    ck_assert_int_ge(models, 5);
+    ck_assert_int_ge(models, 16);
 }
 END_TEST
 
