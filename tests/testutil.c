@@ -137,6 +137,18 @@ int tu_run_with_timeout(int (*fn)(void *), void *arg, double seconds)
     return -1;
 }
 
+void tu_assert_shape(const o2p_tensor *t, const char *want)
+{
+    char got[512];
+    ck_assert_ptr_nonnull(t);
+    if (o2p_tensor_get_rank(t) < 0)
+        snprintf(got, sizeof got, "rank?");
+    else
+        o2p_tensor_format_shape(t, got, sizeof got);
+    ck_assert_msg(strcmp(got, want) == 0, "tensor '%s': shape %s, expected %s",
+                  o2p_tensor_get_name(t), got, want);
+}
+
 int tu_run_suite(Suite *suite)
 {
     SRunner *sr = srunner_create(suite);

@@ -25,6 +25,9 @@ int tu_run_cli(const char *args, char **out, char **err);
  * 128 + signal number if the child died of a signal, or -1 if it did not finish within
  * `seconds` (it is then killed): for calls that might hang. */
 int tu_run_with_timeout(int (*fn)(void *), void *arg, double seconds);
+/* Asserts a tensor's shape as o2p_tensor_format_shape writes it ("Nx3x?"), or "rank?" for
+ * an unknown rank. */
+void tu_assert_shape(const o2p_tensor *t, const char *want);
 /* Runs every test of the suite (forked, as Check does by default), frees it, and returns the
  * exit code for main: 0 when all passed. */
 int tu_run_suite(Suite *suite);
