@@ -142,6 +142,13 @@ ir_graph *ir_graph_new(ir_network *net, ir_graph *parent, const char *name);
 o2p_status ir_tensor_new(ir_graph *g, const char *name, ir_tensor_kind kind, ir_tensor **out);
 /* A constant tensor owned by g but not registered under its name (attribute values). */
 o2p_status ir_tensor_new_anonymous(ir_graph *g, const char *name, ir_tensor **out);
+/* Turns a graph input or an activation into a constant holding data (nbytes, owned by the
+ * network: allocate it with ir_network_alloc_data); an activation's producer forgets it, an
+ * input leaves the graph's inputs. dtype and shape are set as given. */
+o2p_status ir_tensor_make_constant(ir_tensor *t, o2p_dtype dtype, const ir_shape *shape,
+                                   const void *data, size_t nbytes);
+/* Removes layer l from its graph (its outputs must no longer be produced by it). */
+void ir_graph_remove_layer(ir_graph *g, ir_layer *l);
 /* Finds a tensor by name in g, then in the graphs around it. */
 ir_tensor *ir_graph_find(const ir_graph *g, const char *name);
 o2p_status ir_layer_new(ir_graph *g, const char *domain, const char *op_type, const char *name,

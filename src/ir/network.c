@@ -159,6 +159,47 @@ o2p_status ir_tensor_new_anonymous(ir_graph *g, const char *name, ir_tensor **ou
     return O2P_OK;
 }
 
+o2p_status ir_tensor_make_constant(ir_tensor *t, o2p_dtype dtype, const ir_shape *shape,
+                                   const void *data, size_t nbytes)
+{
+    ir_graph *g = t->graph;
+    if (t->kind == IR_TENSOR_CONSTANT)
+        return o2p_fail(O2P_ERR_INTERNAL, "tensor '%s' is already a constant", t->name);
+    if (t->kind == IR_TENSOR_INPUT) {
+        int k = 0;
+        for (int i = 0; i < g->inputs.count; i++)
+            if (g->inputs.items[i] != t)
+                g->inputs.items[k++] = g->inputs.items[i];
+        g->inputs.count = k;
+    }
+    if (t->producer) {
+        ir_layer *l = t->producer;
+        for (int i = 0; i < l->num_outputs; i++)
+            if (l->outputs[i] == t)
+                l->outputs[i] = NULL;
+        t->producer = NULL;
+    }
+    O2P_TRY(o2p_ptrvec_push(&g->constants, t));
+    t->kind = IR_TENSOR_CONSTANT;
+    t->dtype = dtype;
+    t->shape = *shape;
+    t->data = data;
+    t->nbytes = nbytes;
+    t->values = NULL;
+    return O2P_OK;
+}
+
+void ir_graph_remove_layer(ir_graph *g, ir_layer *l)
+{
+    int k = 0;
+    for (int i = 0; i < g->layers.count; i++)
+        if (g->layers.items[i] != l)
+            g->layers.items[k++] = g->layers.items[i];
+    g->layers.count = k;
+    for (int i = 0; i < g->layers.count; i++)
+        ((ir_layer *)g->layers.items[i])->index = i;
+}
+
 o2p_status ir_layer_new(ir_graph *g, const char *domain, const char *op_type, const char *name,
                         int num_inputs, int num_outputs, ir_layer **out)
 {

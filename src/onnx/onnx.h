@@ -27,4 +27,10 @@ o2p_status onnx_read_external(const char *base_dir, const struct Onnx__TensorPro
                               const char *tensor_name, size_t nbytes, ir_network *net,
                               void **out);
 
+/* Reads a serialized TensorProto (e.g. a test case's input_0.pb) and turns tensor t of the
+ * network into a constant holding it (dtype, shape, data). External data is refused.
+ * `what` names the file in messages. */
+o2p_status onnx_load_tensor_proto(ir_network *net, ir_tensor *t, const void *bytes, size_t size,
+                                  const char *what);
+
 #endif

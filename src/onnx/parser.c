@@ -612,6 +612,23 @@ static o2p_status convert_model(parse_ctx *pc, const Onnx__ModelProto *mp)
     return convert_graph(pc, mp->graph, net->main);
 }
 
+o2p_status onnx_load_tensor_proto(ir_network *net, ir_tensor *t, const void *bytes, size_t size,
+                                  const char *what)
+{
+    Onnx__TensorProto *tp = onnx__tensor_proto__unpack(NULL, size, bytes);
+    if (!tp)
+        return o2p_fail(O2P_ERR_PARSE, "%s: not a valid TensorProto", what);
+    ir_tensor tmp;
+    memset(&tmp, 0, sizeof tmp);
+    tmp.name = t->name;
+    parse_ctx pc = {NULL, net, what, NULL};
+    o2p_status st = convert_tensor(&pc, tp, &tmp, what);
+    onnx__tensor_proto__free_unpacked(tp, NULL);
+    if (st == O2P_OK)
+        st = ir_tensor_make_constant(t, tmp.dtype, &tmp.shape, tmp.data, tmp.nbytes);
+    return st;
+}
+
 /* ---------------------------------------------------------------- API */
 
 o2p_status o2p_parser_create(o2p_network *network, o2p_parser **out)

@@ -1,0 +1,46 @@
+/* registry.c: the one table of host kernels, joined from the family tables. */
+#include <string.h>
+
+#include "host/host_kernels.h"
+
+typedef struct family {
+    const host_kernel_entry *entries;
+    const int *count;
+} family;
+
+static const family families[] = {
+    {host_elementwise_kernels, &host_elementwise_kernel_count},
+    {host_nn_kernels, &host_nn_kernel_count},
+    {host_tensor_kernels, &host_tensor_kernel_count},
+};
+
+#define NUM_FAMILIES ((int)(sizeof families / sizeof families[0]))
+
+host_kernel_fn host_kernel_find(const char *op_type)
+{
+    if (!op_type)
+        return NULL;
+    for (int f = 0; f < NUM_FAMILIES; f++)
+        for (int i = 0; i < *families[f].count; i++)
+            if (strcmp(families[f].entries[i].op_type, op_type) == 0)
+                return families[f].entries[i].run;
+    return NULL;
+}
+
+int host_kernel_count(void)
+{
+    int n = 0;
+    for (int f = 0; f < NUM_FAMILIES; f++)
+        n += *families[f].count;
+    return n;
+}
+
+const host_kernel_entry *host_kernel_at(int index)
+{
+    for (int f = 0; f < NUM_FAMILIES && index >= 0; f++) {
+        if (index < *families[f].count)
+            return &families[f].entries[index];
+        index -= *families[f].count;
+    }
+    return NULL;
+}

@@ -1,0 +1,22 @@
+/* passes.h: network-to-network passes run by the builder before tactic selection:
+ * constant folding (through the host reference kernels), and more to come (dead-layer
+ * removal, BatchNormalization folding, Identity/Dropout removal). */
+#ifndef O2P_PASSES_H
+#define O2P_PASSES_H
+
+#include "ir/ir.h"
+
+typedef struct pass_fold_stats {
+    int layers_folded;
+    int layers_skipped_unsupported; /* a kernel refused the element type: left as a layer */
+    size_t bytes_created;
+} pass_fold_stats;
+
+/* Evaluates, with the host reference kernels, every layer of the main graph whose inputs
+ * are all constants and whose outputs have known types and static shapes of at most
+ * max_tensor_bytes each, and replaces it by constants holding its outputs. Shapes must
+ * have been inferred. A kernel that does not support a layer's element types leaves that
+ * layer in place; any other kernel failure is an error naming the layer. */
+o2p_status pass_fold_constants(ir_network *net, size_t max_tensor_bytes, pass_fold_stats *stats);
+
+#endif
