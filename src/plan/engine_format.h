@@ -1,0 +1,79 @@
+/* engine_format.h: the ENGINE section's bytes, version 1. The format is private to the lean
+ * runtime that wrote it (DESIGN.md §4): the plan writer (src/plan/engine_writer.c) produces
+ * it from the builder's engine description, the lean runtime (src/lean/) reads it, and a
+ * newer onnx2plan reads an older plan's ENGINE only through that plan's own lean runtime.
+ * Any change to the layout bumps ENGINE_FORMAT_VERSION.
+ *
+ * All integers little-endian, fixed width, written and read byte by byte. `str` is a u32
+ * byte length followed by that many bytes (no terminator; a NUL byte inside is invalid).
+ * Offsets are relative to the start of the ENGINE section.
+ *
+ *   u32  magic            ENGINE_MAGIC ("O2PE")
+ *   u32  version          ENGINE_FORMAT_VERSION
+ *   u32  target           ENGINE_TARGET_HOST (0) or ENGINE_TARGET_CUDA (1)
+ *   u32  flags            0 (reserved, must be zero)
+ *   u64  arena_size       bytes of the activation arena a context allocates
+ *   u64  weights_offset   start of the weights blob; a multiple of ENGINE_WEIGHTS_ALIGN
+ *   u64  weights_size     bytes of the weights blob, which ends the section exactly
+ *   u32  num_tensors, then per tensor:
+ *        str  name
+ *        u32  dtype          an o2p_dtype with a non-zero element size
+ *        u32  rank           <= O2P_MAX_RANK
+ *        i64  dims[rank]     each >= 0 (shapes are static in version 1)
+ *        u32  io             bit 0: engine input, bit 1: engine output
+ *        u32  storage        ENGINE_STORAGE_ARENA / _WEIGHTS / _IO
+ *        u64  offset         in the arena (ARENA) or the weights blob (WEIGHTS); 0 for IO
+ *        u64  nbytes         = product(dims) * element size, exactly
+ *   u32  num_layers, then per layer, in execution order:
+ *        str  name
+ *        str  op_type        an ONNX op type of the default domain
+ *        i64  opset          the default-domain opset the layer follows
+ *        u32  num_inputs,  i32 tensor index per input  (-1: omitted optional input)
+ *        u32  num_outputs, i32 tensor index per output (-1: omitted optional output)
+ *        str  tactic_source  e.g. "builtin"
+ *        str  tactic_kernel  e.g. "host.Conv"
+ *        u32  smem_bytes     shared memory per block the kernel uses (0 on host)
+ *        u32  arch_specific  1 when the kernel uses arch-specific instructions
+ *        u32  num_attrs, then per attribute:
+ *             str  name
+ *             u32  type        an o2p_attr_type: INT FLOAT STRING INTS FLOATS STRINGS TENSOR
+ *             INT: i64 | FLOAT: f32 (IEEE bits) | STRING: str
+ *             INTS: u32 n, i64[n] | FLOATS: u32 n, f32[n] | STRINGS: u32 n, str[n]
+ *             TENSOR: i32 index of a WEIGHTS tensor in the tensor table
+ *   u32  num_inputs,  i32 tensor index per engine input  (storage IO, io bit 0)
+ *   u32  num_outputs, i32 tensor index per engine output (io bit 1; storage IO, or WEIGHTS
+ *                     for an output the builder folded to a constant)
+ *   zero bytes up to weights_offset, then the weights blob (each tensor's bytes at its
+ *   offset, every offset a multiple of ENGINE_WEIGHTS_ALIGN).
+ *
+ * Rules a reader enforces before running anything: every count fits in the bytes left;
+ * every index is in range; every tensor read by a layer is an engine input, a WEIGHTS
+ * tensor, or written by an earlier layer; every ARENA/WEIGHTS range lies inside the arena /
+ * blob (overflow-checked); every layer's op has a kernel in this lean runtime (otherwise an
+ * error naming the op and the layer); nothing left over between the tables and
+ * weights_offset but zeros. */
+#ifndef O2P_ENGINE_FORMAT_H
+#define O2P_ENGINE_FORMAT_H
+
+#define ENGINE_MAGIC 0x4550324Fu /* "O2PE" read as a little-endian u32 */
+#define ENGINE_FORMAT_VERSION 1u
+#define ENGINE_WEIGHTS_ALIGN 256u
+
+#define ENGINE_TARGET_HOST 0u
+#define ENGINE_TARGET_CUDA 1u
+
+#define ENGINE_IO_INPUT 1u
+#define ENGINE_IO_OUTPUT 2u
+
+#define ENGINE_STORAGE_ARENA 0u   /* activation: at `offset` in the context's arena */
+#define ENGINE_STORAGE_WEIGHTS 1u /* constant: at `offset` in the weights blob */
+#define ENGINE_STORAGE_IO 2u      /* engine input or output: memory the caller binds */
+
+/* Limits a reader enforces (documented in docs/limits.md once plans exist). */
+#define ENGINE_MAX_TENSORS (1u << 24)
+#define ENGINE_MAX_LAYERS (1u << 24)
+#define ENGINE_MAX_ATTRS 4096u
+#define ENGINE_MAX_LIST (1u << 24)
+#define ENGINE_MAX_STRING (1u << 20)
+
+#endif
