@@ -91,4 +91,14 @@ uint16_t o2p_float_to_half(float f);
 float o2p_bf16_to_float(uint16_t b);
 uint16_t o2p_float_to_bf16(float f);
 
+/* ---- CRC32C (Castagnoli, reflected polynomial 0x82F63B78; crc32c.c). Incremental: start
+ * with crc = 0 and pass each result back in; o2p_crc32c(o2p_crc32c(0, a, n), b, m) equals the
+ * CRC of a followed by b. "123456789" gives 0xE3069283. */
+uint32_t o2p_crc32c(uint32_t crc, const void *data, size_t size);
+/* The table-driven code that every CPU runs (o2p_crc32c picks the fastest path at run time). */
+uint32_t o2p_crc32c_portable(uint32_t crc, const void *data, size_t size);
+/* The CPU's crc32 instruction (x86-64 SSE4.2) only: updates *crc and returns 1, or returns 0
+ * and leaves *crc alone where the CPU has none (lets tests compare both paths). */
+int o2p_crc32c_hardware(uint32_t *crc, const void *data, size_t size);
+
 #endif
