@@ -132,13 +132,12 @@ done:
     return st;
 }
 
-o2p_status pass_fold_constants(ir_network *net, size_t max_tensor_bytes, pass_fold_stats *stats)
+/* One sweep over the layers in order; *folded counts what it folded. */
+static o2p_status fold_sweep(ir_network *net, size_t max_tensor_bytes, pass_fold_stats *stats,
+                             int *folded)
 {
-    pass_fold_stats local;
-    if (!stats)
-        stats = &local;
-    memset(stats, 0, sizeof *stats);
     ir_graph *g = net->main;
+    int before_total = stats->layers_folded;
     /* Layers are in topological order, so the outputs folded here are constants by the time
      * their consumers are looked at. Removing a layer shifts the ones after it down. */
     for (int i = 0; i < g->layers.count;) {
@@ -155,5 +154,33 @@ o2p_status pass_fold_constants(ir_network *net, size_t max_tensor_bytes, pass_fo
         if (g->layers.count == before)
             i++;
     }
+    *folded = stats->layers_folded - before_total;
     return O2P_OK;
+}
+
+o2p_status pass_fold_constants(ir_network *net, size_t max_tensor_bytes, pass_fold_stats *stats)
+{
+    pass_fold_stats local;
+    if (!stats)
+        stats = &local;
+    memset(stats, 0, sizeof *stats);
+    /* Folding can make shapes known that inference could not know before (Range over
+     * computed floats, for one), so infer again and fold again until nothing changes. */
+    for (;;) {
+        int folded = 0;
+        O2P_TRY(fold_sweep(net, max_tensor_bytes, stats, &folded));
+        if (folded == 0)
+            return O2P_OK;
+        int unknown = 0;
+        ir_graph *g = net->main;
+        for (int i = 0; i < g->layers.count && !unknown; i++) {
+            const ir_layer *l = g->layers.items[i];
+            for (int k = 0; k < l->num_outputs; k++)
+                if (l->outputs[k] && !ir_shape_is_static(&l->outputs[k]->shape))
+                    unknown = 1;
+        }
+        if (!unknown)
+            return O2P_OK;
+        O2P_TRY(ir_infer_network(net));
+    }
 }

@@ -193,6 +193,13 @@ static case_result run_case(const char *dir, char *why, size_t size, char *ops, 
             goto out;
         }
     }
+    for (int i = 0; i < g->inputs.count; i++)
+        if (((ir_tensor *)g->inputs.items[i])->dtype == O2P_DTYPE_UNDEFINED) {
+            snprintf(why, size, "input '%s' is not a tensor (a sequence or an optional)",
+                     ((ir_tensor *)g->inputs.items[i])->name);
+            res = CASE_NOT_IMPORTABLE;
+            goto out;
+        }
     /* Inputs become constants from test_data_set_0/input_<i>.pb, in graph input order. */
     int nin = g->inputs.count;
     ir_tensor **inputs = calloc((size_t)nin + 1, sizeof *inputs);
