@@ -294,6 +294,119 @@ O2P_API o2p_status o2p_parser_parse_bytes(o2p_parser *parser, const void *bytes,
 O2P_API int o2p_parser_num_unsupported(const o2p_parser *parser);
 O2P_API const o2p_layer *o2p_parser_get_unsupported(const o2p_parser *parser, int index);
 
+/* ---------------------------------------------------------------- builder */
+
+typedef struct o2p_builder o2p_builder;
+typedef struct o2p_builder_config o2p_builder_config;
+
+typedef enum o2p_builder_flag {
+    O2P_FLAG_VERSION_COMPATIBLE = 0,
+    O2P_FLAG_EXCLUDE_LEAN_RUNTIME = 1,
+    O2P_FLAG_FP16 = 2,
+    O2P_FLAG_BF16 = 3,
+    O2P_FLAG_TF32 = 4, /* on by default */
+    O2P_FLAG_STRICT_TYPES = 5
+} o2p_builder_flag;
+
+typedef enum o2p_hardware_compatibility {
+    O2P_HW_COMPAT_NONE = 0,
+    O2P_HW_COMPAT_AMPERE_PLUS = 1,
+    O2P_HW_COMPAT_SAME_COMPUTE_CAPABILITY = 2
+} o2p_hardware_compatibility;
+
+typedef enum o2p_target {
+    O2P_TARGET_HOST = 0, /* the reference kernels in C: runs anywhere, no GPU needed */
+    O2P_TARGET_CUDA = 1
+} o2p_target;
+
+/* Tactic sources (a bit mask). */
+enum {
+    O2P_TACTIC_SOURCE_BUILTIN = 1,
+    O2P_TACTIC_SOURCE_CUBLAS = 2,
+    O2P_TACTIC_SOURCE_CUBLASLT = 4,
+    O2P_TACTIC_SOURCE_CUDNN = 8
+};
+
+O2P_API o2p_status o2p_builder_create(o2p_builder **out);
+O2P_API void o2p_builder_destroy(o2p_builder *builder);
+O2P_API o2p_status o2p_builder_config_create(o2p_builder_config **out);
+O2P_API void o2p_builder_config_destroy(o2p_builder_config *config);
+
+/* Flags, levels, sources and targets that this version does not implement yet are refused
+ * with O2P_ERR_UNSUPPORTED and a message saying so (never silently ignored). */
+O2P_API o2p_status o2p_builder_config_set_flag(o2p_builder_config *config, o2p_builder_flag flag,
+                                               int on);
+O2P_API int o2p_builder_config_get_flag(const o2p_builder_config *config, o2p_builder_flag flag);
+O2P_API o2p_status o2p_builder_config_set_hardware_compatibility_level(
+    o2p_builder_config *config, o2p_hardware_compatibility level);
+O2P_API o2p_status o2p_builder_config_set_tactic_sources(o2p_builder_config *config,
+                                                         uint32_t sources);
+/* target CUDA takes a list of compute capabilities (major*10+minor, e.g. 80, 90). */
+O2P_API o2p_status o2p_builder_config_set_target(o2p_builder_config *config, o2p_target target,
+                                                 const int *compute_caps, int count);
+/* Largest scratch memory a layer may use (bytes; 0: no limit). */
+O2P_API o2p_status o2p_builder_config_set_workspace_limit(o2p_builder_config *config,
+                                                          uint64_t bytes);
+/* Prints each layer's candidate tactics, why excluded ones were excluded, and the choice, to
+ * the logger at O2P_SEVERITY_INFO. */
+O2P_API o2p_status o2p_builder_config_set_verbose(o2p_builder_config *config, int on);
+
+/* Builds a plan: infers shapes (every shape must be static: fix dynamic inputs first with
+ * o2p_tensor_set_shape), folds constants, removes dead and no-op layers, picks a tactic per
+ * layer, plans memory and serializes. The network is optimized in place (constants folded,
+ * layers removed): parse again to build it another way. *plan is malloc'ed: free it with
+ * o2p_free. */
+O2P_API o2p_status o2p_builder_build_serialized(o2p_builder *builder, o2p_network *network,
+                                                const o2p_builder_config *config, void **plan,
+                                                size_t *size);
+/* Frees memory onnx2plan returned (plans, ...). */
+O2P_API void o2p_free(void *ptr);
+
+/* ---------------------------------------------------------------- runtime */
+
+typedef struct o2p_runtime o2p_runtime;
+typedef struct o2p_engine o2p_engine;
+typedef struct o2p_context o2p_context;
+
+O2P_API o2p_status o2p_runtime_create(o2p_runtime **out);
+O2P_API void o2p_runtime_destroy(o2p_runtime *runtime);
+
+/* Checks a plan against this runtime and machine (DESIGN.md §5: container, version, target,
+ * memory) without creating anything; O2P_OK when it would load. Every failed check is an
+ * error that says why and what to do. name (e.g. the file path) starts the messages. */
+O2P_API o2p_status o2p_runtime_check(o2p_runtime *runtime, const void *plan, size_t size,
+                                     const char *name);
+/* Checks, then creates an engine from a plan (the bytes are not needed afterwards). */
+O2P_API o2p_status o2p_runtime_deserialize(o2p_runtime *runtime, const void *plan, size_t size,
+                                           o2p_engine **out);
+O2P_API void o2p_engine_destroy(o2p_engine *engine);
+
+/* Engine inputs and outputs, in the model's order (inputs first). */
+O2P_API int o2p_engine_num_io_tensors(const o2p_engine *engine);
+O2P_API const char *o2p_engine_io_name(const o2p_engine *engine, int index);
+O2P_API int o2p_engine_io_is_input(const o2p_engine *engine, int index);
+O2P_API o2p_dtype o2p_engine_io_dtype(const o2p_engine *engine, int index);
+O2P_API int o2p_engine_io_rank(const o2p_engine *engine, int index);
+O2P_API int64_t o2p_engine_io_dim(const o2p_engine *engine, int index, int axis);
+/* Index of the I/O tensor called name, or -1. */
+O2P_API int o2p_engine_find_io(const o2p_engine *engine, const char *name);
+/* Memory a context needs for activations (bytes). */
+O2P_API uint64_t o2p_engine_device_memory_size(const o2p_engine *engine);
+
+/* A context executes the engine; one engine may have many contexts, each used by one thread
+ * at a time. */
+O2P_API o2p_status o2p_engine_create_context(o2p_engine *engine, o2p_context **out);
+O2P_API void o2p_context_destroy(o2p_context *context);
+/* Shapes are static in plans of this version: a shape other than the plan's is refused. */
+O2P_API o2p_status o2p_context_set_input_shape(o2p_context *context, const char *name, int rank,
+                                               const int64_t *dims);
+/* Binds the memory of an input (read) or output (written): packed, row-major. */
+O2P_API o2p_status o2p_context_set_tensor_address(o2p_context *context, const char *name,
+                                                  void *address);
+/* Runs the engine. On the host target it runs to completion on the calling thread and the
+ * stream must be NULL. */
+O2P_API o2p_status o2p_context_enqueue(o2p_context *context, void *stream);
+
 #ifdef __cplusplus
 }
 #endif

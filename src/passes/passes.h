@@ -19,4 +19,12 @@ typedef struct pass_fold_stats {
  * layer in place; any other kernel failure is an error naming the layer. */
 o2p_status pass_fold_constants(ir_network *net, size_t max_tensor_bytes, pass_fold_stats *stats);
 
+/* Removes Identity layers, and Dropout layers whose mask is unused (inference), by making
+ * their consumers read the input directly; a layer whose output is a graph output stays.
+ * Returns the number removed in *removed. */
+o2p_status pass_remove_noops(ir_network *net, int *removed);
+
+/* Removes layers of the main graph whose outputs no graph output depends on. */
+o2p_status pass_remove_dead(ir_network *net, int *removed);
+
 #endif

@@ -1,0 +1,177 @@
+/* build.c: `onnx2plan MODEL.onnx [-o PLAN]` (also `onnx2plan build ...`): parse, build,
+ * serialize. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+
+static const char *const build_usage =
+    "usage: onnx2plan MODEL.onnx [options]\n"
+    "       onnx2plan build MODEL.onnx [options]\n"
+    "\n"
+    "Builds a plan from an ONNX model: shape inference, constant folding, removal of no-op\n"
+    "and dead layers, one tactic per layer, memory planning, serialization.\n"
+    "\n"
+    "options:\n"
+    "  -o, --output PLAN          where to write the plan (default: the model's path with\n"
+    "                             .plan instead of .onnx)\n"
+    "  --target host|cuda         what the plan runs on (default host; cuda comes later)\n"
+    "  --shapes NAME:DxD,...      fix dynamic input dims (plans have static shapes)\n"
+    "  --plugin-instancenorm      import InstanceNormalization as the plugin layer\n"
+    "  -v, --verbose              print each layer's tactic candidates and the choice\n"
+    "  -h, --help                 print this help and exit\n";
+
+static void log_to_stderr(void *user, o2p_severity severity, const char *msg)
+{
+    (void)user;
+    if (severity == O2P_SEVERITY_ERROR)
+        return; /* errors are printed once, by the command */
+    fprintf(stderr, "onnx2plan: %s%s\n", severity == O2P_SEVERITY_WARNING ? "warning: " : "",
+            msg);
+}
+
+/* Writes bytes to path through a temporary file renamed into place, so a failed write never
+ * leaves a truncated plan behind. */
+static int write_file_atomic(const char *path, const void *data, size_t size)
+{
+    size_t n = strlen(path) + 32;
+    char *tmp = malloc(n);
+    if (!tmp)
+        return -1;
+    snprintf(tmp, n, "%s.tmp%ld", path, (long)getpid());
+    FILE *f = fopen(tmp, "wb");
+    int ok = f != NULL;
+    if (f) {
+        ok = fwrite(data, 1, size, f) == size;
+        if (fclose(f) != 0)
+            ok = 0;
+    }
+    if (ok && rename(tmp, path) != 0)
+        ok = 0;
+    int saved = errno;
+    if (!ok)
+        remove(tmp);
+    free(tmp);
+    errno = saved;
+    return ok ? 0 : -1;
+}
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+int cmd_build(int argc, char **argv)
+{
+    const char *model = NULL, *output = NULL, *shapes_arg = NULL, *target = "host";
+    int plugin_in = 0, verbose = 0;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            fputs(build_usage, stdout);
+            return EXIT_OK;
+        } else if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) {
+            if (i + 1 >= argc)
+                return cli_usage_error("%s needs a file name", a, "build");
+            output = argv[++i];
+        } else if (strcmp(a, "--target") == 0) {
+            if (i + 1 >= argc)
+                return cli_usage_error("%s needs host or cuda", a, "build");
+            target = argv[++i];
+        } else if (strcmp(a, "--shapes") == 0) {
+            if (i + 1 >= argc)
+                return cli_usage_error("%s needs a value, e.g. --shapes input:1x3x224x224", a,
+                                       "build");
+            shapes_arg = argv[++i];
+        } else if (strcmp(a, "--plugin-instancenorm") == 0) {
+            plugin_in = 1;
+        } else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
+            verbose = 1;
+        } else if (a[0] == '-' && a[1]) {
+            return cli_usage_error("unknown option '%s'", a, "build");
+        } else if (model) {
+            return cli_usage_error("more than one model given ('%s')", a, "build");
+        } else {
+            model = a;
+        }
+    }
+    if (!model)
+        return cli_usage_error("%sa model file is needed", "", "build");
+    if (strcmp(target, "host") != 0 && strcmp(target, "cuda") != 0)
+        return cli_usage_error("--target '%s': expected host or cuda", target, "build");
+    shape_spec *specs = NULL;
+    int nspecs = 0;
+    if (shapes_arg && !cli_parse_shapes(shapes_arg, &specs, &nspecs))
+        return cli_usage_error("bad --shapes value '%s': expected NAME:DxDxD[,NAME:DxD...] with "
+                               "non-negative dims", shapes_arg, "build");
+    char *default_out = NULL;
+    if (!output) {
+        size_t n = strlen(model);
+        default_out = malloc(n + 6);
+        if (!default_out) {
+            cli_free_shapes(specs, nspecs);
+            return cli_fail();
+        }
+        memcpy(default_out, model, n + 1);
+        if (n > 5 && strcmp(model + n - 5, ".onnx") == 0)
+            default_out[n - 5] = '\0';
+        strcat(default_out, ".plan");
+        output = default_out;
+    }
+    o2p_set_logger(log_to_stderr, NULL, verbose ? O2P_SEVERITY_INFO : O2P_SEVERITY_WARNING);
+
+    int rc = EXIT_OK;
+    o2p_network *net = NULL;
+    o2p_parser *parser = NULL;
+    o2p_builder *builder = NULL;
+    o2p_builder_config *config = NULL;
+    void *plan = NULL;
+    size_t plan_size = 0;
+    double t0 = now_seconds();
+    if (o2p_network_create(&net) != O2P_OK || o2p_parser_create(net, &parser) != O2P_OK ||
+        o2p_parser_set_flag(parser, O2P_PARSER_FLAG_NATIVE_INSTANCENORM, !plugin_in) != O2P_OK ||
+        o2p_parser_parse_file(parser, model) != O2P_OK) {
+        rc = cli_fail();
+        goto out;
+    }
+    if ((rc = cli_apply_shapes(net, model, specs, nspecs)) != EXIT_OK)
+        goto out;
+    if (o2p_builder_create(&builder) != O2P_OK || o2p_builder_config_create(&config) != O2P_OK ||
+        o2p_builder_config_set_target(config,
+                                      strcmp(target, "cuda") == 0 ? O2P_TARGET_CUDA
+                                                                  : O2P_TARGET_HOST,
+                                      NULL, 0) != O2P_OK ||
+        o2p_builder_config_set_verbose(config, verbose) != O2P_OK) {
+        rc = cli_fail();
+        goto out;
+    }
+    if (o2p_builder_build_serialized(builder, net, config, &plan, &plan_size) != O2P_OK) {
+        fprintf(stderr, "onnx2plan: error: %s: the build failed: %s\n", model, o2p_last_error());
+        rc = EXIT_FAIL;
+        goto out;
+    }
+    if (write_file_atomic(output, plan, plan_size) != 0) {
+        fprintf(stderr, "onnx2plan: error: cannot write the plan to %s: %s\n", output,
+                strerror(errno));
+        rc = EXIT_FAIL;
+        goto out;
+    }
+    printf("built %s: %zu bytes, target %s, in %.2f s\n", output, plan_size, target,
+           now_seconds() - t0);
+out:
+    o2p_set_logger(NULL, NULL, O2P_SEVERITY_WARNING);
+    o2p_free(plan);
+    o2p_builder_config_destroy(config);
+    o2p_builder_destroy(builder);
+    o2p_parser_destroy(parser);
+    o2p_network_destroy(net);
+    cli_free_shapes(specs, nspecs);
+    free(default_out);
+    return rc;
+}

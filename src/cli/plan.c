@@ -1,0 +1,226 @@
+/* plan.c: the subcommands that read plans: `onnx2plan check PLAN` (every compatibility check
+ * against this machine, nothing executed) and `onnx2plan inspect PLAN` (header, sections,
+ * layers with their tactics and shapes). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "lean/lean.h"
+#include "runtime/runtime.h"
+
+static const char *const check_usage =
+    "usage: onnx2plan check PLAN\n"
+    "\n"
+    "Runs every compatibility check of the plan against this machine (container and\n"
+    "checksums, version, target, tactic sources, memory, the engine's tables) and prints the\n"
+    "verdict, without executing anything. Exit 0 when the plan would load, 1 when not.\n";
+
+#define MAX_PLAN_BYTES ((size_t)1 << 40)
+
+static void print_check(void *user, const char *check, int ok, const char *detail)
+{
+    (void)user;
+    printf("  %-6s %-15s %s\n", ok ? "[ok]" : "[FAIL]", check, detail);
+}
+
+int cmd_check(int argc, char **argv)
+{
+    const char *path = NULL;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            fputs(check_usage, stdout);
+            return EXIT_OK;
+        } else if (argv[i][0] == '-' && argv[i][1]) {
+            return cli_usage_error("unknown option '%s'", argv[i], "check");
+        } else if (path) {
+            return cli_usage_error("more than one plan given ('%s')", argv[i], "check");
+        }
+        path = argv[i];
+    }
+    if (!path)
+        return cli_usage_error("%scheck needs a plan file", "", "check");
+    void *bytes;
+    size_t size;
+    if (o2p_read_file(path, MAX_PLAN_BYTES, &bytes, &size) != O2P_OK)
+        return cli_fail();
+    plan_view *view = malloc(sizeof *view);
+    if (!view) {
+        free(bytes);
+        return cli_fail();
+    }
+    printf("plan: %s (%zu bytes)\n", path, size);
+    o2p_status st = rt_check_plan(bytes, size, path, view, print_check, NULL);
+    if (st == O2P_OK) {
+        const plan_section *s = &view->sections[plan_find_section(view, PLAN_SECTION_ENGINE, 0)];
+        lean_engine *engine = NULL;
+        st = lean_engine_create(s->data, (size_t)s->size, path, &engine);
+        if (st == O2P_OK) {
+            char detail[256];
+            snprintf(detail, sizeof detail, "%d layers, %d tensors, every table entry valid",
+                     lean_engine_num_layers(engine), lean_engine_num_tensors(engine));
+            print_check(NULL, "engine", 1, detail);
+        } else {
+            print_check(NULL, "engine", 0, o2p_last_error());
+        }
+        lean_engine_destroy(engine);
+    }
+    free(view);
+    free(bytes);
+    if (st != O2P_OK) {
+        printf("verdict: NOT loadable here\n");
+        fprintf(stderr, "onnx2plan: error: %s\n", o2p_last_error());
+        return EXIT_FAIL;
+    }
+    printf("verdict: loadable here\n");
+    return EXIT_OK;
+}
+
+int cli_is_plan_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return 0;
+    unsigned char head[8] = {0};
+    size_t n = fread(head, 1, sizeof head, f);
+    fclose(f);
+    return n == sizeof head && memcmp(head, "\x89O2PLAN", 7) == 0;
+}
+
+static void shape_text(const lean_engine *e, int t, char *buf, size_t size)
+{
+    int rank = lean_engine_tensor_rank(e, t);
+    size_t len = 0;
+    buf[0] = '\0';
+    if (rank == 0)
+        snprintf(buf, size, "scalar");
+    for (int d = 0; d < rank && len < size; d++)
+        len += (size_t)snprintf(buf + len, size - len, "%s%lld", d ? "x" : "",
+                                (long long)lean_engine_tensor_dim(e, t, d));
+}
+
+static void json_layers(const lean_engine *e)
+{
+    printf("[");
+    for (int l = 0; l < lean_engine_num_layers(e); l++) {
+        printf("%s\n  {\"name\": ", l ? "," : "");
+        cli_json_string(stdout, lean_engine_layer_name(e, l));
+        printf(", \"op\": ");
+        cli_json_string(stdout, lean_engine_layer_op_type(e, l));
+        printf(", \"tactic\": {\"source\": ");
+        cli_json_string(stdout, lean_engine_layer_tactic_source(e, l));
+        printf(", \"kernel\": ");
+        cli_json_string(stdout, lean_engine_layer_tactic_kernel(e, l));
+        printf(", \"smem_bytes\": %u, \"arch_specific\": %s}, \"outputs\": [",
+               lean_engine_layer_smem_bytes(e, l),
+               lean_engine_layer_arch_specific(e, l) ? "true" : "false");
+        for (int k = 0, first = 1; k < lean_engine_layer_num_outputs(e, l); k++) {
+            int t = lean_engine_layer_output(e, l, k);
+            if (t < 0)
+                continue;
+            printf("%s{\"name\": ", first ? "" : ", ");
+            first = 0;
+            cli_json_string(stdout, lean_engine_tensor_name(e, t));
+            printf(", \"dtype\": \"%s\", \"shape\": [", o2p_dtype_name(lean_engine_tensor_dtype(e, t)));
+            for (int d = 0; d < lean_engine_tensor_rank(e, t); d++)
+                printf("%s%lld", d ? ", " : "", (long long)lean_engine_tensor_dim(e, t, d));
+            printf("]}");
+        }
+        printf("]}");
+    }
+    printf("]");
+}
+
+int cli_inspect_plan(const char *path, int json, int layers)
+{
+    void *bytes;
+    size_t size;
+    if (o2p_read_file(path, MAX_PLAN_BYTES, &bytes, &size) != O2P_OK)
+        return cli_fail();
+    int rc = EXIT_OK;
+    char *text = NULL;
+    lean_engine *engine = NULL;
+    plan_view *view = malloc(sizeof *view);
+    if (!view || plan_read(bytes, size, path, view) != O2P_OK) {
+        rc = cli_fail();
+        goto out;
+    }
+    /* The tables of the ENGINE section, read by this build's lean runtime (a plan from
+     * another version is described by its header and sections only). */
+    int es = plan_find_section(view, PLAN_SECTION_ENGINE, 0);
+    plan_version me = plan_this_version();
+    int same_version = plan_version_cmp(view->header.producer, me) == 0;
+    if (es >= 0 && same_version &&
+        lean_engine_create(view->sections[es].data, (size_t)view->sections[es].size, path,
+                           &engine) != O2P_OK) {
+        rc = cli_fail();
+        goto out;
+    }
+    plan_format_style style = json ? PLAN_FORMAT_JSON : PLAN_FORMAT_TEXT;
+    size_t need = plan_format(view, style, NULL, 0);
+    text = malloc(need + 1);
+    if (!text) {
+        rc = cli_fail();
+        goto out;
+    }
+    plan_format(view, style, text, need + 1);
+    if (json) {
+        /* plan_format's object, with the keys only the engine knows added at its end */
+        size_t n = strlen(text);
+        while (n && (text[n - 1] == '\n' || text[n - 1] == ' '))
+            n--;
+        if (n && text[n - 1] == '}')
+            n--;
+        printf("%.*s,\n \"version_compatible\": %s,\n \"images\": [],\n \"layers\": ", (int)n,
+               text, (view->header.flags & PLAN_FLAG_VERSION_COMPATIBLE) ? "true" : "false");
+        if (engine)
+            json_layers(engine);
+        else
+            printf("null");
+        printf("}\n");
+        goto out;
+    }
+    fputs(text, stdout);
+    if (!engine) {
+        printf("layers: not shown: the ENGINE section belongs to onnx2plan %u.%u.%u.%u\n",
+               view->header.producer.major, view->header.producer.minor,
+               view->header.producer.patch, view->header.producer.build);
+        goto out;
+    }
+    printf("engine: %d layers, %d tensors, %llu bytes of activations per context\n",
+           lean_engine_num_layers(engine), lean_engine_num_tensors(engine),
+           (unsigned long long)lean_engine_arena_size(engine));
+    for (int i = 0; i < lean_engine_num_io(engine); i++) {
+        char shape[256];
+        int t = lean_engine_io_tensor(engine, i);
+        shape_text(engine, t, shape, sizeof shape);
+        printf("  %-6s %-24s %-8s %s\n",
+               lean_engine_io_mode(engine, i) == LEAN_IO_INPUT ? "input" : "output",
+               lean_engine_io_name(engine, i), o2p_dtype_name(lean_engine_io_dtype(engine, i)),
+               shape);
+    }
+    if (layers) {
+        printf("layers:\n");
+        for (int l = 0; l < lean_engine_num_layers(engine); l++) {
+            printf("  #%d %s [%s] tactic %s/%s\n", l, lean_engine_layer_name(engine, l),
+                   lean_engine_layer_op_type(engine, l),
+                   lean_engine_layer_tactic_source(engine, l),
+                   lean_engine_layer_tactic_kernel(engine, l));
+            for (int k = 0; k < lean_engine_layer_num_outputs(engine, l); k++) {
+                int t = lean_engine_layer_output(engine, l, k);
+                if (t < 0)
+                    continue;
+                char shape[256];
+                shape_text(engine, t, shape, sizeof shape);
+                printf("      out %s: %s %s\n", lean_engine_tensor_name(engine, t),
+                       o2p_dtype_name(lean_engine_tensor_dtype(engine, t)), shape);
+            }
+        }
+    }
+out:
+    lean_engine_destroy(engine);
+    free(text);
+    free(view);
+    free(bytes);
+    return rc;
+}

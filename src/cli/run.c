@@ -1,0 +1,360 @@
+/* run.c: `onnx2plan run PLAN`: load a plan, bind inputs (from .npz/.npy or seeded random
+ * values), run it, print the outputs and the latency in trtexec's style, save outputs. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli/cli.h"
+#include "common/npy.h"
+
+static const char *const run_usage =
+    "usage: onnx2plan run PLAN [options]\n"
+    "\n"
+    "Runs a plan and reports its outputs and latency.\n"
+    "\n"
+    "options:\n"
+    "  --inputs IN.npz            input values, one array per input name\n"
+    "  --input NAME=FILE.npy      the value of one input (repeatable; wins over --inputs)\n"
+    "                             inputs given by neither get seeded random values\n"
+    "  --seed N                   seed of the random inputs (default 1)\n"
+    "  --save-outputs OUT.npz     write every output, named as in the model\n"
+    "  --iterations N             timed runs (default 10)\n"
+    "  --warmup N                 untimed runs first (default 2)\n"
+    "  -h, --help                 print this help and exit\n";
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double percentile(const double *sorted, int n, double p)
+{
+    if (n <= 0)
+        return 0;
+    int k = (int)ceil(p / 100.0 * n) - 1;
+    if (k < 0)
+        k = 0;
+    if (k >= n)
+        k = n - 1;
+    return sorted[k];
+}
+
+/* xorshift64*: small, seeded, the same values everywhere. */
+static uint64_t next_random(uint64_t *s)
+{
+    *s ^= *s >> 12;
+    *s ^= *s << 25;
+    *s ^= *s >> 27;
+    return *s * 2685821657736338717ull;
+}
+
+static void fill_random(npy_array *a, uint64_t *state)
+{
+    unsigned char *p = a->data;
+    size_t es = o2p_dtype_size(a->dtype);
+    for (size_t i = 0; i < a->count; i++) {
+        double u = (double)(next_random(state) >> 11) * (1.0 / 9007199254740992.0);
+        switch (a->dtype) {
+        case O2P_DTYPE_FLOAT: { float v = (float)(2 * u - 1); memcpy(p + i * 4, &v, 4); break; }
+        case O2P_DTYPE_DOUBLE: { double v = 2 * u - 1; memcpy(p + i * 8, &v, 8); break; }
+        case O2P_DTYPE_FLOAT16: { uint16_t v = o2p_float_to_half((float)(2 * u - 1)); memcpy(p + i * 2, &v, 2); break; }
+        case O2P_DTYPE_BFLOAT16: { uint16_t v = o2p_float_to_bf16((float)(2 * u - 1)); memcpy(p + i * 2, &v, 2); break; }
+        case O2P_DTYPE_BOOL: p[i] = u < 0.5; break;
+        default: {
+            /* integers: small non-negative values, valid as indices of most axes */
+            uint64_t v = (uint64_t)(u * 4);
+            memcpy(p + i * es, &v, es); /* little-endian: the low bytes */
+            break;
+        }
+        }
+    }
+}
+
+static void print_stats(const char *name, const npy_array *a)
+{
+    char shape[256] = "";
+    size_t len = 0;
+    for (int d = 0; d < a->rank && len < sizeof shape; d++)
+        len += (size_t)snprintf(shape + len, sizeof shape - len, "%s%lld", d ? "x" : "",
+                                (long long)a->dims[d]);
+    if (a->rank == 0)
+        snprintf(shape, sizeof shape, "scalar");
+    double mn = INFINITY, mx = -INFINITY, sum = 0;
+    int nan = 0;
+    for (size_t i = 0; i < a->count; i++) {
+        double v;
+        switch (a->dtype) {
+        case O2P_DTYPE_FLOAT: { float f; memcpy(&f, (char *)a->data + i * 4, 4); v = f; break; }
+        case O2P_DTYPE_DOUBLE: memcpy(&v, (char *)a->data + i * 8, 8); break;
+        case O2P_DTYPE_INT64: { int64_t x; memcpy(&x, (char *)a->data + i * 8, 8); v = (double)x; break; }
+        case O2P_DTYPE_INT32: { int32_t x; memcpy(&x, (char *)a->data + i * 4, 4); v = x; break; }
+        case O2P_DTYPE_BOOL: case O2P_DTYPE_UINT8: v = ((unsigned char *)a->data)[i]; break;
+        case O2P_DTYPE_INT8: v = ((signed char *)a->data)[i]; break;
+        case O2P_DTYPE_FLOAT16: { uint16_t h; memcpy(&h, (char *)a->data + i * 2, 2); v = o2p_half_to_float(h); break; }
+        default: v = NAN; break;
+        }
+        if (isnan(v)) {
+            nan++;
+            continue;
+        }
+        mn = v < mn ? v : mn;
+        mx = v > mx ? v : mx;
+        sum += v;
+    }
+    size_t ok = a->count - (size_t)nan;
+    printf("  %-24s %-8s %-16s", name, o2p_dtype_name(a->dtype), shape);
+    if (ok)
+        printf(" min %.6g  max %.6g  mean %.6g", mn, mx, sum / (double)ok);
+    if (nan)
+        printf("  (%d NaN)", nan);
+    printf("\n");
+}
+
+int cmd_run(int argc, char **argv)
+{
+    const char *plan_path = NULL, *inputs_npz = NULL, *save = NULL;
+    const char **single = calloc((size_t)argc + 1, sizeof *single);
+    int nsingle = 0, iterations = 10, warmup = 2;
+    unsigned long long seed = 1;
+    if (!single)
+        return cli_fail();
+    int rc = EXIT_OK;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            fputs(run_usage, stdout);
+            free(single);
+            return EXIT_OK;
+        } else if (strcmp(a, "--inputs") == 0 || strcmp(a, "--input") == 0 ||
+                   strcmp(a, "--save-outputs") == 0 || strcmp(a, "--iterations") == 0 ||
+                   strcmp(a, "--warmup") == 0 || strcmp(a, "--seed") == 0) {
+            if (!val) {
+                free(single);
+                return cli_usage_error("%s needs a value", a, "run");
+            }
+            i++;
+            char *end;
+            if (strcmp(a, "--inputs") == 0) {
+                inputs_npz = val;
+            } else if (strcmp(a, "--input") == 0) {
+                if (!strchr(val, '=')) {
+                    free(single);
+                    return cli_usage_error("--input '%s': expected NAME=FILE.npy", val, "run");
+                }
+                single[nsingle++] = val;
+            } else if (strcmp(a, "--save-outputs") == 0) {
+                save = val;
+            } else if (strcmp(a, "--seed") == 0) {
+                seed = strtoull(val, &end, 10);
+                if (*end || !*val) {
+                    free(single);
+                    return cli_usage_error("--seed '%s': expected a number", val, "run");
+                }
+            } else {
+                long n = strtol(val, &end, 10);
+                if (*end || !*val || n < 0 || n > 1000000000 ||
+                    (n == 0 && strcmp(a, "--iterations") == 0)) {
+                    free(single);
+                    return cli_usage_error("%s: expected a count (iterations at least 1)", a,
+                                           "run");
+                }
+                if (strcmp(a, "--iterations") == 0)
+                    iterations = (int)n;
+                else
+                    warmup = (int)n;
+            }
+        } else if (a[0] == '-' && a[1]) {
+            free(single);
+            return cli_usage_error("unknown option '%s'", a, "run");
+        } else if (plan_path) {
+            free(single);
+            return cli_usage_error("more than one plan given ('%s')", a, "run");
+        } else {
+            plan_path = a;
+        }
+    }
+    if (!plan_path) {
+        free(single);
+        return cli_usage_error("%srun needs a plan file", "", "run");
+    }
+
+    void *bytes = NULL;
+    size_t size = 0;
+    o2p_runtime *rt = NULL;
+    o2p_engine *engine = NULL;
+    o2p_context *ctx = NULL;
+    npy_npz npz = {0};
+    npy_array *arrays = NULL;
+    const char **names = NULL;
+    double *lat = NULL;
+    int nio = 0;
+    if (o2p_read_file(plan_path, (size_t)1 << 40, &bytes, &size) != O2P_OK ||
+        o2p_runtime_create(&rt) != O2P_OK ||
+        o2p_runtime_check(rt, bytes, size, plan_path) != O2P_OK ||
+        o2p_runtime_deserialize(rt, bytes, size, &engine) != O2P_OK ||
+        o2p_engine_create_context(engine, &ctx) != O2P_OK) {
+        rc = cli_fail();
+        goto out;
+    }
+    free(bytes);
+    bytes = NULL;
+    if (inputs_npz && npy_read_npz_file(inputs_npz, &npz) != O2P_OK) {
+        rc = cli_fail();
+        goto out;
+    }
+    nio = o2p_engine_num_io_tensors(engine);
+    arrays = calloc((size_t)nio + 1, sizeof *arrays);
+    names = calloc((size_t)nio + 1, sizeof *names);
+    lat = calloc((size_t)iterations + 1, sizeof *lat);
+    if (!arrays || !names || !lat) {
+        rc = cli_fail();
+        goto out;
+    }
+    uint64_t state = seed * 0x9E3779B97F4A7C15ull + 1;
+    for (int i = 0; i < nio; i++) {
+        const char *name = o2p_engine_io_name(engine, i);
+        int64_t dims[O2P_MAX_RANK];
+        int rank = o2p_engine_io_rank(engine, i);
+        for (int d = 0; d < rank; d++)
+            dims[d] = o2p_engine_io_dim(engine, i, d);
+        names[i] = name;
+        const npy_array *given = NULL;
+        npy_array single_arr = {0};
+        int from_single = 0;
+        if (o2p_engine_io_is_input(engine, i)) {
+            for (int s = 0; s < nsingle; s++) {
+                const char *eq = strrchr(single[s], '=');
+                if ((size_t)(eq - single[s]) == strlen(name) &&
+                    strncmp(single[s], name, strlen(name)) == 0) {
+                    if (npy_read_npy_file(eq + 1, &single_arr) != O2P_OK) {
+                        rc = cli_fail();
+                        goto out;
+                    }
+                    given = &single_arr;
+                    from_single = 1;
+                }
+            }
+            if (!given && npz.count)
+                given = npy_npz_find(&npz, name);
+        }
+        if (given) {
+            int same = given->dtype == o2p_engine_io_dtype(engine, i) && given->rank == rank;
+            for (int d = 0; same && d < rank; d++)
+                same = given->dims[d] == dims[d];
+            if (!same) {
+                fprintf(stderr, "onnx2plan: error: the value given for input '%s' is %s with "
+                        "rank %d; the plan wants %s", name, o2p_dtype_name(given->dtype),
+                        given->rank, o2p_dtype_name(o2p_engine_io_dtype(engine, i)));
+                for (int d = 0; d < rank; d++)
+                    fprintf(stderr, "%s%lld", d ? "x" : " of shape ", (long long)dims[d]);
+                fprintf(stderr, "\n");
+                if (from_single)
+                    npy_array_free(&single_arr);
+                rc = EXIT_FAIL;
+                goto out;
+            }
+        }
+        size_t nbytes = o2p_dtype_size(o2p_engine_io_dtype(engine, i));
+        for (int d = 0; d < rank && nbytes; d++)
+            if (dims[d] < 0 || !o2p_mul_size(nbytes, (size_t)dims[d], &nbytes))
+                nbytes = SIZE_MAX;
+        void *buf = nbytes == SIZE_MAX ? NULL : malloc(nbytes ? nbytes : 1);
+        if (!buf || npy_array_init(&arrays[i], o2p_engine_io_dtype(engine, i), rank, dims, buf) !=
+                        O2P_OK) {
+            free(buf);
+            if (!buf)
+                o2p_fail(O2P_ERR_OUT_OF_MEMORY, "out of memory for %s '%s'",
+                         o2p_engine_io_is_input(engine, i) ? "input" : "output", name);
+            if (from_single)
+                npy_array_free(&single_arr);
+            rc = cli_fail();
+            goto out;
+        }
+        if (given && given->nbytes)
+            memcpy(arrays[i].data, given->data, given->nbytes);
+        if (from_single)
+            npy_array_free(&single_arr);
+        if (o2p_engine_io_is_input(engine, i) && !given)
+            fill_random(&arrays[i], &state);
+        if (o2p_context_set_tensor_address(ctx, name, arrays[i].data) != O2P_OK) {
+            rc = cli_fail();
+            goto out;
+        }
+    }
+    for (int w = 0; w < warmup; w++)
+        if (o2p_context_enqueue(ctx, NULL) != O2P_OK) {
+            rc = cli_fail();
+            goto out;
+        }
+    for (int it = 0; it < iterations; it++) {
+        double t0 = now_ms();
+        if (o2p_context_enqueue(ctx, NULL) != O2P_OK) {
+            rc = cli_fail();
+            goto out;
+        }
+        lat[it] = now_ms() - t0;
+    }
+    printf("outputs:\n");
+    for (int i = 0; i < nio; i++)
+        if (!o2p_engine_io_is_input(engine, i))
+            print_stats(names[i], &arrays[i]);
+    qsort(lat, (size_t)iterations, sizeof *lat, cmp_double);
+    double sum = 0;
+    for (int it = 0; it < iterations; it++)
+        sum += lat[it];
+    double mean = sum / iterations;
+    printf("Latency: min = %.4f ms, max = %.4f ms, mean = %.4f ms, median = %.4f ms, "
+           "percentile(90%%) = %.4f ms, percentile(99%%) = %.4f ms\n",
+           lat[0], lat[iterations - 1], mean, percentile(lat, iterations, 50),
+           percentile(lat, iterations, 90), percentile(lat, iterations, 99));
+    printf("Throughput: %.4g qps (%d iterations after %d warm-up, host target, one thread)\n",
+           mean > 0 ? 1000.0 / mean : 0.0, iterations, warmup);
+    if (save) {
+        int nout = 0;
+        const char **onames = calloc((size_t)nio + 1, sizeof *onames);
+        npy_array *oarr = calloc((size_t)nio + 1, sizeof *oarr);
+        if (!onames || !oarr) {
+            free(onames);
+            free(oarr);
+            rc = cli_fail();
+            goto out;
+        }
+        for (int i = 0; i < nio; i++)
+            if (!o2p_engine_io_is_input(engine, i)) {
+                onames[nout] = names[i];
+                oarr[nout++] = arrays[i];
+            }
+        o2p_status st = npy_write_npz_file(save, onames, oarr, (size_t)nout, 0);
+        free(onames);
+        free(oarr);
+        if (st != O2P_OK) {
+            rc = cli_fail();
+            goto out;
+        }
+        printf("saved %d output%s to %s\n", nout, nout == 1 ? "" : "s", save);
+    }
+out:
+    for (int i = 0; arrays && i < nio; i++)
+        free(arrays[i].data);
+    free(arrays);
+    free(names);
+    free(lat);
+    npy_npz_free(&npz);
+    o2p_context_destroy(ctx);
+    o2p_engine_destroy(engine);
+    o2p_runtime_destroy(rt);
+    free(bytes);
+    free(single);
+    return rc;
+}

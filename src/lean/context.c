@@ -1,0 +1,233 @@
+/* context.c: the lean runtime's execution context for the host target: an activation arena
+ * and the caller's I/O bindings, over an engine it only reads; execute runs the layers in
+ * order through their host kernels. A context is for one thread at a time; contexts of one
+ * engine may run on as many threads as there are contexts (lean.h). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "lean/lean.h"
+#include "plan/engine_format.h"
+
+#define ARENA_ALIGN 64u
+
+struct lean_context {
+    const lean_engine *engine;
+    void *arena_block;      /* what calloc returned */
+    unsigned char *arena;   /* inside it, ARENA_ALIGN-aligned, lean_engine_arena_size bytes */
+    void **bound;           /* per I/O tensor, NULL while unbound */
+    host_tensor *in_views;  /* the current layer's inputs and outputs, rebuilt per layer */
+    host_tensor *out_views; /* (kernels may not change them, but they get fresh ones anyway) */
+    const host_tensor **in_ptrs;
+    host_tensor **out_ptrs;
+    lean_range *ranges; /* per I/O tensor, for the overlap check */
+};
+
+/* Memory for tensors of no bytes that have none of their own (kernels get a valid pointer). */
+static _Alignas(ARENA_ALIGN) unsigned char no_bytes[ARENA_ALIGN];
+
+void lean_context_destroy(lean_context *ctx)
+{
+    if (!ctx)
+        return;
+    free(ctx->arena_block);
+    free(ctx->bound);
+    free(ctx->in_views);
+    free(ctx->out_views);
+    free(ctx->in_ptrs);
+    free(ctx->out_ptrs);
+    free(ctx->ranges);
+    free(ctx);
+}
+
+o2p_status lean_context_create(const lean_engine *e, lean_context **out)
+{
+    if (!out)
+        return o2p_fail(O2P_ERR_INVALID_ARGUMENT, "lean_context_create: out is NULL");
+    *out = NULL;
+    if (!e)
+        return o2p_fail(O2P_ERR_INVALID_ARGUMENT, "lean_context_create: engine is NULL");
+    lean_context *ctx = calloc(1, sizeof *ctx);
+    if (!ctx)
+        return o2p_fail(O2P_ERR_OUT_OF_MEMORY, "%s: out of memory for an execution context",
+                        e->what);
+    ctx->engine = e;
+
+    /* calloc: the pages of a big arena come zeroed from the kernel as they are touched. */
+    if (e->arena_size > SIZE_MAX - ARENA_ALIGN ||
+        !(ctx->arena_block = calloc(1, (size_t)e->arena_size + ARENA_ALIGN))) {
+        lean_context_destroy(ctx);
+        return o2p_fail(O2P_ERR_OUT_OF_MEMORY,
+                        "%s: cannot allocate the execution context's arena of %llu bytes (the "
+                        "engine's device memory size)",
+                        e->what, (unsigned long long)e->arena_size);
+    }
+    uintptr_t misalign = (uintptr_t)ctx->arena_block % ARENA_ALIGN;
+    ctx->arena = (unsigned char *)ctx->arena_block + (misalign ? ARENA_ALIGN - misalign : 0);
+
+    size_t num_io = (size_t)(e->num_inputs + e->num_outputs);
+    size_t nin = (size_t)e->max_layer_inputs + 1, nout = (size_t)e->max_layer_outputs + 1;
+    ctx->bound = calloc(num_io + 1, sizeof *ctx->bound);
+    ctx->ranges = calloc(num_io + 1, sizeof *ctx->ranges);
+    ctx->in_views = calloc(nin, sizeof *ctx->in_views);
+    ctx->out_views = calloc(nout, sizeof *ctx->out_views);
+    ctx->in_ptrs = calloc(nin, sizeof *ctx->in_ptrs);
+    ctx->out_ptrs = calloc(nout, sizeof *ctx->out_ptrs);
+    if (!ctx->bound || !ctx->ranges || !ctx->in_views || !ctx->out_views || !ctx->in_ptrs ||
+        !ctx->out_ptrs) {
+        lean_context_destroy(ctx);
+        return o2p_fail(O2P_ERR_OUT_OF_MEMORY, "%s: out of memory for an execution context",
+                        e->what);
+    }
+    *out = ctx;
+    return O2P_OK;
+}
+
+const lean_engine *lean_context_engine(const lean_context *ctx)
+{
+    return ctx ? ctx->engine : NULL;
+}
+
+/* The I/O index of `name`, or fails naming it (and saying what it is when it is a tensor
+ * of the engine that is not an input or output). */
+static o2p_status find_io(const lean_context *ctx, const char *name, const char *call, int *io)
+{
+    if (!ctx || !name)
+        return o2p_fail(O2P_ERR_INVALID_ARGUMENT, "%s: the context or the name is NULL", call);
+    const lean_engine *e = ctx->engine;
+    *io = lean_engine_find_io(e, name);
+    if (*io >= 0)
+        return O2P_OK;
+    for (int i = 0; i < e->num_tensors; i++)
+        if (strcmp(e->tensors[i].name, name) == 0)
+            return o2p_fail(O2P_ERR_INVALID_ARGUMENT,
+                            "%s: %s: tensor '%.200s' is not an engine input or output; only those "
+                            "are bound to memory",
+                            e->what, call, name);
+    return o2p_fail(O2P_ERR_INVALID_ARGUMENT, "%s: %s: the engine has no tensor called '%.200s'",
+                    e->what, call, name);
+}
+
+o2p_status lean_context_set_tensor_address(lean_context *ctx, const char *name, void *ptr)
+{
+    int io;
+    O2P_TRY(find_io(ctx, name, "set_tensor_address", &io));
+    const lean_tensor *t = &ctx->engine->tensors[ctx->engine->io[io]];
+    size_t align = lean_dtype_align(t->view.dtype);
+    if (ptr && (uintptr_t)ptr % align)
+        return o2p_fail(O2P_ERR_INVALID_ARGUMENT,
+                        "%s: set_tensor_address: the address %p for '%.200s' is not aligned to its "
+                        "%zu-byte elements",
+                        ctx->engine->what, ptr, name, align);
+    ctx->bound[io] = ptr;
+    return O2P_OK;
+}
+
+void *lean_context_get_tensor_address(const lean_context *ctx, const char *name)
+{
+    int io = ctx ? lean_engine_find_io(ctx->engine, name) : -1;
+    return io >= 0 ? ctx->bound[io] : NULL;
+}
+
+static const char *io_kind(const lean_engine *e, int io)
+{
+    return io < e->num_inputs ? "input" : "output";
+}
+
+/* Every I/O tensor with bytes is bound, and no output's memory overlaps another's. */
+static o2p_status check_bindings(lean_context *ctx)
+{
+    const lean_engine *e = ctx->engine;
+    int num_io = e->num_inputs + e->num_outputs;
+    for (int k = 0; k < num_io; k++) {
+        const lean_tensor *t = &e->tensors[e->io[k]];
+        uint64_t start = (uintptr_t)ctx->bound[k];
+        if (t->nbytes && !ctx->bound[k])
+            return o2p_fail(O2P_ERR_INVALID_ARGUMENT,
+                            "%s: engine %s '%.200s' has no memory bound; bind its %llu bytes with "
+                            "set_tensor_address before execute",
+                            e->what, io_kind(e, k), t->name, (unsigned long long)t->nbytes);
+        if (t->nbytes > UINT64_MAX - start)
+            return o2p_fail(O2P_ERR_INVALID_ARGUMENT,
+                            "%s: the memory bound to engine %s '%.200s' wraps around the address "
+                            "space",
+                            e->what, io_kind(e, k), t->name);
+        ctx->ranges[k] = (lean_range){start, start + t->nbytes, k >= e->num_inputs, k};
+    }
+    int a, b;
+    if (lean_find_overlap(ctx->ranges, num_io, &a, &b))
+        return o2p_fail(O2P_ERR_INVALID_ARGUMENT,
+                        "%s: the memory bound to engine %s '%.200s' overlaps the memory bound to "
+                        "engine %s '%.200s'; an output's memory overlaps no other tensor's",
+                        e->what, io_kind(e, a), e->tensors[e->io[a]].name, io_kind(e, b),
+                        e->tensors[e->io[b]].name);
+    return O2P_OK;
+}
+
+static void *tensor_data(const lean_context *ctx, const lean_tensor *t)
+{
+    switch (t->storage) {
+    case ENGINE_STORAGE_ARENA: return ctx->arena + t->offset;
+    case ENGINE_STORAGE_WEIGHTS: return ctx->engine->weights + t->offset;
+    default: return ctx->bound[t->io_index] ? ctx->bound[t->io_index] : no_bytes;
+    }
+}
+
+static o2p_status run_layer(lean_context *ctx, int index)
+{
+    const lean_engine *e = ctx->engine;
+    const lean_layer *l = &e->layers[index];
+    for (int i = 0; i < l->num_inputs; i++) {
+        ctx->in_ptrs[i] = NULL;
+        if (l->inputs[i] < 0)
+            continue;
+        const lean_tensor *t = &e->tensors[l->inputs[i]];
+        ctx->in_views[i] = t->view;
+        ctx->in_views[i].data = tensor_data(ctx, t);
+        ctx->in_ptrs[i] = &ctx->in_views[i];
+    }
+    for (int i = 0; i < l->num_outputs; i++) {
+        ctx->out_ptrs[i] = NULL;
+        if (l->outputs[i] < 0)
+            continue;
+        const lean_tensor *t = &e->tensors[l->outputs[i]];
+        ctx->out_views[i] = t->view;
+        ctx->out_views[i].data = tensor_data(ctx, t);
+        ctx->out_ptrs[i] = &ctx->out_views[i];
+    }
+    host_kernel_args args = {
+        .op_type = l->op_type,
+        .layer_name = l->name,
+        .opset = l->opset,
+        .num_inputs = l->num_inputs,
+        .inputs = ctx->in_ptrs,
+        .num_outputs = l->num_outputs,
+        .outputs = ctx->out_ptrs,
+        .num_attrs = l->num_attrs,
+        .attrs = l->attrs,
+    };
+    o2p_clear_error();
+    o2p_status st = l->run(&args);
+    if (st == O2P_OK)
+        return O2P_OK;
+    if (!o2p_last_error()[0])
+        o2p_fail(st, "the kernel failed with %s", o2p_status_name(st));
+    o2p_error_prefix("%s: layer %d '%.200s' (%.100s)", e->what, index, l->name, l->op_type);
+    return st;
+}
+
+o2p_status lean_context_execute(lean_context *ctx)
+{
+    if (!ctx)
+        return o2p_fail(O2P_ERR_INVALID_ARGUMENT, "lean_context_execute: the context is NULL");
+    const lean_engine *e = ctx->engine;
+    O2P_TRY(check_bindings(ctx));
+    for (int i = 0; i < e->num_layers; i++)
+        O2P_TRY(run_layer(ctx, i));
+    /* Outputs the builder folded to constants. */
+    for (int k = e->num_inputs; k < e->num_inputs + e->num_outputs; k++) {
+        const lean_tensor *t = &e->tensors[e->io[k]];
+        if (t->storage == ENGINE_STORAGE_WEIGHTS && t->nbytes)
+            memcpy(ctx->bound[k], e->weights + t->offset, (size_t)t->nbytes);
+    }
+    return O2P_OK;
+}

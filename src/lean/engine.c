@@ -1,0 +1,1071 @@
+/* engine.c: the lean runtime's engine: reads an ENGINE section (plan/engine_format.h,
+ * version 1), checks every rule of the format before anything can run, and answers the
+ * queries about I/O tensors, tensors and layers. Nothing in the section is trusted: a cursor
+ * bounds every read, and every count is checked against the bytes left (and its limit)
+ * before anything is allocated for it, so memory stays proportional to the section. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lean/lean.h"
+#include "plan/engine_format.h"
+
+#define HEADER_BYTES 40u
+/* The fewest bytes each kind of record takes, to check counts against the bytes left. */
+#define MIN_TENSOR_BYTES 36u /* name length, dtype, rank, io, storage, offset, nbytes */
+#define MIN_LAYER_BYTES 44u  /* 4 string lengths, opset, 2 counts, smem, arch, attr count */
+#define MIN_ATTR_BYTES 12u   /* name length, type, the smallest value */
+
+typedef struct parser {
+    const uint8_t *bytes;
+    size_t pos;
+    size_t end; /* where the tables must end: the whole section, then weights_offset */
+    const char *what;
+    char where[400]; /* the record being read, for messages */
+    lean_engine *e;
+    lean_range *scratch; /* per-layer overlap check */
+    size_t scratch_cap;
+} parser;
+
+/* ---------------------------------------------------------------- messages */
+
+/* s for a message: at most 60 bytes, anything unprintable as '?'. */
+static const char *shown(const char *s, char *buf, size_t size)
+{
+    size_t n = 0, limit = size - 4;
+    for (; s[n] && n < limit && n < 60; n++)
+        buf[n] = (s[n] >= 0x20 && s[n] < 0x7f) ? s[n] : '?';
+    if (s[n]) {
+        memcpy(buf + n, "...", 3);
+        n += 3;
+    }
+    buf[n] = '\0';
+    return buf;
+}
+
+static void where_set(parser *ps, const char *fmt, ...) O2P_PRINTF(2, 3);
+static void where_set(parser *ps, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(ps->where, sizeof ps->where, fmt, ap);
+    va_end(ap);
+}
+
+static void where_layer(parser *ps, int index, const lean_layer *l)
+{
+    char n[64], op[64];
+    if (!l->op_type)
+        where_set(ps, "layer %d '%s'", index, shown(l->name, n, sizeof n));
+    else
+        where_set(ps, "layer %d '%s' (%s)", index, shown(l->name, n, sizeof n),
+                  shown(l->op_type, op, sizeof op));
+}
+
+static o2p_status fail(parser *ps, o2p_status status, const char *fmt, ...) O2P_PRINTF(3, 4);
+static o2p_status fail(parser *ps, o2p_status status, const char *fmt, ...)
+{
+    char reason[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(reason, sizeof reason, fmt, ap);
+    va_end(ap);
+    return o2p_fail(status, "%s: ENGINE section, %s: %s", ps->what, ps->where, reason);
+}
+
+static o2p_status out_of_memory(parser *ps)
+{
+    return fail(ps, O2P_ERR_OUT_OF_MEMORY, "out of memory reading the section");
+}
+
+/* ---------------------------------------------------------------- the cursor */
+
+static o2p_status need(parser *ps, size_t n, const char *field)
+{
+    if (n > ps->end - ps->pos)
+        return fail(ps, O2P_ERR_PARSE,
+                    "truncated: %s needs %zu bytes at offset %zu, but the tables end at %zu", field,
+                    n, ps->pos, ps->end);
+    return O2P_OK;
+}
+
+static uint64_t take_le(parser *ps, int n)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < n; i++)
+        v |= (uint64_t)ps->bytes[ps->pos + (size_t)i] << (8 * i);
+    ps->pos += (size_t)n;
+    return v;
+}
+
+static o2p_status rd_u32(parser *ps, const char *field, uint32_t *v)
+{
+    O2P_TRY(need(ps, 4, field));
+    *v = (uint32_t)take_le(ps, 4);
+    return O2P_OK;
+}
+
+static o2p_status rd_u64(parser *ps, const char *field, uint64_t *v)
+{
+    O2P_TRY(need(ps, 8, field));
+    *v = take_le(ps, 8);
+    return O2P_OK;
+}
+
+static o2p_status rd_i32(parser *ps, const char *field, int32_t *v)
+{
+    uint32_t u;
+    O2P_TRY(rd_u32(ps, field, &u));
+    memcpy(v, &u, sizeof *v);
+    return O2P_OK;
+}
+
+static o2p_status rd_i64(parser *ps, const char *field, int64_t *v)
+{
+    uint64_t u;
+    O2P_TRY(rd_u64(ps, field, &u));
+    memcpy(v, &u, sizeof *v);
+    return O2P_OK;
+}
+
+static o2p_status rd_f32(parser *ps, const char *field, float *v)
+{
+    uint32_t u;
+    O2P_TRY(rd_u32(ps, field, &u));
+    memcpy(v, &u, sizeof *v);
+    return O2P_OK;
+}
+
+/* A str: u32 length, bytes, no NUL inside; kept as a NUL-terminated copy. */
+static o2p_status rd_str(parser *ps, const char *field, const char **out)
+{
+    uint32_t len;
+    O2P_TRY(rd_u32(ps, field, &len));
+    if (len > ps->end - ps->pos)
+        return fail(ps, O2P_ERR_PARSE,
+                    "truncated: %s is %u bytes long at offset %zu, but the tables end at %zu",
+                    field, len, ps->pos, ps->end);
+    if (len > ENGINE_MAX_STRING)
+        return fail(ps, O2P_ERR_LIMIT, "%s is %u bytes long, over the limit of %u", field, len,
+                    ENGINE_MAX_STRING);
+    const char *s = (const char *)ps->bytes + ps->pos;
+    if (memchr(s, '\0', len))
+        return fail(ps, O2P_ERR_PARSE, "%s holds a NUL byte", field);
+    char *copy = o2p_arena_strndup(&ps->e->mem, s, len);
+    if (!copy)
+        return out_of_memory(ps);
+    ps->pos += len;
+    *out = copy;
+    return O2P_OK;
+}
+
+/* A u32 count of records of at least min_bytes each, at most max. */
+static o2p_status rd_count(parser *ps, const char *field, uint32_t min_bytes, uint32_t max,
+                           int *out)
+{
+    uint32_t n;
+    O2P_TRY(rd_u32(ps, field, &n));
+    size_t left = ps->end - ps->pos;
+    if (n > left / min_bytes)
+        return fail(ps, O2P_ERR_PARSE,
+                    "%s is %u, but the %zu bytes left in the tables hold at most %zu (each takes "
+                    "at least %u bytes)",
+                    field, n, left, left / min_bytes, min_bytes);
+    if (n > max)
+        return fail(ps, O2P_ERR_LIMIT, "%s is %u, over the limit of %u", field, n, max);
+    *out = (int)n;
+    return O2P_OK;
+}
+
+/* ---------------------------------------------------------------- element types */
+
+size_t lean_dtype_size(o2p_dtype dtype)
+{
+    switch (dtype) {
+    case O2P_DTYPE_UINT8:
+    case O2P_DTYPE_INT8:
+    case O2P_DTYPE_BOOL: return 1;
+    case O2P_DTYPE_UINT16:
+    case O2P_DTYPE_INT16:
+    case O2P_DTYPE_FLOAT16:
+    case O2P_DTYPE_BFLOAT16: return 2;
+    case O2P_DTYPE_FLOAT:
+    case O2P_DTYPE_INT32:
+    case O2P_DTYPE_UINT32: return 4;
+    case O2P_DTYPE_INT64:
+    case O2P_DTYPE_UINT64:
+    case O2P_DTYPE_DOUBLE:
+    case O2P_DTYPE_COMPLEX64: return 8;
+    case O2P_DTYPE_COMPLEX128: return 16;
+    default: return 0;
+    }
+}
+
+size_t lean_dtype_align(o2p_dtype dtype)
+{
+    size_t size = lean_dtype_size(dtype);
+    return size > 8 ? 8 : size;
+}
+
+/* ---------------------------------------------------------------- overlap of byte ranges */
+
+static int range_cmp(const void *pa, const void *pb)
+{
+    const lean_range *a = pa, *b = pb;
+    if (a->start != b->start)
+        return a->start < b->start ? -1 : 1;
+    if (a->end != b->end)
+        return a->end < b->end ? -1 : 1;
+    return (a->id > b->id) - (a->id < b->id);
+}
+
+int lean_find_overlap(lean_range *ranges, int n, int *a, int *b)
+{
+    int m = 0;
+    for (int i = 0; i < n; i++)
+        if (ranges[i].end > ranges[i].start)
+            ranges[m++] = ranges[i];
+    qsort(ranges, (size_t)m, sizeof *ranges, range_cmp);
+    /* Sorted by start, a range overlaps an earlier one exactly when the furthest end seen
+     * so far lies past its start; keep that end over all ranges and over writable ones. */
+    uint64_t end_any = 0, end_writable = 0;
+    int id_any = -1, id_writable = -1;
+    for (int i = 0; i < m; i++) {
+        const lean_range *r = &ranges[i];
+        if (r->writable && id_any >= 0 && end_any > r->start) {
+            *a = id_any, *b = r->id;
+            return 1;
+        }
+        if (!r->writable && id_writable >= 0 && end_writable > r->start) {
+            *a = id_writable, *b = r->id;
+            return 1;
+        }
+        if (id_any < 0 || r->end > end_any)
+            end_any = r->end, id_any = r->id;
+        if (r->writable && (id_writable < 0 || r->end > end_writable))
+            end_writable = r->end, id_writable = r->id;
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- tensors */
+
+static o2p_status read_tensor(parser *ps, int index, lean_tensor *t)
+{
+    const lean_engine *e = ps->e;
+    char n[64];
+    where_set(ps, "tensor %d", index);
+    O2P_TRY(rd_str(ps, "the tensor name", &t->name));
+    where_set(ps, "tensor %d '%s'", index, shown(t->name, n, sizeof n));
+
+    uint32_t dtype, rank;
+    O2P_TRY(rd_u32(ps, "dtype", &dtype));
+    size_t esize = lean_dtype_size((o2p_dtype)dtype);
+    if (!esize)
+        return fail(ps, O2P_ERR_PARSE,
+                    "dtype %u is not an element type with a size (an o2p_dtype other than "
+                    "UNDEFINED and STRING)",
+                    dtype);
+    O2P_TRY(rd_u32(ps, "rank", &rank));
+    if (rank > O2P_MAX_RANK)
+        return fail(ps, O2P_ERR_PARSE, "rank %u is over the highest rank, %d", rank, O2P_MAX_RANK);
+    uint64_t numel = 1;
+    int overflow = 0, empty = 0;
+    for (uint32_t i = 0; i < rank; i++) {
+        int64_t d;
+        O2P_TRY(rd_i64(ps, "a dim", &d));
+        if (d < 0)
+            return fail(ps, O2P_ERR_PARSE,
+                        "dim %u is %lld; dims are >= 0 (shapes are static in version 1)", i,
+                        (long long)d);
+        t->view.dims[i] = d;
+        empty |= d == 0;
+        overflow |= __builtin_mul_overflow(numel, (uint64_t)d, &numel);
+    }
+    t->view.dtype = (o2p_dtype)dtype;
+    t->view.rank = (int)rank;
+    if (empty)
+        numel = 0, overflow = 0;
+
+    uint32_t io, storage;
+    O2P_TRY(rd_u32(ps, "io", &io));
+    O2P_TRY(rd_u32(ps, "storage", &storage));
+    O2P_TRY(rd_u64(ps, "offset", &t->offset));
+    O2P_TRY(rd_u64(ps, "nbytes", &t->nbytes));
+    t->io = io;
+    t->storage = storage;
+
+    uint64_t want = 0;
+    if (overflow || __builtin_mul_overflow(numel, (uint64_t)esize, &want) ||
+        want > (uint64_t)INT64_MAX)
+        return fail(ps, O2P_ERR_PARSE, "its dims and %zu-byte elements make over 2^63-1 bytes",
+                    esize);
+    if (t->nbytes != want)
+        return fail(ps, O2P_ERR_PARSE,
+                    "nbytes is %llu, but its dims and %zu-byte elements make %llu",
+                    (unsigned long long)t->nbytes, esize, (unsigned long long)want);
+    if (io & ~(ENGINE_IO_INPUT | ENGINE_IO_OUTPUT))
+        return fail(ps, O2P_ERR_PARSE,
+                    "io is %u; only bit 0 (engine input) and bit 1 (engine output) exist", io);
+    if (io == (ENGINE_IO_INPUT | ENGINE_IO_OUTPUT))
+        return fail(ps, O2P_ERR_PARSE,
+                    "it is both an engine input and an engine output; an ENGINE keeps them "
+                    "apart (the builder copies one into the other)");
+
+    switch (storage) {
+    case ENGINE_STORAGE_ARENA:
+        if (io)
+            return fail(ps, O2P_ERR_PARSE,
+                        "an engine %s lives in memory the caller binds (storage IO), not in "
+                        "the arena",
+                        io == ENGINE_IO_INPUT ? "input" : "output");
+        if (t->offset % lean_dtype_align((o2p_dtype)dtype))
+            return fail(ps, O2P_ERR_PARSE,
+                        "arena offset %llu is not a multiple of its element alignment, %zu",
+                        (unsigned long long)t->offset, lean_dtype_align((o2p_dtype)dtype));
+        if (t->offset > e->arena_size || t->nbytes > e->arena_size - t->offset)
+            return fail(ps, O2P_ERR_PARSE,
+                        "its %llu bytes at arena offset %llu lie outside the arena of %llu bytes",
+                        (unsigned long long)t->nbytes, (unsigned long long)t->offset,
+                        (unsigned long long)e->arena_size);
+        break;
+    case ENGINE_STORAGE_WEIGHTS:
+        if (io & ENGINE_IO_INPUT)
+            return fail(ps, O2P_ERR_PARSE,
+                        "an engine input lives in memory the caller binds (storage IO), not in "
+                        "the weights");
+        if (t->offset % ENGINE_WEIGHTS_ALIGN)
+            return fail(ps, O2P_ERR_PARSE, "weights offset %llu is not a multiple of %u",
+                        (unsigned long long)t->offset, ENGINE_WEIGHTS_ALIGN);
+        if (t->offset > e->weights_size || t->nbytes > e->weights_size - t->offset)
+            return fail(ps, O2P_ERR_PARSE,
+                        "its %llu bytes at weights offset %llu lie outside the weights blob of "
+                        "%llu bytes",
+                        (unsigned long long)t->nbytes, (unsigned long long)t->offset,
+                        (unsigned long long)e->weights_size);
+        break;
+    case ENGINE_STORAGE_IO:
+        if (!io)
+            return fail(ps, O2P_ERR_PARSE,
+                        "storage IO, but neither the engine input nor the output io bit is set");
+        if (t->offset)
+            return fail(ps, O2P_ERR_PARSE, "offset is %llu; it is 0 for storage IO",
+                        (unsigned long long)t->offset);
+        break;
+    default:
+        return fail(ps, O2P_ERR_PARSE, "storage %u is unknown (0 ARENA, 1 WEIGHTS, 2 IO)", storage);
+    }
+    t->writer = -1;
+    t->io_index = -1;
+    return O2P_OK;
+}
+
+/* ---------------------------------------------------------------- layers */
+
+static o2p_status read_index_list(parser *ps, const char *what, int *count, const int32_t **out)
+{
+    char field[64];
+    snprintf(field, sizeof field, "the number of %s", what);
+    O2P_TRY(rd_count(ps, field, 4, ENGINE_MAX_LIST, count));
+    int32_t *list = o2p_arena_array(&ps->e->mem, (size_t)*count, sizeof *list);
+    if (!list)
+        return out_of_memory(ps);
+    for (int i = 0; i < *count; i++) {
+        O2P_TRY(rd_i32(ps, what, &list[i]));
+        if (list[i] < -1 || list[i] >= ps->e->num_tensors)
+            return fail(ps, O2P_ERR_PARSE,
+                        "%.*s %d is tensor index %d, outside the table of %d tensors (-1: "
+                        "omitted)",
+                        (int)strlen(what) - 1, what, i, (int)list[i], ps->e->num_tensors);
+    }
+    *out = list;
+    return O2P_OK;
+}
+
+static o2p_status read_attr(parser *ps, int layer, const lean_layer *l, int index, host_attr *a)
+{
+    lean_engine *e = ps->e;
+    char n[64], op[64], an[64];
+    const char *ln = shown(l->name, n, sizeof n), *lop = shown(l->op_type, op, sizeof op);
+    where_set(ps, "layer %d '%s' (%s), attribute %d", layer, ln, lop, index);
+    O2P_TRY(rd_str(ps, "the attribute name", &a->name));
+    where_set(ps, "layer %d '%s' (%s), attribute %d '%s'", layer, ln, lop, index,
+              shown(a->name, an, sizeof an));
+    uint32_t type;
+    O2P_TRY(rd_u32(ps, "the attribute type", &type));
+    a->type = (o2p_attr_type)type;
+    switch (type) {
+    case O2P_ATTR_INT: return rd_i64(ps, "the INT value", &a->i);
+    case O2P_ATTR_FLOAT: return rd_f32(ps, "the FLOAT value", &a->f);
+    case O2P_ATTR_STRING: return rd_str(ps, "the STRING value", &a->s);
+    case O2P_ATTR_INTS: {
+        O2P_TRY(rd_count(ps, "the number of INTS", 8, ENGINE_MAX_LIST, &a->count));
+        int64_t *v = o2p_arena_array(&e->mem, (size_t)a->count, sizeof *v);
+        if (!v)
+            return out_of_memory(ps);
+        for (int i = 0; i < a->count; i++)
+            O2P_TRY(rd_i64(ps, "an INTS value", &v[i]));
+        a->ints = v;
+        return O2P_OK;
+    }
+    case O2P_ATTR_FLOATS: {
+        O2P_TRY(rd_count(ps, "the number of FLOATS", 4, ENGINE_MAX_LIST, &a->count));
+        float *v = o2p_arena_array(&e->mem, (size_t)a->count, sizeof *v);
+        if (!v)
+            return out_of_memory(ps);
+        for (int i = 0; i < a->count; i++)
+            O2P_TRY(rd_f32(ps, "a FLOATS value", &v[i]));
+        a->floats = v;
+        return O2P_OK;
+    }
+    case O2P_ATTR_STRINGS: {
+        O2P_TRY(rd_count(ps, "the number of STRINGS", 4, ENGINE_MAX_LIST, &a->count));
+        const char **v = o2p_arena_array(&e->mem, (size_t)a->count, sizeof *v);
+        if (!v)
+            return out_of_memory(ps);
+        for (int i = 0; i < a->count; i++)
+            O2P_TRY(rd_str(ps, "a STRINGS value", &v[i]));
+        a->strings = v;
+        return O2P_OK;
+    }
+    case O2P_ATTR_TENSOR: {
+        int32_t t;
+        O2P_TRY(rd_i32(ps, "the TENSOR index", &t));
+        if (t < 0 || t >= e->num_tensors)
+            return fail(ps, O2P_ERR_PARSE, "TENSOR index %d is outside the table of %d tensors",
+                        (int)t, e->num_tensors);
+        if (e->tensors[t].storage != ENGINE_STORAGE_WEIGHTS)
+            return fail(ps, O2P_ERR_PARSE,
+                        "TENSOR index %d is tensor '%s', which is not a WEIGHTS tensor", (int)t,
+                        shown(e->tensors[t].name, an, sizeof an));
+        a->tensor = &e->tensors[t].view;
+        return O2P_OK;
+    }
+    default:
+        return fail(ps, O2P_ERR_PARSE,
+                    "attribute type %u is not one an ENGINE holds (FLOAT 1, INT 2, STRING 3, "
+                    "TENSOR 4, FLOATS 6, INTS 7, STRINGS 8)",
+                    type);
+    }
+}
+
+static int attr_name_cmp(const void *pa, const void *pb)
+{
+    const host_attr *const *a = pa, *const *b = pb;
+    return strcmp((*a)->name, (*b)->name);
+}
+
+static o2p_status check_unique_attrs(parser *ps, const lean_layer *l)
+{
+    if (l->num_attrs < 2)
+        return O2P_OK;
+    const host_attr **sorted = malloc((size_t)l->num_attrs * sizeof *sorted);
+    if (!sorted)
+        return out_of_memory(ps);
+    for (int i = 0; i < l->num_attrs; i++)
+        sorted[i] = &l->attrs[i];
+    qsort(sorted, (size_t)l->num_attrs, sizeof *sorted, attr_name_cmp);
+    const char *dup = NULL;
+    for (int i = 1; i < l->num_attrs && !dup; i++)
+        if (strcmp(sorted[i - 1]->name, sorted[i]->name) == 0)
+            dup = sorted[i]->name;
+    free(sorted);
+    if (dup) {
+        char n[64];
+        return fail(ps, O2P_ERR_PARSE, "attribute '%s' appears twice", shown(dup, n, sizeof n));
+    }
+    return O2P_OK;
+}
+
+/* What a layer reads exists before it runs; what it writes is written once, never weights
+ * or an engine input; and its arena outputs overlap neither each other nor its inputs
+ * (kernels assume inputs and outputs never alias). */
+static o2p_status check_dataflow(parser *ps, int index, const lean_layer *l)
+{
+    lean_engine *e = ps->e;
+    char n[64];
+    for (int i = 0; i < l->num_inputs; i++) {
+        if (l->inputs[i] < 0)
+            continue;
+        const lean_tensor *t = &e->tensors[l->inputs[i]];
+        if (t->storage == ENGINE_STORAGE_WEIGHTS || (t->io & ENGINE_IO_INPUT) || t->writer >= 0)
+            continue;
+        return fail(ps, O2P_ERR_PARSE,
+                    "input %d reads tensor %d '%s', which is no engine input, no weights and "
+                    "not written by an earlier layer",
+                    i, (int)l->inputs[i], shown(t->name, n, sizeof n));
+    }
+    for (int i = 0; i < l->num_outputs; i++) {
+        if (l->outputs[i] < 0)
+            continue;
+        lean_tensor *t = &e->tensors[l->outputs[i]];
+        const char *tn = shown(t->name, n, sizeof n);
+        if (t->storage == ENGINE_STORAGE_WEIGHTS)
+            return fail(ps, O2P_ERR_PARSE,
+                        "output %d writes tensor %d '%s', which is weights (constant, shared by "
+                        "every context)",
+                        i, (int)l->outputs[i], tn);
+        if (t->io & ENGINE_IO_INPUT)
+            return fail(ps, O2P_ERR_PARSE, "output %d writes tensor %d '%s', an engine input", i,
+                        (int)l->outputs[i], tn);
+        if (t->writer >= 0)
+            return fail(ps, O2P_ERR_PARSE,
+                        "output %d writes tensor %d '%s', which layer %d writes already; a "
+                        "tensor is written once",
+                        i, (int)l->outputs[i], tn, t->writer);
+        t->writer = index;
+    }
+
+    size_t total = (size_t)l->num_inputs + (size_t)l->num_outputs;
+    if (total > ps->scratch_cap) {
+        lean_range *r = realloc(ps->scratch, total * sizeof *r);
+        if (!r)
+            return out_of_memory(ps);
+        ps->scratch = r;
+        ps->scratch_cap = total;
+    }
+    int m = 0;
+    for (int k = 0; k < (int)total; k++) {
+        int is_out = k >= l->num_inputs;
+        int32_t ti = is_out ? l->outputs[k - l->num_inputs] : l->inputs[k];
+        if (ti < 0 || e->tensors[ti].storage != ENGINE_STORAGE_ARENA)
+            continue;
+        const lean_tensor *t = &e->tensors[ti];
+        ps->scratch[m++] = (lean_range){t->offset, t->offset + t->nbytes, is_out, k};
+    }
+    int a, b;
+    if (lean_find_overlap(ps->scratch, m, &a, &b)) {
+        char n2[64];
+        int ka = a < l->num_inputs ? a : a - l->num_inputs;
+        int kb = b < l->num_inputs ? b : b - l->num_inputs;
+        const lean_tensor *ta = &e->tensors[a < l->num_inputs ? l->inputs[ka] : l->outputs[ka]];
+        const lean_tensor *tb = &e->tensors[b < l->num_inputs ? l->inputs[kb] : l->outputs[kb]];
+        return fail(ps, O2P_ERR_PARSE,
+                    "its %s %d '%s' (arena [%llu, %llu)) overlaps its %s %d '%s' (arena [%llu, "
+                    "%llu)); a layer's outputs alias none of its inputs and outputs",
+                    a < l->num_inputs ? "input" : "output", ka, shown(ta->name, n, sizeof n),
+                    (unsigned long long)ta->offset, (unsigned long long)(ta->offset + ta->nbytes),
+                    b < l->num_inputs ? "input" : "output", kb, shown(tb->name, n2, sizeof n2),
+                    (unsigned long long)tb->offset, (unsigned long long)(tb->offset + tb->nbytes));
+    }
+    return O2P_OK;
+}
+
+static o2p_status read_layer(parser *ps, int index, lean_layer *l)
+{
+    lean_engine *e = ps->e;
+    where_set(ps, "layer %d", index);
+    O2P_TRY(rd_str(ps, "the layer name", &l->name));
+    where_layer(ps, index, l);
+    const char *op_type;
+    O2P_TRY(rd_str(ps, "the op type", &op_type));
+    l->op_type = op_type;
+    where_layer(ps, index, l);
+    O2P_TRY(rd_i64(ps, "the opset", &l->opset));
+    if (l->opset < 1)
+        return fail(ps, O2P_ERR_PARSE, "opset %lld; default-domain opsets start at 1",
+                    (long long)l->opset);
+    O2P_TRY(read_index_list(ps, "inputs", &l->num_inputs, &l->inputs));
+    O2P_TRY(read_index_list(ps, "outputs", &l->num_outputs, &l->outputs));
+    O2P_TRY(rd_str(ps, "the tactic source", &l->tactic_source));
+    O2P_TRY(rd_str(ps, "the tactic kernel", &l->tactic_kernel));
+    O2P_TRY(rd_u32(ps, "smem_bytes", &l->smem_bytes));
+    O2P_TRY(rd_u32(ps, "arch_specific", &l->arch_specific));
+    if (l->arch_specific > 1)
+        return fail(ps, O2P_ERR_PARSE, "arch_specific is %u; it is 0 or 1", l->arch_specific);
+    if (e->target == ENGINE_TARGET_HOST && (l->smem_bytes || l->arch_specific))
+        return fail(ps, O2P_ERR_PARSE,
+                    "smem_bytes %u and arch_specific %u on the host target, where both are 0",
+                    l->smem_bytes, l->arch_specific);
+    O2P_TRY(
+        rd_count(ps, "the number of attributes", MIN_ATTR_BYTES, ENGINE_MAX_ATTRS, &l->num_attrs));
+    host_attr *attrs = o2p_arena_array(&e->mem, (size_t)l->num_attrs, sizeof *attrs);
+    if (!attrs)
+        return out_of_memory(ps);
+    l->attrs = attrs;
+    for (int a = 0; a < l->num_attrs; a++)
+        O2P_TRY(read_attr(ps, index, l, a, &attrs[a]));
+    where_layer(ps, index, l);
+    O2P_TRY(check_unique_attrs(ps, l));
+    return check_dataflow(ps, index, l);
+}
+
+/* ---------------------------------------------------------------- engine inputs and outputs */
+
+/* The engine input (or output) list; each entry's io_index becomes base + its position. */
+static o2p_status read_io_list(parser *ps, uint32_t want_bit, int base, int *count, int **out)
+{
+    lean_engine *e = ps->e;
+    const char *kind = want_bit == ENGINE_IO_INPUT ? "input" : "output";
+    char n[64];
+    where_set(ps, "the engine %s list", kind);
+    O2P_TRY(rd_count(ps, "its length", 4, ENGINE_MAX_TENSORS, count));
+    int *list = o2p_arena_array(&e->mem, (size_t)*count, sizeof *list);
+    if (!list)
+        return out_of_memory(ps);
+    for (int i = 0; i < *count; i++) {
+        int32_t v;
+        where_set(ps, "engine %s %d", kind, i);
+        O2P_TRY(rd_i32(ps, "the tensor index", &v));
+        if (v < 0 || v >= e->num_tensors)
+            return fail(ps, O2P_ERR_PARSE, "tensor index %d is outside the table of %d tensors",
+                        (int)v, e->num_tensors);
+        lean_tensor *t = &e->tensors[v];
+        const char *tn = shown(t->name, n, sizeof n);
+        if (!(t->io & want_bit))
+            return fail(ps, O2P_ERR_PARSE,
+                        "it is tensor %d '%s', which does not have the engine %s io bit", (int)v,
+                        tn, kind);
+        if (want_bit == ENGINE_IO_INPUT && t->storage != ENGINE_STORAGE_IO)
+            return fail(ps, O2P_ERR_PARSE, "it is tensor %d '%s', which is not storage IO", (int)v,
+                        tn);
+        if (t->io_index >= 0)
+            return fail(ps, O2P_ERR_PARSE, "tensor %d '%s' is listed twice", (int)v, tn);
+        t->io_index = base + i;
+        list[i] = v;
+    }
+    *out = list;
+    return O2P_OK;
+}
+
+static o2p_status read_io(parser *ps)
+{
+    lean_engine *e = ps->e;
+    int *inputs, *outputs;
+    char n[64];
+    O2P_TRY(read_io_list(ps, ENGINE_IO_INPUT, 0, &e->num_inputs, &inputs));
+    O2P_TRY(read_io_list(ps, ENGINE_IO_OUTPUT, e->num_inputs, &e->num_outputs, &outputs));
+    int num_io = e->num_inputs + e->num_outputs;
+    e->io = o2p_arena_array(&e->mem, (size_t)num_io, sizeof *e->io);
+    if (!e->io)
+        return out_of_memory(ps);
+    for (int i = 0; i < num_io; i++)
+        e->io[i] = i < e->num_inputs ? inputs[i] : outputs[i - e->num_inputs];
+    for (int i = 0; i < e->num_tensors; i++) {
+        const lean_tensor *t = &e->tensors[i];
+        const char *kind = t->io == ENGINE_IO_INPUT ? "input" : "output";
+        where_set(ps, "tensor %d '%s'", i, shown(t->name, n, sizeof n));
+        if (t->io && t->io_index < 0)
+            return fail(ps, O2P_ERR_PARSE,
+                        "it has the engine %s io bit but is not in the engine %s list", kind, kind);
+        if (t->io == ENGINE_IO_OUTPUT && t->storage == ENGINE_STORAGE_IO && t->writer < 0)
+            return fail(ps, O2P_ERR_PARSE, "it is an engine output that no layer writes");
+        if (!t->io)
+            continue;
+        if (!t->name[0])
+            return fail(ps, O2P_ERR_PARSE, "an engine %s needs a name", kind);
+        if (o2p_strmap_get(&e->io_names, t->name))
+            return fail(ps, O2P_ERR_PARSE,
+                        "another engine input or output has the same name; I/O names are "
+                        "unique");
+        if (o2p_strmap_put(&e->io_names, t->name, (void *)(intptr_t)(t->io_index + 1)) != O2P_OK)
+            return out_of_memory(ps);
+    }
+    return O2P_OK;
+}
+
+/* ---------------------------------------------------------------- the section */
+
+static o2p_status read_header(parser *ps, size_t size)
+{
+    lean_engine *e = ps->e;
+    uint32_t magic, version, flags;
+    uint64_t weights_offset;
+    where_set(ps, "header");
+    O2P_TRY(rd_u32(ps, "magic", &magic));
+    if (magic != ENGINE_MAGIC)
+        return fail(ps, O2P_ERR_PARSE,
+                    "magic is 0x%08x, not 0x%08x (\"O2PE\"): this is not an ENGINE section", magic,
+                    ENGINE_MAGIC);
+    O2P_TRY(rd_u32(ps, "version", &version));
+    if (version > ENGINE_FORMAT_VERSION)
+        return fail(ps, O2P_ERR_UNSUPPORTED,
+                    "ENGINE format version %u is newer than version %u, the one this lean "
+                    "runtime reads; the plan must run with the lean runtime that made it "
+                    "(build it --version-compatible to embed that runtime, or rebuild it with "
+                    "this onnx2plan)",
+                    version, ENGINE_FORMAT_VERSION);
+    if (version != ENGINE_FORMAT_VERSION)
+        return fail(ps, O2P_ERR_PARSE,
+                    "ENGINE format version %u does not exist (this lean runtime reads version "
+                    "%u)",
+                    version, ENGINE_FORMAT_VERSION);
+    O2P_TRY(rd_u32(ps, "target", &e->target));
+    if (e->target == ENGINE_TARGET_CUDA)
+        return fail(ps, O2P_ERR_UNSUPPORTED,
+                    "the engine was built for the cuda target; this lean runtime runs host "
+                    "engines only (rebuild the plan with --target host)");
+    if (e->target != ENGINE_TARGET_HOST)
+        return fail(ps, O2P_ERR_UNSUPPORTED,
+                    "target %u is unknown to this lean runtime (ENGINE format version %u knows "
+                    "host 0 and cuda 1); the plan must run with the lean runtime that made it",
+                    e->target, ENGINE_FORMAT_VERSION);
+    O2P_TRY(rd_u32(ps, "flags", &flags));
+    if (flags)
+        return fail(ps, O2P_ERR_PARSE, "flags is 0x%x; it is reserved and must be 0", flags);
+    O2P_TRY(rd_u64(ps, "arena_size", &e->arena_size));
+    O2P_TRY(rd_u64(ps, "weights_offset", &weights_offset));
+    O2P_TRY(rd_u64(ps, "weights_size", &e->weights_size));
+    if (e->arena_size > (uint64_t)INT64_MAX)
+        return fail(ps, O2P_ERR_PARSE, "arena_size %llu is over 2^63-1",
+                    (unsigned long long)e->arena_size);
+    if (weights_offset % ENGINE_WEIGHTS_ALIGN)
+        return fail(ps, O2P_ERR_PARSE, "weights_offset %llu is not a multiple of %u",
+                    (unsigned long long)weights_offset, ENGINE_WEIGHTS_ALIGN);
+    if (weights_offset < HEADER_BYTES || weights_offset > size ||
+        e->weights_size != size - weights_offset)
+        return fail(ps, O2P_ERR_PARSE,
+                    "the weights (%llu bytes at offset %llu) do not end the %zu-byte section "
+                    "exactly, after the tables",
+                    (unsigned long long)e->weights_size, (unsigned long long)weights_offset, size);
+    ps->end = (size_t)weights_offset;
+    return O2P_OK;
+}
+
+static o2p_status read_section(parser *ps, size_t size, lean_kernel_lookup lookup)
+{
+    lean_engine *e = ps->e;
+    O2P_TRY(read_header(ps, size));
+
+    where_set(ps, "tensor table");
+    O2P_TRY(rd_count(ps, "the number of tensors", MIN_TENSOR_BYTES, ENGINE_MAX_TENSORS,
+                     &e->num_tensors));
+    e->tensors = o2p_arena_array(&e->mem, (size_t)e->num_tensors, sizeof *e->tensors);
+    if (!e->tensors)
+        return out_of_memory(ps);
+    for (int i = 0; i < e->num_tensors; i++)
+        O2P_TRY(read_tensor(ps, i, &e->tensors[i]));
+
+    where_set(ps, "layer table");
+    O2P_TRY(
+        rd_count(ps, "the number of layers", MIN_LAYER_BYTES, ENGINE_MAX_LAYERS, &e->num_layers));
+    e->layers = o2p_arena_array(&e->mem, (size_t)e->num_layers, sizeof *e->layers);
+    if (!e->layers)
+        return out_of_memory(ps);
+    for (int i = 0; i < e->num_layers; i++) {
+        lean_layer *l = &e->layers[i];
+        O2P_TRY(read_layer(ps, i, l));
+        if (l->num_inputs > e->max_layer_inputs)
+            e->max_layer_inputs = l->num_inputs;
+        if (l->num_outputs > e->max_layer_outputs)
+            e->max_layer_outputs = l->num_outputs;
+    }
+
+    O2P_TRY(read_io(ps));
+
+    where_set(ps, "padding before the weights");
+    for (size_t p = ps->pos; p < ps->end; p++)
+        if (ps->bytes[p])
+            return fail(ps, O2P_ERR_PARSE,
+                        "byte %zu is 0x%02x; the bytes from the end of the tables (%zu) to "
+                        "weights_offset (%zu) are zero",
+                        p, ps->bytes[p], ps->pos, ps->end);
+
+    /* The weights, copied so the caller may free the section; aligned for direct use. */
+    where_set(ps, "weights");
+    size_t alloc =
+        ((size_t)e->weights_size + ENGINE_WEIGHTS_ALIGN - 1) & ~(size_t)(ENGINE_WEIGHTS_ALIGN - 1);
+    if (alloc == 0)
+        alloc = ENGINE_WEIGHTS_ALIGN;
+    e->weights = aligned_alloc(ENGINE_WEIGHTS_ALIGN, alloc);
+    if (!e->weights)
+        return fail(ps, O2P_ERR_OUT_OF_MEMORY, "out of memory for %llu bytes of weights",
+                    (unsigned long long)e->weights_size);
+    memcpy(e->weights, ps->bytes + ps->end, (size_t)e->weights_size);
+    memset(e->weights + e->weights_size, 0, alloc - (size_t)e->weights_size);
+    for (int i = 0; i < e->num_tensors; i++)
+        if (e->tensors[i].storage == ENGINE_STORAGE_WEIGHTS)
+            e->tensors[i].view.data = e->weights + e->tensors[i].offset;
+
+    /* Last, so that everything above can be checked without any kernel. */
+    for (int i = 0; i < e->num_layers; i++) {
+        lean_layer *l = &e->layers[i];
+        l->run = lookup(l->op_type);
+        if (!l->run) {
+            char op[64];
+            where_layer(ps, i, l);
+            return fail(ps, O2P_ERR_UNSUPPORTED,
+                        "this lean runtime has no host kernel for op '%s', so it cannot run "
+                        "this plan (build the plan with an onnx2plan whose host target "
+                        "supports '%s')",
+                        shown(l->op_type, op, sizeof op), op);
+        }
+    }
+    return O2P_OK;
+}
+
+o2p_status lean_engine_create_with_kernels(const void *section, size_t size, const char *what,
+                                           lean_kernel_lookup lookup, lean_engine **out)
+{
+    if (!out)
+        return o2p_fail(O2P_ERR_INVALID_ARGUMENT, "lean_engine_create: out is NULL");
+    *out = NULL;
+    if (!what)
+        what = "ENGINE";
+    if (!section && size)
+        return o2p_fail(O2P_ERR_INVALID_ARGUMENT, "%s: the ENGINE section is NULL", what);
+    lean_engine *e = calloc(1, sizeof *e);
+    if (!e)
+        return o2p_fail(O2P_ERR_OUT_OF_MEMORY, "%s: out of memory for the engine", what);
+    o2p_arena_init(&e->mem);
+    e->what = o2p_arena_strdup(&e->mem, what);
+    if (!e->what) {
+        free(e);
+        return o2p_fail(O2P_ERR_OUT_OF_MEMORY, "%s: out of memory for the engine", what);
+    }
+    parser ps = {.bytes = section, .end = size, .what = e->what, .e = e};
+    o2p_status st = read_section(&ps, size, lookup ? lookup : host_kernel_find);
+    free(ps.scratch);
+    if (st != O2P_OK) {
+        lean_engine_destroy(e);
+        return st;
+    }
+    *out = e;
+    return O2P_OK;
+}
+
+o2p_status lean_engine_create(const void *section, size_t size, const char *what, lean_engine **out)
+{
+    return lean_engine_create_with_kernels(section, size, what, host_kernel_find, out);
+}
+
+void lean_engine_destroy(lean_engine *engine)
+{
+    if (!engine)
+        return;
+    free(engine->weights);
+    o2p_strmap_free(&engine->io_names);
+    o2p_arena_free(&engine->mem);
+    free(engine);
+}
+
+/* ---------------------------------------------------------------- queries */
+
+uint64_t lean_engine_arena_size(const lean_engine *e)
+{
+    return e ? e->arena_size : 0;
+}
+
+uint32_t lean_engine_target(const lean_engine *e)
+{
+    return e ? e->target : 0;
+}
+
+int lean_engine_num_io(const lean_engine *e)
+{
+    return e ? e->num_inputs + e->num_outputs : 0;
+}
+
+int lean_engine_num_inputs(const lean_engine *e)
+{
+    return e ? e->num_inputs : 0;
+}
+
+int lean_engine_num_outputs(const lean_engine *e)
+{
+    return e ? e->num_outputs : 0;
+}
+
+int lean_engine_find_io(const lean_engine *e, const char *name)
+{
+    if (!e || !name)
+        return -1;
+    void *v = o2p_strmap_get(&e->io_names, name);
+    return v ? (int)(intptr_t)v - 1 : -1;
+}
+
+static const lean_tensor *io_tensor(const lean_engine *e, int io)
+{
+    if (!e || io < 0 || io >= e->num_inputs + e->num_outputs)
+        return NULL;
+    return &e->tensors[e->io[io]];
+}
+
+static const lean_tensor *tensor_at(const lean_engine *e, int index)
+{
+    if (!e || index < 0 || index >= e->num_tensors)
+        return NULL;
+    return &e->tensors[index];
+}
+
+static int64_t tensor_dim(const lean_tensor *t, int axis)
+{
+    return t && axis >= 0 && axis < t->view.rank ? t->view.dims[axis] : -1;
+}
+
+const char *lean_engine_io_name(const lean_engine *e, int io)
+{
+    const lean_tensor *t = io_tensor(e, io);
+    return t ? t->name : NULL;
+}
+
+lean_io_mode lean_engine_io_mode(const lean_engine *e, int io)
+{
+    const lean_tensor *t = io_tensor(e, io);
+    return t ? (io < e->num_inputs ? LEAN_IO_INPUT : LEAN_IO_OUTPUT) : LEAN_IO_NONE;
+}
+
+o2p_dtype lean_engine_io_dtype(const lean_engine *e, int io)
+{
+    const lean_tensor *t = io_tensor(e, io);
+    return t ? t->view.dtype : O2P_DTYPE_UNDEFINED;
+}
+
+int lean_engine_io_rank(const lean_engine *e, int io)
+{
+    const lean_tensor *t = io_tensor(e, io);
+    return t ? t->view.rank : -1;
+}
+
+int64_t lean_engine_io_dim(const lean_engine *e, int io, int axis)
+{
+    return tensor_dim(io_tensor(e, io), axis);
+}
+
+uint64_t lean_engine_io_nbytes(const lean_engine *e, int io)
+{
+    const lean_tensor *t = io_tensor(e, io);
+    return t ? t->nbytes : 0;
+}
+
+int lean_engine_io_tensor(const lean_engine *e, int io)
+{
+    return io_tensor(e, io) ? e->io[io] : -1;
+}
+
+int lean_engine_num_tensors(const lean_engine *e)
+{
+    return e ? e->num_tensors : 0;
+}
+
+const char *lean_engine_tensor_name(const lean_engine *e, int tensor)
+{
+    const lean_tensor *t = tensor_at(e, tensor);
+    return t ? t->name : NULL;
+}
+
+o2p_dtype lean_engine_tensor_dtype(const lean_engine *e, int tensor)
+{
+    const lean_tensor *t = tensor_at(e, tensor);
+    return t ? t->view.dtype : O2P_DTYPE_UNDEFINED;
+}
+
+int lean_engine_tensor_rank(const lean_engine *e, int tensor)
+{
+    const lean_tensor *t = tensor_at(e, tensor);
+    return t ? t->view.rank : -1;
+}
+
+int64_t lean_engine_tensor_dim(const lean_engine *e, int tensor, int axis)
+{
+    return tensor_dim(tensor_at(e, tensor), axis);
+}
+
+uint64_t lean_engine_tensor_nbytes(const lean_engine *e, int tensor)
+{
+    const lean_tensor *t = tensor_at(e, tensor);
+    return t ? t->nbytes : 0;
+}
+
+int lean_engine_tensor_storage(const lean_engine *e, int tensor)
+{
+    const lean_tensor *t = tensor_at(e, tensor);
+    return t ? (int)t->storage : -1;
+}
+
+uint64_t lean_engine_tensor_offset(const lean_engine *e, int tensor)
+{
+    const lean_tensor *t = tensor_at(e, tensor);
+    return t ? t->offset : 0;
+}
+
+static const lean_layer *layer_at(const lean_engine *e, int layer)
+{
+    if (!e || layer < 0 || layer >= e->num_layers)
+        return NULL;
+    return &e->layers[layer];
+}
+
+int lean_engine_num_layers(const lean_engine *e)
+{
+    return e ? e->num_layers : 0;
+}
+
+const char *lean_engine_layer_name(const lean_engine *e, int layer)
+{
+    const lean_layer *l = layer_at(e, layer);
+    return l ? l->name : NULL;
+}
+
+const char *lean_engine_layer_op_type(const lean_engine *e, int layer)
+{
+    const lean_layer *l = layer_at(e, layer);
+    return l ? l->op_type : NULL;
+}
+
+int64_t lean_engine_layer_opset(const lean_engine *e, int layer)
+{
+    const lean_layer *l = layer_at(e, layer);
+    return l ? l->opset : 0;
+}
+
+const char *lean_engine_layer_tactic_source(const lean_engine *e, int layer)
+{
+    const lean_layer *l = layer_at(e, layer);
+    return l ? l->tactic_source : NULL;
+}
+
+const char *lean_engine_layer_tactic_kernel(const lean_engine *e, int layer)
+{
+    const lean_layer *l = layer_at(e, layer);
+    return l ? l->tactic_kernel : NULL;
+}
+
+uint32_t lean_engine_layer_smem_bytes(const lean_engine *e, int layer)
+{
+    const lean_layer *l = layer_at(e, layer);
+    return l ? l->smem_bytes : 0;
+}
+
+int lean_engine_layer_arch_specific(const lean_engine *e, int layer)
+{
+    const lean_layer *l = layer_at(e, layer);
+    return l ? (int)l->arch_specific : 0;
+}
+
+int lean_engine_layer_num_inputs(const lean_engine *e, int layer)
+{
+    const lean_layer *l = layer_at(e, layer);
+    return l ? l->num_inputs : 0;
+}
+
+int lean_engine_layer_input(const lean_engine *e, int layer, int index)
+{
+    const lean_layer *l = layer_at(e, layer);
+    return l && index >= 0 && index < l->num_inputs ? l->inputs[index] : -1;
+}
+
+int lean_engine_layer_num_outputs(const lean_engine *e, int layer)
+{
+    const lean_layer *l = layer_at(e, layer);
+    return l ? l->num_outputs : 0;
+}
+
+int lean_engine_layer_output(const lean_engine *e, int layer, int index)
+{
+    const lean_layer *l = layer_at(e, layer);
+    return l && index >= 0 && index < l->num_outputs ? l->outputs[index] : -1;
+}
+
+int lean_engine_layer_num_attrs(const lean_engine *e, int layer)
+{
+    const lean_layer *l = layer_at(e, layer);
+    return l ? l->num_attrs : 0;
+}
+
+const host_attr *lean_engine_layer_attr(const lean_engine *e, int layer, int index)
+{
+    const lean_layer *l = layer_at(e, layer);
+    return l && index >= 0 && index < l->num_attrs ? &l->attrs[index] : NULL;
+}

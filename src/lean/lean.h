@@ -1,0 +1,203 @@
+/* lean.h: the lean runtime for the host target: an engine read from an ENGINE section
+ * (src/plan/engine_format.h, version 1) and execution contexts that run it with the host
+ * reference kernels (DESIGN.md §1, §2, §6).
+ *
+ * Engine: lean_engine_create parses and validates the whole section before anything can run,
+ * copies the weights blob into its own allocation aligned to 256 bytes and keeps
+ * NUL-terminated copies of every string: the caller may free the section as soon as create
+ * returns. An engine is immutable after create. Besides every rule engine_format.h lists,
+ * create holds a section to what running it safely needs:
+ * - ARENA offsets are multiples of the element size (up to 8), as kernels load whole
+ *   elements; a layer's ARENA outputs overlap none of its inputs or other outputs (the
+ *   kernels assume no aliasing; ranges of different layers may overlap: memory reuse);
+ * - io is 0, 1 or 2 (never both input and output); ARENA tensors have no io bit; WEIGHTS
+ *   tensors may be outputs, never inputs; IO tensors have an io bit and offset 0; every
+ *   tensor with an io bit is in the matching list, once; I/O names are non-empty and unique;
+ * - a layer writes no WEIGHTS tensor and no engine input; every IO output is written by a
+ *   layer; attribute names are unique per layer; opset >= 1; arch_specific is 0 or 1 and, on
+ *   the host target, smem_bytes and arch_specific are 0;
+ * - the op's kernel is looked up last, so that every other rule is checked (and testable)
+ *   without kernels.
+ *
+ * Threads: one engine, many contexts. Contexts share their engine read-only and never write
+ * to it, so any number of contexts of one engine may execute at the same time on different
+ * threads; one context is used by one thread at a time (it holds the activation arena and
+ * the tensor bindings). Destroy every context before its engine.
+ *
+ * Errors: every fallible call returns an o2p_status and leaves a message in o2p_last_error()
+ * that names the section (`what`, e.g. the plan path), the record at fault and the reason.
+ * Getters take an index and return NULL / -1 / 0 when it is out of range. */
+#ifndef O2P_LEAN_H
+#define O2P_LEAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/common.h"
+#include "host/host_kernels.h"
+
+typedef struct lean_engine lean_engine;
+typedef struct lean_context lean_context;
+
+/* ---------------------------------------------------------------- engine */
+
+/* Finds the kernel for an op of the default domain, or NULL (host_kernel_find is the one the
+ * runtime uses; tests and a later plugin host pass their own). */
+typedef host_kernel_fn (*lean_kernel_lookup)(const char *op_type);
+
+/* Reads an ENGINE section of `size` bytes. `what` names it in messages (NULL: "ENGINE").
+ * Refusals: O2P_ERR_PARSE for a malformed section; O2P_ERR_LIMIT for a count or string
+ * over an ENGINE_MAX_* limit; O2P_ERR_UNSUPPORTED for a newer format version, a target
+ * other than host, or a layer whose op has no kernel in this lean runtime;
+ * O2P_ERR_OUT_OF_MEMORY. On failure *out is NULL. */
+o2p_status lean_engine_create(const void *section, size_t size, const char *what,
+                              lean_engine **out);
+/* The same with the kernels found through `lookup` (host_kernel_find when NULL). */
+o2p_status lean_engine_create_with_kernels(const void *section, size_t size, const char *what,
+                                           lean_kernel_lookup lookup, lean_engine **out);
+void lean_engine_destroy(lean_engine *engine);
+
+/* Bytes of the activation arena each context allocates ("device memory size"). */
+uint64_t lean_engine_arena_size(const lean_engine *engine);
+/* ENGINE_TARGET_HOST (the only target this runtime accepts). */
+uint32_t lean_engine_target(const lean_engine *engine);
+
+/* ---- I/O tensors: the engine inputs in their order, then the engine outputs in theirs. */
+typedef enum lean_io_mode { LEAN_IO_NONE = 0, LEAN_IO_INPUT = 1, LEAN_IO_OUTPUT = 2 } lean_io_mode;
+
+int lean_engine_num_io(const lean_engine *engine);
+int lean_engine_num_inputs(const lean_engine *engine);
+int lean_engine_num_outputs(const lean_engine *engine);
+/* Index of the I/O tensor called name, or -1 (I/O names are unique in an engine). */
+int lean_engine_find_io(const lean_engine *engine, const char *name);
+const char *lean_engine_io_name(const lean_engine *engine, int io);
+lean_io_mode lean_engine_io_mode(const lean_engine *engine, int io);
+o2p_dtype lean_engine_io_dtype(const lean_engine *engine, int io);
+int lean_engine_io_rank(const lean_engine *engine, int io);
+int64_t lean_engine_io_dim(const lean_engine *engine, int io, int axis);
+/* Bytes the caller binds for this tensor (dims product times the element size). */
+uint64_t lean_engine_io_nbytes(const lean_engine *engine, int io);
+/* The I/O tensor's index in the tensor table. */
+int lean_engine_io_tensor(const lean_engine *engine, int io);
+
+/* ---- every tensor of the table (what layers read and write). */
+int lean_engine_num_tensors(const lean_engine *engine);
+const char *lean_engine_tensor_name(const lean_engine *engine, int tensor);
+o2p_dtype lean_engine_tensor_dtype(const lean_engine *engine, int tensor);
+int lean_engine_tensor_rank(const lean_engine *engine, int tensor);
+int64_t lean_engine_tensor_dim(const lean_engine *engine, int tensor, int axis);
+uint64_t lean_engine_tensor_nbytes(const lean_engine *engine, int tensor);
+/* ENGINE_STORAGE_ARENA / _WEIGHTS / _IO, or -1; and the offset in the arena or blob. */
+int lean_engine_tensor_storage(const lean_engine *engine, int tensor);
+uint64_t lean_engine_tensor_offset(const lean_engine *engine, int tensor);
+
+/* ---- layers, in execution order (for `onnx2plan inspect PLAN --layers`). */
+int lean_engine_num_layers(const lean_engine *engine);
+const char *lean_engine_layer_name(const lean_engine *engine, int layer);
+const char *lean_engine_layer_op_type(const lean_engine *engine, int layer);
+int64_t lean_engine_layer_opset(const lean_engine *engine, int layer);
+const char *lean_engine_layer_tactic_source(const lean_engine *engine, int layer);
+const char *lean_engine_layer_tactic_kernel(const lean_engine *engine, int layer);
+uint32_t lean_engine_layer_smem_bytes(const lean_engine *engine, int layer);
+int lean_engine_layer_arch_specific(const lean_engine *engine, int layer);
+/* Inputs and outputs as tensor indices (-1: an omitted optional one, or out of range). */
+int lean_engine_layer_num_inputs(const lean_engine *engine, int layer);
+int lean_engine_layer_input(const lean_engine *engine, int layer, int index);
+int lean_engine_layer_num_outputs(const lean_engine *engine, int layer);
+int lean_engine_layer_output(const lean_engine *engine, int layer, int index);
+int lean_engine_layer_num_attrs(const lean_engine *engine, int layer);
+/* Attribute `index` of the layer as the kernels see it (NULL when out of range). */
+const host_attr *lean_engine_layer_attr(const lean_engine *engine, int layer, int index);
+
+/* ---------------------------------------------------------------- execution context */
+
+/* A context with its own activation arena (lean_engine_arena_size bytes, 64-byte aligned,
+ * zeroed) and no tensor bound. O2P_ERR_OUT_OF_MEMORY when the arena cannot be had. */
+o2p_status lean_context_create(const lean_engine *engine, lean_context **out);
+void lean_context_destroy(lean_context *ctx);
+const lean_engine *lean_context_engine(const lean_context *ctx);
+
+/* Binds the memory of an engine input (read only, never written) or output (written by
+ * execute): lean_engine_io_nbytes bytes, aligned at least to the element type's size (up to
+ * 8). NULL unbinds. An unknown name or a tensor that is not an engine input or output is
+ * O2P_ERR_INVALID_ARGUMENT naming it. */
+o2p_status lean_context_set_tensor_address(lean_context *ctx, const char *name, void *ptr);
+/* The address bound to an I/O tensor, or NULL. */
+void *lean_context_get_tensor_address(const lean_context *ctx, const char *name);
+
+/* Runs every layer in order with its host kernel, then copies outputs the builder folded to
+ * constants into their bound memory. Every I/O tensor with bytes must be bound, and no
+ * output's memory may overlap another bound tensor's (O2P_ERR_INVALID_ARGUMENT naming
+ * them). A kernel failure is returned with its status and the layer named. */
+o2p_status lean_context_execute(lean_context *ctx);
+
+/* ---------------------------------------------------------------- private to src/lean
+ * The engine's tables, shared by engine.c (which fills them) and context.c (which runs
+ * them). Nothing outside src/lean uses these. */
+
+typedef struct lean_tensor {
+    const char *name;
+    host_tensor view; /* dtype, rank, dims; data: the weights for WEIGHTS, else NULL */
+    uint32_t io;      /* ENGINE_IO_INPUT / ENGINE_IO_OUTPUT / 0 */
+    uint32_t storage; /* ENGINE_STORAGE_* */
+    uint64_t offset;
+    uint64_t nbytes;
+    int writer;   /* the layer that writes it, or -1 */
+    int io_index; /* its index among the engine I/O tensors, or -1 */
+} lean_tensor;
+
+typedef struct lean_layer {
+    const char *name;
+    const char *op_type;
+    const char *tactic_source;
+    const char *tactic_kernel;
+    int64_t opset;
+    uint32_t smem_bytes;
+    uint32_t arch_specific;
+    int num_inputs;
+    int num_outputs;
+    int num_attrs;
+    const int32_t *inputs;  /* tensor indices, -1 for omitted */
+    const int32_t *outputs; /* tensor indices, -1 for omitted */
+    const host_attr *attrs; /* TENSOR attributes point at their tensor's view */
+    host_kernel_fn run;
+} lean_layer;
+
+struct lean_engine {
+    o2p_arena mem; /* tables and strings */
+    const char *what;
+    uint32_t target;
+    uint64_t arena_size;
+    uint64_t weights_size;
+    unsigned char *weights; /* the blob, copied, 256-byte aligned (never NULL) */
+    int num_tensors;
+    int num_layers;
+    int num_inputs;
+    int num_outputs;
+    lean_tensor *tensors;
+    lean_layer *layers;
+    int *io;             /* tensor indices: the inputs, then the outputs */
+    o2p_strmap io_names; /* I/O name -> (void *)(intptr_t)(io index + 1) */
+    int max_layer_inputs;
+    int max_layer_outputs;
+};
+
+/* Bytes per element of an o2p_dtype (0 for UNDEFINED, STRING and unknown values), and the
+ * alignment its data needs (the size, at most 8). The IR's o2p_dtype_size is not used: the
+ * lean runtime stands without the IR. */
+size_t lean_dtype_size(o2p_dtype dtype);
+size_t lean_dtype_align(o2p_dtype dtype);
+
+/* A byte range [start, end) for the overlap checks; `writable` ranges may overlap nothing. */
+typedef struct lean_range {
+    uint64_t start;
+    uint64_t end;
+    int writable;
+    int id;
+} lean_range;
+
+/* Sorts ranges (n >= 0) and finds a pair that overlaps where at least one is writable (empty
+ * ranges never overlap): returns 1 and their ids in *a, *b, or 0 when there is none. */
+int lean_find_overlap(lean_range *ranges, int n, int *a, int *b);
+
+#endif

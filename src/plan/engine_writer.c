@@ -1,0 +1,215 @@
+/* engine_writer.c: the ENGINE section writer (layout and rules: engine_format.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "plan/engine_format.h"
+#include "plan/engine_writer.h"
+
+typedef struct wbuf {
+    uint8_t *data;
+    size_t len, cap;
+    int failed;
+} wbuf;
+
+static void put(wbuf *b, const void *p, size_t n)
+{
+    if (b->failed)
+        return;
+    if (n > SIZE_MAX - b->len) {
+        b->failed = 1;
+        return;
+    }
+    if (b->len + n > b->cap) {
+        size_t cap = b->cap ? b->cap : 4096;
+        while (cap < b->len + n) {
+            if (cap > SIZE_MAX / 2) {
+                b->failed = 1;
+                return;
+            }
+            cap *= 2;
+        }
+        uint8_t *d = realloc(b->data, cap);
+        if (!d) {
+            b->failed = 1;
+            return;
+        }
+        b->data = d;
+        b->cap = cap;
+    }
+    if (n)
+        memcpy(b->data + b->len, p, n);
+    b->len += n;
+}
+
+static void put_u32(wbuf *b, uint32_t v)
+{
+    uint8_t x[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
+    put(b, x, 4);
+}
+
+static void put_u64(wbuf *b, uint64_t v)
+{
+    put_u32(b, (uint32_t)v);
+    put_u32(b, (uint32_t)(v >> 32));
+}
+
+static void put_f32(wbuf *b, float f)
+{
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    put_u32(b, u);
+}
+
+static void put_str(wbuf *b, const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    put_u32(b, (uint32_t)n);
+    put(b, s, n);
+}
+
+static void put_zeros(wbuf *b, size_t n)
+{
+    static const uint8_t zeros[256];
+    while (n && !b->failed) {
+        size_t k = n < sizeof zeros ? n : sizeof zeros;
+        put(b, zeros, k);
+        n -= k;
+    }
+}
+
+static int tensor_index_of(const build_engine *e, const ir_tensor *t)
+{
+    for (int i = 0; i < e->num_tensors; i++)
+        if (e->tensors[i].t == t)
+            return i;
+    return -1;
+}
+
+static o2p_status put_attr(wbuf *b, const build_engine *e, const ir_layer *l, const ir_attr *a)
+{
+    switch (a->type) {
+    case O2P_ATTR_INT: case O2P_ATTR_FLOAT: case O2P_ATTR_STRING: case O2P_ATTR_INTS:
+    case O2P_ATTR_FLOATS: case O2P_ATTR_STRINGS: case O2P_ATTR_TENSOR:
+        break;
+    default:
+        return o2p_fail(O2P_ERR_UNSUPPORTED,
+                        "layer '%s' (%s): attribute '%s' of kind %d cannot go into a plan",
+                        l->name, l->op_type, a->name, (int)a->type);
+    }
+    put_str(b, a->name);
+    put_u32(b, (uint32_t)a->type);
+    switch (a->type) {
+    case O2P_ATTR_INT: put_u64(b, (uint64_t)a->i); break;
+    case O2P_ATTR_FLOAT: put_f32(b, a->f); break;
+    case O2P_ATTR_STRING: put_str(b, a->s); break;
+    case O2P_ATTR_INTS:
+        put_u32(b, (uint32_t)a->count);
+        for (int k = 0; k < a->count; k++)
+            put_u64(b, (uint64_t)a->ints[k]);
+        break;
+    case O2P_ATTR_FLOATS:
+        put_u32(b, (uint32_t)a->count);
+        for (int k = 0; k < a->count; k++)
+            put_f32(b, a->floats[k]);
+        break;
+    case O2P_ATTR_STRINGS:
+        put_u32(b, (uint32_t)a->count);
+        for (int k = 0; k < a->count; k++)
+            put_str(b, a->strings[k]);
+        break;
+    case O2P_ATTR_TENSOR: {
+        int ti = a->tensors ? tensor_index_of(e, a->tensors[0]) : -1;
+        if (ti < 0)
+            return o2p_fail(O2P_ERR_INTERNAL, "layer '%s': attribute tensor '%s' has no slot",
+                            l->name, a->name);
+        put_u32(b, (uint32_t)ti);
+        break;
+    }
+    default:
+        break;
+    }
+    return O2P_OK;
+}
+
+o2p_status plan_write_engine(const build_engine *e, uint8_t **out, size_t *size)
+{
+    wbuf b = {0};
+    o2p_status st = O2P_OK;
+    *out = NULL;
+    *size = 0;
+    put_u32(&b, ENGINE_MAGIC);
+    put_u32(&b, ENGINE_FORMAT_VERSION);
+    put_u32(&b, e->target == BUILD_TARGET_CUDA ? ENGINE_TARGET_CUDA : ENGINE_TARGET_HOST);
+    put_u32(&b, 0);
+    put_u64(&b, e->arena_size);
+    size_t weights_offset_at = b.len;
+    put_u64(&b, 0); /* weights_offset, patched below */
+    put_u64(&b, e->weights_size);
+    put_u32(&b, (uint32_t)e->num_tensors);
+    for (int i = 0; i < e->num_tensors; i++) {
+        const build_tensor *bt = &e->tensors[i];
+        const ir_tensor *t = bt->t;
+        put_str(&b, bt->name);
+        put_u32(&b, (uint32_t)t->dtype);
+        put_u32(&b, (uint32_t)t->shape.rank);
+        for (int d = 0; d < t->shape.rank; d++)
+            put_u64(&b, (uint64_t)t->shape.dims[d].value);
+        put_u32(&b, bt->io);
+        put_u32(&b, bt->storage == BUILD_STORAGE_WEIGHTS ? ENGINE_STORAGE_WEIGHTS
+                    : bt->storage == BUILD_STORAGE_IO    ? ENGINE_STORAGE_IO
+                                                         : ENGINE_STORAGE_ARENA);
+        put_u64(&b, bt->storage == BUILD_STORAGE_IO ? 0 : bt->offset);
+        put_u64(&b, bt->nbytes);
+    }
+    put_u32(&b, (uint32_t)e->num_layers);
+    for (int li = 0; li < e->num_layers && st == O2P_OK; li++) {
+        const build_layer *bl = &e->layers[li];
+        const ir_layer *l = bl->layer;
+        put_str(&b, l->name);
+        put_str(&b, l->op_type);
+        put_u64(&b, (uint64_t)e->opset);
+        put_u32(&b, (uint32_t)l->num_inputs);
+        for (int k = 0; k < l->num_inputs; k++)
+            put_u32(&b, (uint32_t)bl->inputs[k]);
+        put_u32(&b, (uint32_t)l->num_outputs);
+        for (int k = 0; k < l->num_outputs; k++)
+            put_u32(&b, (uint32_t)bl->outputs[k]);
+        char kernel[256];
+        snprintf(kernel, sizeof kernel, "%s.%s", bl->tactic.family, bl->tactic.kernel);
+        put_str(&b, bl->tactic.source);
+        put_str(&b, kernel);
+        put_u32(&b, bl->tactic.smem_bytes);
+        put_u32(&b, (uint32_t)bl->tactic.arch_specific);
+        put_u32(&b, (uint32_t)l->num_attrs);
+        for (int a = 0; a < l->num_attrs && st == O2P_OK; a++)
+            st = put_attr(&b, e, l, &l->attrs[a]);
+    }
+    put_u32(&b, (uint32_t)e->num_inputs);
+    for (int i = 0; i < e->num_inputs; i++)
+        put_u32(&b, (uint32_t)e->inputs[i]);
+    put_u32(&b, (uint32_t)e->num_outputs);
+    for (int i = 0; i < e->num_outputs; i++)
+        put_u32(&b, (uint32_t)e->outputs[i]);
+    size_t woff = (b.len + ENGINE_WEIGHTS_ALIGN - 1) & ~(size_t)(ENGINE_WEIGHTS_ALIGN - 1);
+    put_zeros(&b, woff - b.len);
+    for (int i = 0; i < e->num_tensors && !b.failed; i++) {
+        const build_tensor *bt = &e->tensors[i];
+        if (bt->storage != BUILD_STORAGE_WEIGHTS)
+            continue;
+        put_zeros(&b, woff + bt->offset - b.len);
+        put(&b, bt->t->data, bt->nbytes);
+    }
+    put_zeros(&b, woff + e->weights_size - b.len);
+    if (st == O2P_OK && b.failed)
+        st = o2p_fail(O2P_ERR_OUT_OF_MEMORY, "out of memory writing the ENGINE section");
+    if (st != O2P_OK) {
+        free(b.data);
+        return st;
+    }
+    for (int k = 0; k < 8; k++)
+        b.data[weights_offset_at + k] = (uint8_t)((uint64_t)woff >> (8 * k));
+    *out = b.data;
+    *size = b.len;
+    return O2P_OK;
+}
