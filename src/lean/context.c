@@ -109,7 +109,7 @@ static o2p_status find_io(const lean_context *ctx, const char *name, const char 
 
 o2p_status lean_context_set_tensor_address(lean_context *ctx, const char *name, void *ptr)
 {
-    int io;
+    int io = -1;
     O2P_TRY(find_io(ctx, name, "set_tensor_address", &io));
     const lean_tensor *t = &ctx->engine->tensors[ctx->engine->io[io]];
     size_t align = lean_dtype_align(t->view.dtype);

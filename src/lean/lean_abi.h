@@ -1,0 +1,45 @@
+/* lean_abi.h: how a runtime talks to a lean runtime library (libo2p_lean.so) it loaded, for
+ * example the one embedded in a version-compatible plan (DESIGN.md §6). The library exports
+ * exactly one symbol, O2P_LEAN_ENTRY_SYMBOL; called with the caller's ABI version, it returns
+ * a size-prefixed table of functions. Within a major version the table only grows: fields
+ * are appended, never moved or removed, and a caller uses a field only when `size` covers
+ * it. Handles are opaque to the caller. */
+#ifndef O2P_LEAN_ABI_H
+#define O2P_LEAN_ABI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "o2p/o2p.h"
+
+#define O2P_LEAN_ABI_VERSION 1u
+#define O2P_LEAN_ENTRY_SYMBOL "o2p_lean_entry"
+
+typedef struct o2p_lean_api {
+    uint32_t size;        /* bytes of this table as the library fills it */
+    uint32_t abi_version; /* O2P_LEAN_ABI_VERSION of the library */
+    /* the onnx2plan version the library was built as */
+    uint32_t version_major, version_minor, version_patch, version_build;
+    /* the library's own thread-local last error (it has its own copy of the error state) */
+    const char *(*last_error)(void);
+    o2p_status (*engine_create)(const void *engine_section, size_t size, const char *what,
+                                void **engine);
+    void (*engine_destroy)(void *engine);
+    uint64_t (*engine_arena_size)(const void *engine);
+    int (*engine_num_io)(const void *engine);
+    const char *(*engine_io_name)(const void *engine, int io);
+    int (*engine_io_is_input)(const void *engine, int io);
+    o2p_dtype (*engine_io_dtype)(const void *engine, int io);
+    int (*engine_io_rank)(const void *engine, int io);
+    int64_t (*engine_io_dim)(const void *engine, int io, int axis);
+    o2p_status (*context_create)(const void *engine, void **context);
+    void (*context_destroy)(void *context);
+    o2p_status (*context_set_tensor_address)(void *context, const char *name, void *address);
+    o2p_status (*context_execute)(void *context);
+} o2p_lean_api;
+
+/* The entry: NULL when the caller's ABI major (caller_abi_version) is one this library does
+ * not serve. */
+typedef const o2p_lean_api *(*o2p_lean_entry_fn)(uint32_t caller_abi_version);
+
+#endif

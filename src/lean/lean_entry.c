@@ -1,0 +1,66 @@
+/* lean_entry.c: the one symbol libo2p_lean.so exports: the entry that hands out the
+ * function table of lean_abi.h. Compiled into the lean library only (libo2p runs host plans
+ * through the lean functions directly). */
+#include "lean/lean.h"
+#include "lean/lean_abi.h"
+
+static o2p_status engine_create(const void *section, size_t size, const char *what,
+                                void **engine)
+{
+    return lean_engine_create(section, size, what, (lean_engine **)engine);
+}
+
+static void engine_destroy(void *e) { lean_engine_destroy(e); }
+static uint64_t engine_arena_size(const void *e) { return lean_engine_arena_size(e); }
+static int engine_num_io(const void *e) { return lean_engine_num_io(e); }
+static const char *engine_io_name(const void *e, int io) { return lean_engine_io_name(e, io); }
+static int engine_io_is_input(const void *e, int io)
+{
+    return lean_engine_io_mode(e, io) == LEAN_IO_INPUT;
+}
+static o2p_dtype engine_io_dtype(const void *e, int io) { return lean_engine_io_dtype(e, io); }
+static int engine_io_rank(const void *e, int io) { return lean_engine_io_rank(e, io); }
+static int64_t engine_io_dim(const void *e, int io, int axis)
+{
+    return lean_engine_io_dim(e, io, axis);
+}
+static o2p_status context_create(const void *e, void **ctx)
+{
+    return lean_context_create(e, (lean_context **)ctx);
+}
+static void context_destroy(void *ctx) { lean_context_destroy(ctx); }
+static o2p_status context_set_tensor_address(void *ctx, const char *name, void *address)
+{
+    return lean_context_set_tensor_address(ctx, name, address);
+}
+static o2p_status context_execute(void *ctx) { return lean_context_execute(ctx); }
+
+static const o2p_lean_api api = {
+    sizeof(o2p_lean_api),
+    O2P_LEAN_ABI_VERSION,
+    O2P_VERSION_MAJOR,
+    O2P_VERSION_MINOR,
+    O2P_VERSION_PATCH,
+    O2P_VERSION_BUILD,
+    o2p_last_error,
+    engine_create,
+    engine_destroy,
+    engine_arena_size,
+    engine_num_io,
+    engine_io_name,
+    engine_io_is_input,
+    engine_io_dtype,
+    engine_io_rank,
+    engine_io_dim,
+    context_create,
+    context_destroy,
+    context_set_tensor_address,
+    context_execute,
+};
+
+__attribute__((visibility("default"))) const o2p_lean_api *o2p_lean_entry(uint32_t caller_abi);
+
+const o2p_lean_api *o2p_lean_entry(uint32_t caller_abi)
+{
+    return caller_abi == O2P_LEAN_ABI_VERSION ? &api : NULL;
+}
