@@ -169,7 +169,10 @@ double host_get_f64(const host_tensor *t, int64_t i)
     case O2P_DTYPE_FLOAT16: { uint16_t v; memcpy(&v, p + 2 * i, 2); return o2p_half_to_float(v); }
     case O2P_DTYPE_BFLOAT16: { uint16_t v; memcpy(&v, p + 2 * i, 2); return o2p_bf16_to_float(v); }
     case O2P_DTYPE_UINT64: { uint64_t v; memcpy(&v, p + 8 * i, 8); return (double)v; }
-    default: return (double)host_get_i64(t, i);
+    case O2P_DTYPE_INT64: case O2P_DTYPE_INT32: case O2P_DTYPE_INT16: case O2P_DTYPE_INT8:
+    case O2P_DTYPE_UINT8: case O2P_DTYPE_BOOL: case O2P_DTYPE_UINT16: case O2P_DTYPE_UINT32:
+        return (double)host_get_i64(t, i);
+    default: return 0.0; /* strings, complex, undefined: no number to read */
     }
 }
 
@@ -185,7 +188,8 @@ int64_t host_get_i64(const host_tensor *t, int64_t i)
     case O2P_DTYPE_UINT16: { uint16_t v; memcpy(&v, p + 2 * i, 2); return v; }
     case O2P_DTYPE_UINT32: { uint32_t v; memcpy(&v, p + 4 * i, 4); return v; }
     case O2P_DTYPE_UINT64: { uint64_t v; memcpy(&v, p + 8 * i, 8); return (int64_t)v; }
-    default: {
+    case O2P_DTYPE_FLOAT: case O2P_DTYPE_DOUBLE: case O2P_DTYPE_FLOAT16:
+    case O2P_DTYPE_BFLOAT16: {
         double d = host_get_f64(t, i);
         if (isnan(d))
             return 0;
@@ -195,6 +199,8 @@ int64_t host_get_i64(const host_tensor *t, int64_t i)
             return INT64_MIN;
         return (int64_t)d;
     }
+    default:
+        return 0; /* strings, complex, undefined: no number to read */
     }
 }
 

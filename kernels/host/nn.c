@@ -107,6 +107,13 @@ static o2p_status check_tensor(const host_kernel_args *a, const host_tensor *t, 
                           HOST_MAX_RANK);
     int64_t n = host_numel(t, &ok);
     size_t esize = o2p_dtype_size(t->dtype);
+    /* the product of the non-zero dims must fit too: kernels take partial products (outer,
+     * inner, spatial sizes) that an empty tensor's other dims could otherwise overflow */
+    int64_t nonzero = 1;
+    for (int d = 0; ok && d < t->rank; d++)
+        if (t->dims[d] > 0 && (__builtin_mul_overflow(nonzero, t->dims[d], &nonzero) ||
+                               nonzero > INT64_MAX / 16))
+            ok = 0;
     if (!ok || n > INT64_MAX / 16) {
         char s[256];
         return host_error(a, "%s %d (%s) has invalid dims %s", kind, i, what,

@@ -244,7 +244,7 @@ o2p_status host_nn_conv(const host_kernel_args *a)
     int64_t group;
     O2P_TRY(conv_inputs(a, &X, &W, &B, &group));
     int64_t N = X->dims[0], C = X->dims[1], M = W->dims[0];
-    if (C % group != 0 || W->dims[1] * group != C)
+    if (C % group != 0 || W->dims[1] != C / group)
         return host_error(a,
                           "X has %lld channels; W's dim 1 (%lld) times group (%lld) must "
                           "equal it",
@@ -321,25 +321,25 @@ static o2p_status conv_transpose_geometry(const host_kernel_args *a, const host_
                 return host_error(a, "pads[%d] is %lld, must be >= 0", i, (long long)pads[i]);
     }
     for (int i = 0; i < nsp; i++) {
-        /* full = stride * (in - 1) + output_padding + dilated kernel: the output without pads;
-         * every factor is bounded by 2^40 here, so the arithmetic cannot overflow. */
-        const int64_t lim = (int64_t)1 << 40;
-        if (w->in[i] > lim || w->stride[i] > lim || w->dilation[i] > lim || w->kernel[i] > lim ||
-            opad[i] > lim)
-            return host_error(a, "sizes too large on spatial axis %d", i);
-        int64_t effk = (w->kernel[i] - 1) * w->dilation[i] + 1;
-        int64_t in1 = w->in[i] - 1; /* -1 for an empty input, as in ONNX's formula */
-        if (in1 > 0 && w->stride[i] > lim / in1)
-            return host_error(a, "sizes too large on spatial axis %d", i);
-        int64_t full = w->stride[i] * in1 + opad[i] + effk;
+        /* full = stride * (in - 1) + output_padding + dilated kernel: the output without pads
+         * (in - 1 is -1 for an empty input, as in ONNX's formula); target = in * stride */
+        int64_t effk, full, target;
+        if (__builtin_mul_overflow(w->kernel[i] - 1, w->dilation[i], &effk) ||
+            __builtin_mul_overflow(w->stride[i], w->in[i] - 1, &full) ||
+            __builtin_add_overflow(full, opad[i], &full) ||
+            __builtin_add_overflow(full, effk, &full) || __builtin_add_overflow(full, 1, &full) ||
+            __builtin_mul_overflow(w->stride[i], w->in[i], &target))
+            return host_error(a, "the output size overflows on spatial axis %d", i);
         if (oshape || same_upper || same_lower) {
-            int64_t out = oshape ? oshape[count - nsp + i] : w->in[i] * w->stride[i];
-            if (out < 0 || out > lim)
+            int64_t out = oshape ? oshape[count - nsp + i] : target;
+            if (out < 0)
                 return host_error(a, "output_shape[%d] = %lld is invalid", i, (long long)out);
             /* a negative total (the kernel shorter than the stride, or output_shape longer
              * than the full output) pads nothing, as onnxruntime: SAME then gives the full
              * output, an explicit output_shape zero-fills its tail (bias only) */
-            int64_t total = full - out;
+            int64_t total;
+            if (__builtin_sub_overflow(full, out, &total))
+                return host_error(a, "output_shape[%d] = %lld is invalid", i, (long long)out);
             if (total < 0) {
                 total = 0;
                 if (!oshape)
@@ -351,7 +351,7 @@ static o2p_status conv_transpose_geometry(const host_kernel_args *a, const host_
             w->out[i] = out;
         } else {
             int64_t pb = pads && !valid ? pads[i] : 0, pe = pads && !valid ? pads[i + nsp] : 0;
-            if (pb > lim || pe > lim || pb + pe > full)
+            if (pb > full || pe > full - pb)
                 return host_error(a,
                                   "pads %lld + %lld exceed the output size %lld on spatial "
                                   "axis %d",

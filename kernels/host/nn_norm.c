@@ -286,7 +286,7 @@ o2p_status host_nn_layer_norm(const host_kernel_args *a)
     O2P_TRY(stat_output(a, 2, X, X->rank, sdims, &Io));
     double eps = host_attr_float(a, "epsilon", 1e-5f);
     int64_t rows = host_nn_prod(X->dims, 0, axis), cols = host_nn_prod(X->dims, axis, X->rank);
-    if (rows == 0)
+    if (rows == 0 || (cols == 0 && !Mo && !Io))
         return O2P_OK;
     staging st = {0};
     const float *x = stage_in(a, &st, X), *s = x ? stage_in(a, &st, S) : NULL;

@@ -48,7 +48,8 @@ static void pool_plane(const nn_window *w, const pool_params *pp, const float *x
     int64_t q[HOST_MAX_RANK] = {0};
     for (int64_t o = 0; o < out_size; o++) {
         int64_t start[HOST_MAX_RANK], klo[HOST_MAX_RANK], khi[HOST_MAX_RANK];
-        int64_t taps = 1, padded_taps = 1;
+        int64_t taps = 1;
+        double padded_taps = 1.0; /* a product of kernel dims: may be huge */
         for (int d = 0; d < nsp; d++) {
             int64_t dil = w->dilation[d];
             start[d] = q[d] * w->stride[d] - w->pad_begin[d];
@@ -62,7 +63,7 @@ static void pool_plane(const nn_window *w, const pool_params *pp, const float *x
             /* taps inside the explicitly padded extent (not the ceil_mode overhang) */
             int64_t ph = floor_div(w->in[d] + w->pad_end[d] - 1 - start[d], dil) + 1;
             ph = ph > w->kernel[d] ? w->kernel[d] : ph < 0 ? 0 : ph;
-            padded_taps *= ph;
+            padded_taps *= (double)ph;
         }
         double acc = 0.0;
         float best = -FLT_MAX;
@@ -115,8 +116,7 @@ static void pool_plane(const nn_window *w, const pool_params *pp, const float *x
                 idx[o] = flat;
             }
         } else if (pp->kind == POOL_AVG) {
-            int64_t count = pp->count_include_pad ? padded_taps : taps;
-            y[o] = (float)(acc / (double)count);
+            y[o] = (float)(acc / (pp->count_include_pad ? padded_taps : (double)taps));
         } else {
             y[o] = (float)(pp->p == 2.0 ? sqrt(acc) : pp->p == 1.0 ? acc : pow(acc, 1.0 / pp->p));
         }

@@ -67,8 +67,8 @@ static double source_coord(const resize_params *p, int d, double y, int *outside
         else
             x = y * (re - rs) * (in - 1.0) / (out_w - 1.0);
         x += rs * (in - 1.0);
-        *outside = x < 0.0 || x > in - 1.0;
-        return x;
+        *outside = !(x >= 0.0 && x <= in - 1.0); /* NaN from a hostile roi too */
+        return *outside ? 0.0 : x;
     }
     }
     return 0.0;
