@@ -198,14 +198,15 @@ o2p_status build_engine_create(ir_network *net, const build_options *opt, build_
     O2P_TRY(check_buildable(g));
     pass_fold_stats fs;
     O2P_TRY(pass_fold_constants(net, FOLD_MAX_TENSOR_BYTES, &fs));
-    int noops = 0, dead = 0;
+    int bn = 0, noops = 0, dead = 0;
+    O2P_TRY(pass_fold_batchnorm(net, &bn));
     O2P_TRY(pass_remove_noops(net, &noops));
     O2P_TRY(pass_remove_dead(net, &dead));
     if (opt->verbose)
         o2p_log(O2P_SEVERITY_INFO,
-                "passes: %d layers folded into constants (%zu bytes), %d no-op and %d dead "
-                "layers removed, %d left",
-                fs.layers_folded, fs.bytes_created, noops, dead, g->layers.count);
+                "passes: %d layers folded into constants (%zu bytes), %d BatchNormalization "
+                "folded into Conv/Gemm, %d no-op and %d dead layers removed, %d left",
+                fs.layers_folded, fs.bytes_created, bn, noops, dead, g->layers.count);
 
     for (int i = 0; i < g->outputs.count; i++) {
         const ir_tensor *t = g->outputs.items[i];

@@ -24,6 +24,11 @@ o2p_status pass_fold_constants(ir_network *net, size_t max_tensor_bytes, pass_fo
  * Returns the number removed in *removed. */
 o2p_status pass_remove_noops(ir_network *net, int *removed);
 
+/* Folds each inference BatchNormalization whose input is produced by a Conv or Gemm (that
+ * nothing else reads) into that layer's weights and bias, when they are float32 constants,
+ * and removes the BatchNormalization. Run after constant folding. */
+o2p_status pass_fold_batchnorm(ir_network *net, int *folded);
+
 /* Removes layers of the main graph whose outputs no graph output depends on. */
 o2p_status pass_remove_dead(ir_network *net, int *removed);
 

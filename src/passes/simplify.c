@@ -21,6 +21,14 @@ static void replace_uses(ir_graph *g, ir_tensor *from, ir_tensor *to)
             g->outputs.items[i] = to;
 }
 
+/* A removed layer's outputs no longer have a producer. */
+static void forget_outputs(ir_layer *l)
+{
+    for (int k = 0; k < l->num_outputs; k++)
+        if (l->outputs[k] && l->outputs[k]->producer == l)
+            l->outputs[k]->producer = NULL;
+}
+
 static int is_used(const ir_graph *g, const ir_tensor *t)
 {
     for (int i = 0; i < g->layers.count; i++) {
@@ -58,7 +66,7 @@ o2p_status pass_remove_noops(ir_network *net, int *removed)
             continue;
         }
         replace_uses(g, l->outputs[0], l->inputs[0]);
-        l->outputs[0]->producer = NULL;
+        forget_outputs(l);
         ir_graph_remove_layer(g, l);
         n++;
     }
@@ -80,6 +88,7 @@ o2p_status pass_remove_dead(ir_network *net, int *removed)
             if (l->outputs[k] && (l->outputs[k]->is_output || is_used(g, l->outputs[k])))
                 live = 1;
         if (!live) {
+            forget_outputs(l);
             ir_graph_remove_layer(g, l);
             n++;
         }
