@@ -347,6 +347,19 @@ O2P_API o2p_status o2p_builder_config_set_target(o2p_builder_config *config, o2p
 /* Largest scratch memory a layer may use (bytes; 0: no limit). */
 O2P_API o2p_status o2p_builder_config_set_workspace_limit(o2p_builder_config *config,
                                                           uint64_t bytes);
+/* An optimization profile for an input: the smallest, typical and largest shape it will get.
+ * Plans of this version have static shapes: min, opt and max must be equal, and the input
+ * takes that shape (a range is refused with O2P_ERR_UNSUPPORTED). */
+O2P_API o2p_status o2p_builder_config_add_optimization_profile(o2p_builder_config *config,
+                                                               const char *input, int rank,
+                                                               const int64_t *min,
+                                                               const int64_t *opt,
+                                                               const int64_t *max);
+/* Plugin libraries to embed in the plan (paths). Plugins come with a later version: a
+ * non-empty list is refused with O2P_ERR_UNSUPPORTED. */
+O2P_API o2p_status o2p_builder_config_set_plugins_to_serialize(o2p_builder_config *config,
+                                                               const char *const *paths,
+                                                               int count);
 /* Prints each layer's candidate tactics, why excluded ones were excluded, and the choice, to
  * the logger at O2P_SEVERITY_INFO. */
 O2P_API o2p_status o2p_builder_config_set_verbose(o2p_builder_config *config, int on);

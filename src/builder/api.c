@@ -11,7 +11,15 @@ struct o2p_builder {
     int unused;
 };
 
+typedef struct profile_entry {
+    char *input;
+    int rank;
+    int64_t dims[O2P_MAX_RANK];
+} profile_entry;
+
 struct o2p_builder_config {
+    profile_entry *profiles;
+    int num_profiles;
     unsigned flags;
     o2p_hardware_compatibility hw;
     uint32_t tactic_sources;
@@ -50,7 +58,58 @@ o2p_status o2p_builder_config_create(o2p_builder_config **out)
 
 void o2p_builder_config_destroy(o2p_builder_config *config)
 {
+    if (!config)
+        return;
+    for (int i = 0; i < config->num_profiles; i++)
+        free(config->profiles[i].input);
+    free(config->profiles);
     free(config);
+}
+
+o2p_status o2p_builder_config_add_optimization_profile(o2p_builder_config *c, const char *input,
+                                                       int rank, const int64_t *min,
+                                                       const int64_t *opt, const int64_t *max)
+{
+    if (!c || !input || rank < 0 || rank > O2P_MAX_RANK || (rank && (!min || !opt || !max)))
+        return o2p_fail(O2P_ERR_INVALID_ARGUMENT, "optimization profile: bad input name, rank "
+                        "or shapes");
+    for (int i = 0; i < rank; i++) {
+        if (min[i] < 0 || opt[i] < min[i] || max[i] < opt[i])
+            return o2p_fail(O2P_ERR_INVALID_ARGUMENT,
+                            "optimization profile for '%s': axis %d needs 0 <= min <= opt <= max, "
+                            "got %lld, %lld, %lld", input, i, (long long)min[i],
+                            (long long)opt[i], (long long)max[i]);
+        if (min[i] != max[i])
+            return o2p_fail(O2P_ERR_UNSUPPORTED,
+                            "optimization profile for '%s': axis %d ranges from %lld to %lld; "
+                            "plans of onnx2plan %s have static shapes (give min = opt = max)",
+                            input, i, (long long)min[i], (long long)max[i], o2p_version());
+    }
+    profile_entry *n = realloc(c->profiles, (size_t)(c->num_profiles + 1) * sizeof *n);
+    if (!n)
+        return o2p_fail(O2P_ERR_OUT_OF_MEMORY, "out of memory");
+    c->profiles = n;
+    profile_entry *p = &c->profiles[c->num_profiles];
+    memset(p, 0, sizeof *p);
+    if (!(p->input = strdup(input)))
+        return o2p_fail(O2P_ERR_OUT_OF_MEMORY, "out of memory");
+    p->rank = rank;
+    if (rank)
+        memcpy(p->dims, opt, (size_t)rank * sizeof(int64_t));
+    c->num_profiles++;
+    return O2P_OK;
+}
+
+o2p_status o2p_builder_config_set_plugins_to_serialize(o2p_builder_config *c,
+                                                       const char *const *paths, int count)
+{
+    if (!c || count < 0 || (count && !paths))
+        return o2p_fail(O2P_ERR_INVALID_ARGUMENT, "o2p_builder_config_set_plugins_to_serialize: "
+                        "bad argument");
+    if (count)
+        return o2p_fail(O2P_ERR_UNSUPPORTED, "plugin libraries (--serialize-plugins) are not "
+                        "supported yet in onnx2plan %s", o2p_version());
+    return O2P_OK;
 }
 
 o2p_status o2p_builder_config_set_flag(o2p_builder_config *c, o2p_builder_flag flag, int on)
@@ -151,6 +210,20 @@ o2p_status o2p_builder_build_serialized(o2p_builder *builder, o2p_network *netwo
                         "is NULL");
     *plan = NULL;
     *size = 0;
+    /* Profiles fix their inputs' shapes (static in this version). */
+    for (int i = 0; i < config->num_profiles; i++) {
+        const profile_entry *p = &config->profiles[i];
+        o2p_tensor *t = NULL;
+        o2p_graph *g = o2p_network_get_graph(network);
+        for (int k = 0; k < o2p_graph_num_inputs(g); k++)
+            if (strcmp(o2p_tensor_get_name(o2p_graph_get_input(g, k)), p->input) == 0)
+                t = o2p_graph_get_input(g, k);
+        if (!t)
+            return o2p_fail(O2P_ERR_INVALID_ARGUMENT,
+                            "optimization profile names '%s', which is not a network input",
+                            p->input);
+        O2P_TRY(o2p_tensor_set_shape(t, p->rank, p->dims));
+    }
     build_options opt = {BUILD_TARGET_HOST, config->tactic_sources, config->workspace_limit,
                          config->verbose};
     build_engine e;

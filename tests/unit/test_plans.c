@@ -248,6 +248,20 @@ START_TEST(test_build_refusals_are_clear)
     ck_assert_int_eq(o2p_builder_config_set_tactic_sources(c, O2P_TACTIC_SOURCE_CUDNN),
                      O2P_ERR_UNSUPPORTED);
     ck_assert(o2p_builder_config_get_flag(c, O2P_FLAG_TF32));
+    const char *lib = "libfoo.so";
+    ck_assert_int_eq(o2p_builder_config_set_plugins_to_serialize(c, &lib, 1), O2P_ERR_UNSUPPORTED);
+    int64_t lo[4] = {1, 3, 32, 32}, hi[4] = {8, 3, 32, 32};
+    ck_assert_int_eq(o2p_builder_config_add_optimization_profile(c, "input", 4, lo, lo, hi),
+                     O2P_ERR_UNSUPPORTED);
+    TU_ASSERT_ERROR_HAS("static");
+    /* a static profile fixes the input's shape, and the build goes through */
+    ck_assert_int_eq(o2p_builder_config_add_optimization_profile(c, "input", 4, hi, hi, hi),
+                     O2P_OK);
+    net = parse_model(NULL, 0);
+    ck_assert_msg(o2p_builder_build_serialized(b, net, c, &plan, &size) == O2P_OK, "%s",
+                  o2p_last_error());
+    o2p_free(plan);
+    o2p_network_destroy(net);
     o2p_builder_config_destroy(c);
     o2p_builder_destroy(b);
 }
