@@ -384,6 +384,26 @@ typedef struct o2p_context o2p_context;
 O2P_API o2p_status o2p_runtime_create(o2p_runtime **out);
 O2P_API void o2p_runtime_destroy(o2p_runtime *runtime);
 
+/* Version-compatible plans run through the lean runtime they carry (or one given with
+ * o2p_runtime_load_runtime): that is host code from the plan, loaded only after this call
+ * with allowed = 1 (TensorRT's setEngineHostCodeAllowed). Default 0. */
+O2P_API o2p_status o2p_runtime_set_engine_host_code_allowed(o2p_runtime *runtime, int allowed);
+/* Where a lean runtime from a plan may be written to be loaded (a bit mask; default both). */
+enum {
+    O2P_TEMPFILE_ALLOW_IN_MEMORY_FILES = 1, /* a sealed memfd, loaded through /proc/self/fd */
+    O2P_TEMPFILE_ALLOW_TEMPORARY_FILES = 2  /* a 0600 file in a private 0700 folder of the
+                                               temporary directory, unlinked once loaded */
+};
+O2P_API o2p_status o2p_runtime_set_tempfile_control_flags(o2p_runtime *runtime, uint32_t flags);
+/* The temporary directory (default: $TMPDIR, then /tmp); NULL restores the default. */
+O2P_API o2p_status o2p_runtime_set_temporary_directory(o2p_runtime *runtime, const char *path);
+/* Loads the lean runtime library at path (a libo2p_lean.so) and returns a shim runtime that
+ * runs version-compatible plans of that library's version through it (plans built with
+ * --exclude-lean-runtime need one). The library is host code: it is loaded here, when called.
+ * Destroy the shim with o2p_runtime_destroy. */
+O2P_API o2p_status o2p_runtime_load_runtime(o2p_runtime *runtime, const char *path,
+                                            o2p_runtime **shim);
+
 /* Checks a plan against this runtime and machine (DESIGN.md §5: container, version, target,
  * memory) without creating anything; O2P_OK when it would load. Every failed check is an
  * error that says why and what to do. name (e.g. the file path) starts the messages. */
@@ -403,6 +423,9 @@ O2P_API int o2p_engine_io_rank(const o2p_engine *engine, int index);
 O2P_API int64_t o2p_engine_io_dim(const o2p_engine *engine, int index, int axis);
 /* Index of the I/O tensor called name, or -1. */
 O2P_API int o2p_engine_find_io(const o2p_engine *engine, const char *name);
+/* Which lean runtime runs the engine: "built-in 1.0.0.1", "embedded 1.0.0.1 (in-memory
+ * file)", "embedded 1.0.0.1 (temporary file)" or "loaded 1.0.0.1 from PATH". */
+O2P_API const char *o2p_engine_lean_runtime(const o2p_engine *engine);
 /* Memory a context needs for activations (bytes). */
 O2P_API uint64_t o2p_engine_device_memory_size(const o2p_engine *engine);
 

@@ -22,6 +22,10 @@ static const char *const build_usage =
     "  --target host|cuda         what the plan runs on (default host; cuda comes later)\n"
     "  --shapes NAME:DxD,...      fix dynamic input dims (plans have static shapes)\n"
     "  --plugin-instancenorm      import InstanceNormalization as the plugin layer\n"
+    "  --version-compatible       the plan carries its lean runtime (libo2p_lean.so) and\n"
+    "                             runs on later runtimes of its major and the next one\n"
+    "  --exclude-lean-runtime     with --version-compatible: leave the lean runtime out;\n"
+    "                             the runtime is then given with --load-runtime\n"
     "  -v, --verbose              print each layer's tactic candidates and the choice\n"
     "  -h, --help                 print this help and exit\n";
 
@@ -70,7 +74,7 @@ static double now_seconds(void)
 int cmd_build(int argc, char **argv)
 {
     const char *model = NULL, *output = NULL, *shapes_arg = NULL, *target = "host";
-    int plugin_in = 0, verbose = 0;
+    int plugin_in = 0, verbose = 0, vc = 0, exclude = 0;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
@@ -91,6 +95,10 @@ int cmd_build(int argc, char **argv)
             shapes_arg = argv[++i];
         } else if (strcmp(a, "--plugin-instancenorm") == 0) {
             plugin_in = 1;
+        } else if (strcmp(a, "--version-compatible") == 0) {
+            vc = 1;
+        } else if (strcmp(a, "--exclude-lean-runtime") == 0) {
+            exclude = 1;
         } else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
             verbose = 1;
         } else if (a[0] == '-' && a[1]) {
@@ -147,7 +155,9 @@ int cmd_build(int argc, char **argv)
                                       strcmp(target, "cuda") == 0 ? O2P_TARGET_CUDA
                                                                   : O2P_TARGET_HOST,
                                       NULL, 0) != O2P_OK ||
-        o2p_builder_config_set_verbose(config, verbose) != O2P_OK) {
+        o2p_builder_config_set_verbose(config, verbose) != O2P_OK ||
+        o2p_builder_config_set_flag(config, O2P_FLAG_VERSION_COMPATIBLE, vc) != O2P_OK ||
+        o2p_builder_config_set_flag(config, O2P_FLAG_EXCLUDE_LEAN_RUNTIME, exclude) != O2P_OK) {
         rc = cli_fail();
         goto out;
     }

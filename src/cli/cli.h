@@ -32,6 +32,34 @@ int cli_apply_shapes(o2p_network *net, const char *model, const shape_spec *spec
 
 void cli_json_string(FILE *f, const char *s);
 
+/* Options of the commands that load plans (run, check). */
+typedef struct runtime_opts {
+    int allow_host_code;
+    const char *load_runtime;      /* --load-runtime LIB */
+    const char *tempdir;           /* --tempdir DIR */
+    const char *tempfile_controls; /* --tempfile-controls in_memory:allow|deny,temporary:... */
+    int verbose;
+} runtime_opts;
+
+#define CLI_RUNTIME_OPTIONS_HELP                                                               \
+    "  --allow-host-code          let a version-compatible plan run the lean runtime it\n"      \
+    "                             carries (host code: only for plans you trust)\n"              \
+    "  --load-runtime LIB         run through this lean runtime library (libo2p_lean.so of\n"   \
+    "                             the plan's version; for --exclude-lean-runtime plans)\n"      \
+    "  --tempdir DIR              where a temporary file for the lean runtime may go\n"         \
+    "  --tempfile-controls SPEC   in_memory:allow|deny,temporary:allow|deny (default both\n"   \
+    "                             allowed)\n"                                                    \
+    "  -v, --verbose              say which lean runtime runs the plan\n"
+
+/* Consumes argv[*i] (and its value) when it is one of the options above: returns 1, or 2
+ * after printing a usage error (exit with EXIT_USAGE); 0 when it is not one of them. */
+int cli_runtime_option(int argc, char **argv, int *i, runtime_opts *o, const char *cmd);
+/* A runtime with the options applied: *base is the runtime, *rt the one to use (a shim when
+ * --load-runtime is given; the same as *base otherwise). Prints the error and returns
+ * EXIT_FAIL on failure. */
+int cli_make_runtime(const runtime_opts *o, o2p_runtime **base, o2p_runtime **rt);
+void cli_destroy_runtime(o2p_runtime *base, o2p_runtime *rt);
+
 /* Whether the file starts like a plan (the container's magic). */
 int cli_is_plan_file(const char *path);
 /* `onnx2plan inspect PLAN`. */

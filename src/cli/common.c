@@ -134,3 +134,94 @@ int cli_apply_shapes(o2p_network *net, const char *model, const shape_spec *spec
     }
     return EXIT_OK;
 }
+
+int cli_runtime_option(int argc, char **argv, int *i, runtime_opts *o, const char *cmd)
+{
+    const char *a = argv[*i];
+    if (strcmp(a, "--allow-host-code") == 0) {
+        o->allow_host_code = 1;
+        return 1;
+    }
+    if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
+        o->verbose = 1;
+        return 1;
+    }
+    const char **slot = strcmp(a, "--load-runtime") == 0        ? &o->load_runtime
+                        : strcmp(a, "--tempdir") == 0           ? &o->tempdir
+                        : strcmp(a, "--tempfile-controls") == 0 ? &o->tempfile_controls
+                                                                : NULL;
+    if (!slot)
+        return 0;
+    if (*i + 1 >= argc) {
+        cli_usage_error("%s needs a value", a, cmd);
+        return 2;
+    }
+    *slot = argv[++*i];
+    return 1;
+}
+
+/* "in_memory:allow,temporary:deny" into flags; 0 on a malformed value. */
+static int parse_tempfile_controls(const char *spec, uint32_t *flags)
+{
+    uint32_t f = O2P_TEMPFILE_ALLOW_IN_MEMORY_FILES | O2P_TEMPFILE_ALLOW_TEMPORARY_FILES;
+    char *copy = strdup(spec), *save = NULL;
+    int ok = copy != NULL;
+    for (char *item = ok ? strtok_r(copy, ",", &save) : NULL; item && ok;
+         item = strtok_r(NULL, ",", &save)) {
+        char *colon = strchr(item, ':');
+        if (!colon) {
+            ok = 0;
+            break;
+        }
+        *colon = '\0';
+        uint32_t bit = strcmp(item, "in_memory") == 0   ? O2P_TEMPFILE_ALLOW_IN_MEMORY_FILES
+                       : strcmp(item, "temporary") == 0 ? O2P_TEMPFILE_ALLOW_TEMPORARY_FILES
+                                                        : 0;
+        if (!bit)
+            ok = 0;
+        else if (strcmp(colon + 1, "allow") == 0)
+            f |= bit;
+        else if (strcmp(colon + 1, "deny") == 0)
+            f &= ~bit;
+        else
+            ok = 0;
+    }
+    free(copy);
+    *flags = f;
+    return ok;
+}
+
+int cli_make_runtime(const runtime_opts *o, o2p_runtime **base, o2p_runtime **rt)
+{
+    *base = *rt = NULL;
+    uint32_t flags = 0;
+    if (o->tempfile_controls && !parse_tempfile_controls(o->tempfile_controls, &flags)) {
+        fprintf(stderr, "onnx2plan: error: --tempfile-controls '%s': expected "
+                "in_memory:allow|deny,temporary:allow|deny\n", o->tempfile_controls);
+        return EXIT_USAGE;
+    }
+    if (o2p_runtime_create(base) != O2P_OK ||
+        o2p_runtime_set_engine_host_code_allowed(*base, o->allow_host_code) != O2P_OK ||
+        (o->tempfile_controls && o2p_runtime_set_tempfile_control_flags(*base, flags) != O2P_OK) ||
+        (o->tempdir && o2p_runtime_set_temporary_directory(*base, o->tempdir) != O2P_OK)) {
+        o2p_runtime_destroy(*base);
+        *base = NULL;
+        return cli_fail();
+    }
+    *rt = *base;
+    if (o->load_runtime) {
+        if (o2p_runtime_load_runtime(*base, o->load_runtime, rt) != O2P_OK) {
+            o2p_runtime_destroy(*base);
+            *base = *rt = NULL;
+            return cli_fail();
+        }
+    }
+    return EXIT_OK;
+}
+
+void cli_destroy_runtime(o2p_runtime *base, o2p_runtime *rt)
+{
+    if (rt && rt != base)
+        o2p_runtime_destroy(rt);
+    o2p_runtime_destroy(base);
+}

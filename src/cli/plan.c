@@ -14,7 +14,9 @@ static const char *const check_usage =
     "\n"
     "Runs every compatibility check of the plan against this machine (container and\n"
     "checksums, version, target, tactic sources, memory, the engine's tables) and prints the\n"
-    "verdict, without executing anything. Exit 0 when the plan would load, 1 when not.\n";
+    "verdict, without executing anything. Exit 0 when the plan would load, 1 when not.\n"
+    "\n"
+    "options:\n" CLI_RUNTIME_OPTIONS_HELP;
 
 #define MAX_PLAN_BYTES ((size_t)1 << 40)
 
@@ -27,7 +29,13 @@ static void print_check(void *user, const char *check, int ok, const char *detai
 int cmd_check(int argc, char **argv)
 {
     const char *path = NULL;
+    runtime_opts ro = {0};
     for (int i = 0; i < argc; i++) {
+        int used = cli_runtime_option(argc, argv, &i, &ro, "check");
+        if (used == 2)
+            return EXIT_USAGE;
+        if (used)
+            continue;
         if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
             fputs(check_usage, stdout);
             return EXIT_OK;
@@ -42,31 +50,41 @@ int cmd_check(int argc, char **argv)
         return cli_usage_error("%scheck needs a plan file", "", "check");
     void *bytes;
     size_t size;
-    if (o2p_read_file(path, MAX_PLAN_BYTES, &bytes, &size) != O2P_OK)
+    o2p_runtime *base = NULL, *rt = NULL;
+    int rc = cli_make_runtime(&ro, &base, &rt);
+    if (rc != EXIT_OK)
+        return rc;
+    if (o2p_read_file(path, MAX_PLAN_BYTES, &bytes, &size) != O2P_OK) {
+        cli_destroy_runtime(base, rt);
         return cli_fail();
+    }
     plan_view *view = malloc(sizeof *view);
     if (!view) {
         free(bytes);
+        cli_destroy_runtime(base, rt);
         return cli_fail();
     }
     printf("plan: %s (%zu bytes)\n", path, size);
-    o2p_status st = rt_check_plan(bytes, size, path, view, print_check, NULL);
+    rt_route route;
+    o2p_status st = rt_check_plan(rt, bytes, size, path, view, &route, print_check, NULL);
     if (st == O2P_OK) {
-        const plan_section *s = &view->sections[plan_find_section(view, PLAN_SECTION_ENGINE, 0)];
-        lean_engine *engine = NULL;
-        st = lean_engine_create(s->data, (size_t)s->size, path, &engine);
+        /* The engine's tables, read by the lean runtime that would run the plan. */
+        o2p_engine *engine = NULL;
+        st = o2p_runtime_deserialize(rt, bytes, size, &engine);
         if (st == O2P_OK) {
-            char detail[256];
-            snprintf(detail, sizeof detail, "%d layers, %d tensors, every table entry valid",
-                     lean_engine_num_layers(engine), lean_engine_num_tensors(engine));
+            char detail[700];
+            snprintf(detail, sizeof detail, "%d inputs and outputs, every table entry valid "
+                     "(read by the %s lean runtime)", o2p_engine_num_io_tensors(engine),
+                     o2p_engine_lean_runtime(engine));
             print_check(NULL, "engine", 1, detail);
         } else {
             print_check(NULL, "engine", 0, o2p_last_error());
         }
-        lean_engine_destroy(engine);
+        o2p_engine_destroy(engine);
     }
     free(view);
     free(bytes);
+    cli_destroy_runtime(base, rt);
     if (st != O2P_OK) {
         printf("verdict: NOT loadable here\n");
         fprintf(stderr, "onnx2plan: error: %s\n", o2p_last_error());

@@ -22,6 +22,7 @@ static const char *const run_usage =
     "  --save-outputs OUT.npz     write every output, named as in the model\n"
     "  --iterations N             timed runs (default 10)\n"
     "  --warmup N                 untimed runs first (default 2)\n"
+    CLI_RUNTIME_OPTIONS_HELP
     "  -h, --help                 print this help and exit\n";
 
 static double now_ms(void)
@@ -126,12 +127,20 @@ int cmd_run(int argc, char **argv)
     const char **single = calloc((size_t)argc + 1, sizeof *single);
     int nsingle = 0, iterations = 10, warmup = 2;
     unsigned long long seed = 1;
+    runtime_opts ro = {0};
     if (!single)
         return cli_fail();
     int rc = EXIT_OK;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+        int used = cli_runtime_option(argc, argv, &i, &ro, "run");
+        if (used == 2) {
+            free(single);
+            return EXIT_USAGE;
+        }
+        if (used)
+            continue;
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             fputs(run_usage, stdout);
             free(single);
@@ -191,7 +200,7 @@ int cmd_run(int argc, char **argv)
 
     void *bytes = NULL;
     size_t size = 0;
-    o2p_runtime *rt = NULL;
+    o2p_runtime *base = NULL, *rt = NULL;
     o2p_engine *engine = NULL;
     o2p_context *ctx = NULL;
     npy_npz npz = {0};
@@ -199,9 +208,13 @@ int cmd_run(int argc, char **argv)
     const char **names = NULL;
     double *lat = NULL;
     int nio = 0;
-    if (o2p_read_file(plan_path, (size_t)1 << 40, &bytes, &size) != O2P_OK ||
-        o2p_runtime_create(&rt) != O2P_OK ||
-        o2p_runtime_check(rt, bytes, size, plan_path) != O2P_OK ||
+    if (o2p_read_file(plan_path, (size_t)1 << 40, &bytes, &size) != O2P_OK) {
+        rc = cli_fail();
+        goto out;
+    }
+    if ((rc = cli_make_runtime(&ro, &base, &rt)) != EXIT_OK)
+        goto out;
+    if (o2p_runtime_check(rt, bytes, size, plan_path) != O2P_OK ||
         o2p_runtime_deserialize(rt, bytes, size, &engine) != O2P_OK ||
         o2p_engine_create_context(engine, &ctx) != O2P_OK) {
         rc = cli_fail();
@@ -209,6 +222,8 @@ int cmd_run(int argc, char **argv)
     }
     free(bytes);
     bytes = NULL;
+    if (ro.verbose)
+        printf("lean runtime: %s\n", o2p_engine_lean_runtime(engine));
     if (inputs_npz && npy_read_npz_file(inputs_npz, &npz) != O2P_OK) {
         rc = cli_fail();
         goto out;
@@ -353,7 +368,7 @@ out:
     npy_npz_free(&npz);
     o2p_context_destroy(ctx);
     o2p_engine_destroy(engine);
-    o2p_runtime_destroy(rt);
+    cli_destroy_runtime(base, rt);
     free(bytes);
     free(single);
     return rc;

@@ -42,4 +42,7 @@ typedef struct o2p_lean_api {
  * not serve. */
 typedef const o2p_lean_api *(*o2p_lean_entry_fn)(uint32_t caller_abi_version);
 
+/* The same table over the lean runtime linked into this library (src/lean/lean_entry.c). */
+const o2p_lean_api *lean_builtin_api(void);
+
 #endif

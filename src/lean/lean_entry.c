@@ -1,6 +1,6 @@
-/* lean_entry.c: the one symbol libo2p_lean.so exports: the entry that hands out the
- * function table of lean_abi.h. Compiled into the lean library only (libo2p runs host plans
- * through the lean functions directly). */
+/* lean_entry.c: the function table of lean_abi.h over this lean runtime. libo2p_lean.so
+ * exports its entry (o2p_lean_entry, its only export); libo2p runs plans of its own version
+ * through the same table (lean_builtin_api), without exporting the entry. */
 #include "lean/lean.h"
 #include "lean/lean_abi.h"
 
@@ -58,9 +58,16 @@ static const o2p_lean_api api = {
     context_execute,
 };
 
+const o2p_lean_api *lean_builtin_api(void)
+{
+    return &api;
+}
+
+#ifdef O2P_LEAN_LIBRARY
 __attribute__((visibility("default"))) const o2p_lean_api *o2p_lean_entry(uint32_t caller_abi);
 
 const o2p_lean_api *o2p_lean_entry(uint32_t caller_abi)
 {
     return caller_abi == O2P_LEAN_ABI_VERSION ? &api : NULL;
 }
+#endif

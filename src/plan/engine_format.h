@@ -56,7 +56,12 @@
 #define O2P_ENGINE_FORMAT_H
 
 #define ENGINE_MAGIC 0x4550324Fu /* "O2PE" read as a little-endian u32 */
-#define ENGINE_FORMAT_VERSION 1u
+/* O2P_ENGINE_FORMAT_BUMP (a CMake option, 0 normally) lets the compatibility tests build a
+ * runtime whose ENGINE format differs from this one's. */
+#ifndef O2P_ENGINE_FORMAT_BUMP
+#define O2P_ENGINE_FORMAT_BUMP 0
+#endif
+#define ENGINE_FORMAT_VERSION (1u + (unsigned)(O2P_ENGINE_FORMAT_BUMP))
 #define ENGINE_WEIGHTS_ALIGN 256u
 
 #define ENGINE_TARGET_HOST 0u

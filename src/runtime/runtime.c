@@ -4,20 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lean/lean.h"
 #include "runtime/runtime.h"
-
-struct o2p_runtime {
-    int unused;
-};
-
-struct o2p_engine {
-    lean_engine *lean;
-};
-
-struct o2p_context {
-    lean_context *lean;
-};
 
 uint64_t rt_available_memory(void)
 {
@@ -48,8 +35,19 @@ static void report(rt_report_fn fn, void *user, const char *check, int ok, const
     fn(user, check, ok, msg);
 }
 
-o2p_status rt_check_plan(const void *plan, size_t size, const char *name, plan_view *view,
-                         rt_report_fn fn, void *user)
+static void version_text(plan_version v, char *buf, size_t size)
+{
+    snprintf(buf, size, "%u.%u.%u.%u", v.major, v.minor, v.patch, v.build);
+}
+
+#ifdef O2P_DISPATCH
+#define HAVE_BUILTIN 0
+#else
+#define HAVE_BUILTIN 1
+#endif
+
+o2p_status rt_check_plan(const o2p_runtime *rt, const void *plan, size_t size, const char *name,
+                         plan_view *view, rt_route *route, rt_report_fn fn, void *user)
 {
     const char *what = name ? name : "plan";
     o2p_status st = plan_read(plan, size, what, view);
@@ -63,26 +61,91 @@ o2p_status rt_check_plan(const void *plan, size_t size, const char *name, plan_v
     const plan_header *h = &view->header;
     plan_version me = plan_this_version();
     char pv[64], mv[64];
-    snprintf(pv, sizeof pv, "%u.%u.%u.%u", h->producer.major, h->producer.minor,
-             h->producer.patch, h->producer.build);
-    snprintf(mv, sizeof mv, "%u.%u.%u.%u", me.major, me.minor, me.patch, me.build);
-    if (h->flags & PLAN_FLAG_VERSION_COMPATIBLE) {
-        report(fn, user, "version", 0, "version-compatible plan from %s", pv);
-        return o2p_fail(O2P_ERR_UNSUPPORTED,
-                        "%s: a version-compatible plan (built by onnx2plan %s); running those "
-                        "through their own lean runtime is not supported yet by this runtime "
-                        "(%s)",
-                        what, pv, mv);
+    version_text(h->producer, pv, sizeof pv);
+    version_text(me, mv, sizeof mv);
+    int vc = (h->flags & PLAN_FLAG_VERSION_COMPATIBLE) != 0;
+    int cmp = plan_version_cmp(h->producer, me);
+    if (!vc) {
+        if (cmp != 0) {
+            report(fn, user, "version", 0, "standard plan built by %s, this runtime is %s", pv,
+                   mv);
+            return o2p_fail(O2P_ERR_UNSUPPORTED,
+                            "%s: the plan was built by onnx2plan %s and this runtime is %s; a "
+                            "standard plan runs only on the version that built it: rebuild it "
+                            "with onnx2plan %s, or build it with --version-compatible "
+                            "(O2P_FLAG_VERSION_COMPATIBLE) so that newer runtimes run it",
+                            what, pv, mv, mv);
+        }
+        if (!HAVE_BUILTIN) {
+            report(fn, user, "version", 0, "standard plan; this runtime runs version-compatible "
+                   "plans only");
+            return o2p_fail(O2P_ERR_UNSUPPORTED,
+                            "%s: a standard plan; the dispatch runtime (libo2p_dispatch) runs "
+                            "version-compatible plans only: use libo2p, or build the plan with "
+                            "--version-compatible",
+                            what);
+        }
+        report(fn, user, "version", 1, "built by %s, the same as this runtime", pv);
+        *route = RT_ROUTE_BUILTIN;
+    } else {
+        /* A version-compatible plan runs on a runtime of its major that is not older, or of
+         * the next major (TensorRT 8 plans on TensorRT 9). */
+        int same_major = h->producer.major == me.major;
+        int next_major = (unsigned)h->producer.major + 1 == me.major;
+        if (cmp > 0) {
+            report(fn, user, "version", 0, "built by %s, newer than this runtime (%s)", pv, mv);
+            return o2p_fail(O2P_ERR_UNSUPPORTED,
+                            "%s: the plan was built by onnx2plan %s, newer than this runtime "
+                            "(%s); run it with onnx2plan %s or newer",
+                            what, pv, mv, pv);
+        }
+        if (!same_major && !next_major) {
+            report(fn, user, "version", 0, "built by %s: major %u, this runtime's major is %u",
+                   pv, h->producer.major, me.major);
+            return o2p_fail(O2P_ERR_UNSUPPORTED,
+                            "%s: the version-compatible plan was built by onnx2plan %s (major "
+                            "%u); this runtime is %s (major %u), and such plans run on their own "
+                            "major and the next one only: rebuild it",
+                            what, pv, h->producer.major, mv, me.major);
+        }
+        report(fn, user, "version", 1, "version-compatible plan from %s, runs on %s", pv, mv);
+        if (rt && rt->shim) {
+            if (plan_version_cmp(rt->shim->version, h->producer) != 0) {
+                char lv[64];
+                version_text(rt->shim->version, lv, sizeof lv);
+                report(fn, user, "lean runtime", 0, "%s, the plan needs %s", rt->shim->origin,
+                       pv);
+                return o2p_fail(O2P_ERR_UNSUPPORTED,
+                                "%s: the plan needs the lean runtime of onnx2plan %s and the one "
+                                "given (%s) is %s",
+                                what, pv, rt->shim->origin, lv);
+            }
+            report(fn, user, "lean runtime", 1, "%s", rt->shim->origin);
+            *route = RT_ROUTE_SHIM;
+        } else if (cmp == 0 && HAVE_BUILTIN) {
+            report(fn, user, "lean runtime", 1, "built-in %s (the plan's own version)", mv);
+            *route = RT_ROUTE_BUILTIN;
+        } else if (h->flags & PLAN_FLAG_LEAN_RUNTIME_EXCLUDED) {
+            report(fn, user, "lean runtime", 0, "built without one (--exclude-lean-runtime)");
+            return o2p_fail(O2P_ERR_UNSUPPORTED,
+                            "%s: the plan was built with --exclude-lean-runtime: give it the lean "
+                            "runtime of onnx2plan %s (libo2p_lean.so) with "
+                            "o2p_runtime_load_runtime (CLI --load-runtime LIB)",
+                            what, pv);
+        } else if (!rt || !rt->host_code_allowed) {
+            report(fn, user, "host code", 0, "the plan carries its lean runtime (host code), "
+                   "which is not allowed");
+            return o2p_fail(O2P_ERR_UNSUPPORTED,
+                            "%s: the version-compatible plan from onnx2plan %s runs through the "
+                            "lean runtime it carries, which is host code: allow it with "
+                            "o2p_runtime_set_engine_host_code_allowed(runtime, 1) (CLI "
+                            "--allow-host-code) if you trust the plan",
+                            what, pv);
+        } else {
+            report(fn, user, "lean runtime", 1, "embedded %s, host code allowed", pv);
+            *route = RT_ROUTE_EMBEDDED;
+        }
     }
-    if (plan_version_cmp(h->producer, me) != 0) {
-        report(fn, user, "version", 0, "built by %s, this runtime is %s", pv, mv);
-        return o2p_fail(O2P_ERR_UNSUPPORTED,
-                        "%s: the plan was built by onnx2plan %s and this runtime is %s; a "
-                        "standard plan runs only on the version that built it: rebuild it with "
-                        "onnx2plan %s (or build it with --version-compatible)",
-                        what, pv, mv, mv);
-    }
-    report(fn, user, "version", 1, "built by %s, the same as this runtime", pv);
 
     if (h->target != PLAN_TARGET_HOST) {
         report(fn, user, "target", 0, "a %s plan", plan_target_name(h->target));
@@ -123,17 +186,98 @@ o2p_status rt_check_plan(const void *plan, size_t size, const char *name, plan_v
     return O2P_OK;
 }
 
+struct o2p_engine {
+    const o2p_lean_api *api; /* the lean runtime that runs it */
+    rt_lean_lib *lib;        /* the loaded library behind api, or NULL for the built-in one */
+    void *handle;            /* the engine inside that lean runtime */
+    char lean_runtime[600];
+};
+
+struct o2p_context {
+    o2p_engine *engine;
+    void *handle;
+};
+
+/* Copies the lean runtime's own last error into ours (a loaded library has its own). */
+static o2p_status lean_status(const o2p_engine *e, o2p_status st)
+{
+    if (st != O2P_OK && e->lib)
+        o2p_fail(st, "%s", e->api->last_error());
+    return st;
+}
+
 o2p_status o2p_runtime_create(o2p_runtime **out)
 {
     if (!out)
         return o2p_fail(O2P_ERR_INVALID_ARGUMENT, "o2p_runtime_create: out is NULL");
-    *out = calloc(1, sizeof **out);
-    return *out ? O2P_OK : o2p_fail(O2P_ERR_OUT_OF_MEMORY, "out of memory creating a runtime");
+    o2p_runtime *rt = calloc(1, sizeof *rt);
+    if (!rt)
+        return o2p_fail(O2P_ERR_OUT_OF_MEMORY, "out of memory creating a runtime");
+    rt->tempfile_flags = O2P_TEMPFILE_ALLOW_IN_MEMORY_FILES | O2P_TEMPFILE_ALLOW_TEMPORARY_FILES;
+    *out = rt;
+    return O2P_OK;
 }
 
 void o2p_runtime_destroy(o2p_runtime *runtime)
 {
+    if (!runtime)
+        return;
+    rt_lean_lib_release(runtime->shim);
+    free(runtime->tempdir);
     free(runtime);
+}
+
+o2p_status o2p_runtime_set_engine_host_code_allowed(o2p_runtime *runtime, int allowed)
+{
+    if (!runtime)
+        return o2p_fail(O2P_ERR_INVALID_ARGUMENT, "runtime is NULL");
+    runtime->host_code_allowed = allowed != 0;
+    return O2P_OK;
+}
+
+o2p_status o2p_runtime_set_tempfile_control_flags(o2p_runtime *runtime, uint32_t flags)
+{
+    if (!runtime || (flags & ~3u))
+        return o2p_fail(O2P_ERR_INVALID_ARGUMENT, "tempfile control flags 0x%x: unknown bits",
+                        (unsigned)flags);
+    runtime->tempfile_flags = flags;
+    return O2P_OK;
+}
+
+o2p_status o2p_runtime_set_temporary_directory(o2p_runtime *runtime, const char *path)
+{
+    if (!runtime)
+        return o2p_fail(O2P_ERR_INVALID_ARGUMENT, "runtime is NULL");
+    char *copy = NULL;
+    if (path && !(copy = strdup(path)))
+        return o2p_fail(O2P_ERR_OUT_OF_MEMORY, "out of memory");
+    free(runtime->tempdir);
+    runtime->tempdir = copy;
+    return O2P_OK;
+}
+
+o2p_status o2p_runtime_load_runtime(o2p_runtime *runtime, const char *path, o2p_runtime **shim)
+{
+    if (!runtime || !path || !shim)
+        return o2p_fail(O2P_ERR_INVALID_ARGUMENT, "o2p_runtime_load_runtime: bad argument");
+    *shim = NULL;
+    rt_lean_lib *lib;
+    O2P_TRY(rt_lean_load_path(path, &lib));
+    o2p_status st = o2p_runtime_create(shim);
+    if (st != O2P_OK) {
+        rt_lean_lib_release(lib);
+        return st;
+    }
+    (*shim)->host_code_allowed = runtime->host_code_allowed;
+    (*shim)->tempfile_flags = runtime->tempfile_flags;
+    if (runtime->tempdir && !((*shim)->tempdir = strdup(runtime->tempdir))) {
+        rt_lean_lib_release(lib);
+        o2p_runtime_destroy(*shim);
+        *shim = NULL;
+        return o2p_fail(O2P_ERR_OUT_OF_MEMORY, "out of memory");
+    }
+    (*shim)->shim = lib;
+    return O2P_OK;
 }
 
 o2p_status o2p_runtime_check(o2p_runtime *runtime, const void *plan, size_t size,
@@ -144,7 +288,8 @@ o2p_status o2p_runtime_check(o2p_runtime *runtime, const void *plan, size_t size
     plan_view *view = malloc(sizeof *view);
     if (!view)
         return o2p_fail(O2P_ERR_OUT_OF_MEMORY, "out of memory");
-    o2p_status st = rt_check_plan(plan, size, name, view, NULL, NULL);
+    rt_route route;
+    o2p_status st = rt_check_plan(runtime, plan, size, name, view, &route, NULL, NULL);
     free(view);
     return st;
 }
@@ -156,57 +301,116 @@ o2p_status o2p_runtime_deserialize(o2p_runtime *runtime, const void *plan, size_
         return o2p_fail(O2P_ERR_INVALID_ARGUMENT, "o2p_runtime_deserialize: bad argument");
     *out = NULL;
     plan_view *view = malloc(sizeof *view);
-    if (!view)
+    o2p_engine *e = calloc(1, sizeof *e);
+    if (!view || !e) {
+        free(view);
+        free(e);
         return o2p_fail(O2P_ERR_OUT_OF_MEMORY, "out of memory");
-    o2p_status st = rt_check_plan(plan, size, "plan", view, NULL, NULL);
+    }
+    rt_route route = RT_ROUTE_BUILTIN;
+    o2p_status st = rt_check_plan(runtime, plan, size, "plan", view, &route, NULL, NULL);
     if (st == O2P_OK) {
-        const plan_section *s = &view->sections[plan_find_section(view, PLAN_SECTION_ENGINE, 0)];
-        o2p_engine *e = calloc(1, sizeof *e);
-        if (!e)
-            st = o2p_fail(O2P_ERR_OUT_OF_MEMORY, "out of memory");
-        else if ((st = lean_engine_create(s->data, (size_t)s->size, "plan", &e->lean)) !=
-                 O2P_OK)
-            free(e);
-        else
-            *out = e;
+        char pv[64];
+        version_text(view->header.producer, pv, sizeof pv);
+        switch (route) {
+        case RT_ROUTE_BUILTIN:
+#ifdef O2P_DISPATCH
+            st = o2p_fail(O2P_ERR_INTERNAL, "plan: no built-in lean runtime in the dispatch "
+                          "runtime");
+#else
+            e->api = lean_builtin_api();
+            snprintf(e->lean_runtime, sizeof e->lean_runtime, "built-in %s", pv);
+#endif
+            break;
+        case RT_ROUTE_SHIM:
+            e->lib = runtime->shim;
+            rt_lean_lib_retain(e->lib);
+            break;
+        case RT_ROUTE_EMBEDDED: {
+            const plan_section *ls =
+                &view->sections[plan_find_section(view, PLAN_SECTION_LEAN_RUNTIME, 0)];
+            st = rt_lean_load_bytes(runtime, ls->data, (size_t)ls->size, ls->crc32c, "plan",
+                                    &e->lib);
+            if (st == O2P_OK && plan_version_cmp(e->lib->version, view->header.producer) != 0)
+                st = o2p_fail(O2P_ERR_PARSE, "plan: its embedded lean runtime says it is %u.%u.%u.%u "
+                              "but the plan was built by %s; the plan is damaged: rebuild it",
+                              e->lib->version.major, e->lib->version.minor,
+                              e->lib->version.patch, e->lib->version.build, pv);
+            break;
+        }
+        }
+        if (st == O2P_OK && e->lib) {
+            e->api = e->lib->api;
+            snprintf(e->lean_runtime, sizeof e->lean_runtime, "%s", e->lib->origin);
+        }
+        if (st == O2P_OK) {
+            const plan_section *es =
+                &view->sections[plan_find_section(view, PLAN_SECTION_ENGINE, 0)];
+            st = lean_status(e, e->api->engine_create(es->data, (size_t)es->size, "plan",
+                                                      &e->handle));
+        }
     }
     free(view);
-    return st;
+    if (st != O2P_OK) {
+        rt_lean_lib_release(e->lib);
+        free(e);
+        return st;
+    }
+    *out = e;
+    return O2P_OK;
 }
 
 void o2p_engine_destroy(o2p_engine *engine)
 {
     if (!engine)
         return;
-    lean_engine_destroy(engine->lean);
+    if (engine->handle)
+        engine->api->engine_destroy(engine->handle);
+    rt_lean_lib_release(engine->lib);
     free(engine);
 }
 
-int o2p_engine_num_io_tensors(const o2p_engine *e) { return e ? lean_engine_num_io(e->lean) : 0; }
+const char *o2p_engine_lean_runtime(const o2p_engine *e)
+{
+    return e ? e->lean_runtime : NULL;
+}
+
+int o2p_engine_num_io_tensors(const o2p_engine *e)
+{
+    return e ? e->api->engine_num_io(e->handle) : 0;
+}
 const char *o2p_engine_io_name(const o2p_engine *e, int i)
 {
-    return e ? lean_engine_io_name(e->lean, i) : NULL;
+    return e ? e->api->engine_io_name(e->handle, i) : NULL;
 }
 int o2p_engine_io_is_input(const o2p_engine *e, int i)
 {
-    return e && lean_engine_io_mode(e->lean, i) == LEAN_IO_INPUT;
+    return e && e->api->engine_io_is_input(e->handle, i);
 }
 o2p_dtype o2p_engine_io_dtype(const o2p_engine *e, int i)
 {
-    return e ? lean_engine_io_dtype(e->lean, i) : O2P_DTYPE_UNDEFINED;
+    return e ? e->api->engine_io_dtype(e->handle, i) : O2P_DTYPE_UNDEFINED;
 }
-int o2p_engine_io_rank(const o2p_engine *e, int i) { return e ? lean_engine_io_rank(e->lean, i) : -1; }
+int o2p_engine_io_rank(const o2p_engine *e, int i)
+{
+    return e ? e->api->engine_io_rank(e->handle, i) : -1;
+}
 int64_t o2p_engine_io_dim(const o2p_engine *e, int i, int axis)
 {
-    return e ? lean_engine_io_dim(e->lean, i, axis) : -1;
+    return e ? e->api->engine_io_dim(e->handle, i, axis) : -1;
 }
 int o2p_engine_find_io(const o2p_engine *e, const char *name)
 {
-    return e && name ? lean_engine_find_io(e->lean, name) : -1;
+    if (!e || !name)
+        return -1;
+    for (int i = 0; i < o2p_engine_num_io_tensors(e); i++)
+        if (strcmp(o2p_engine_io_name(e, i), name) == 0)
+            return i;
+    return -1;
 }
 uint64_t o2p_engine_device_memory_size(const o2p_engine *e)
 {
-    return e ? lean_engine_arena_size(e->lean) : 0;
+    return e ? e->api->engine_arena_size(e->handle) : 0;
 }
 
 o2p_status o2p_engine_create_context(o2p_engine *engine, o2p_context **out)
@@ -216,7 +420,8 @@ o2p_status o2p_engine_create_context(o2p_engine *engine, o2p_context **out)
     o2p_context *c = calloc(1, sizeof *c);
     if (!c)
         return o2p_fail(O2P_ERR_OUT_OF_MEMORY, "out of memory creating a context");
-    o2p_status st = lean_context_create(engine->lean, &c->lean);
+    c->engine = engine;
+    o2p_status st = lean_status(engine, engine->api->context_create(engine->handle, &c->handle));
     if (st != O2P_OK) {
         free(c);
         return st;
@@ -229,7 +434,7 @@ void o2p_context_destroy(o2p_context *context)
 {
     if (!context)
         return;
-    lean_context_destroy(context->lean);
+    context->engine->api->context_destroy(context->handle);
     free(context);
 }
 
@@ -238,13 +443,13 @@ o2p_status o2p_context_set_input_shape(o2p_context *context, const char *name, i
 {
     if (!context || !name || (rank > 0 && !dims))
         return o2p_fail(O2P_ERR_INVALID_ARGUMENT, "o2p_context_set_input_shape: bad argument");
-    const lean_engine *e = lean_context_engine(context->lean);
-    int io = lean_engine_find_io(e, name);
-    if (io < 0 || lean_engine_io_mode(e, io) != LEAN_IO_INPUT)
+    const o2p_engine *e = context->engine;
+    int io = o2p_engine_find_io(e, name);
+    if (io < 0 || !o2p_engine_io_is_input(e, io))
         return o2p_fail(O2P_ERR_INVALID_ARGUMENT, "'%s' is not an input of the engine", name);
-    int same = lean_engine_io_rank(e, io) == rank;
+    int same = o2p_engine_io_rank(e, io) == rank;
     for (int i = 0; same && i < rank; i++)
-        same = lean_engine_io_dim(e, io, i) == dims[i];
+        same = o2p_engine_io_dim(e, io, i) == dims[i];
     if (!same)
         return o2p_fail(O2P_ERR_UNSUPPORTED,
                         "input '%s': this plan was built for one static shape; build it again "
@@ -257,7 +462,8 @@ o2p_status o2p_context_set_tensor_address(o2p_context *context, const char *name
 {
     if (!context || !name)
         return o2p_fail(O2P_ERR_INVALID_ARGUMENT, "o2p_context_set_tensor_address: bad argument");
-    return lean_context_set_tensor_address(context->lean, name, address);
+    const o2p_engine *e = context->engine;
+    return lean_status(e, e->api->context_set_tensor_address(context->handle, name, address));
 }
 
 o2p_status o2p_context_enqueue(o2p_context *context, void *stream)
@@ -267,5 +473,6 @@ o2p_status o2p_context_enqueue(o2p_context *context, void *stream)
     if (stream)
         return o2p_fail(O2P_ERR_INVALID_ARGUMENT,
                         "host plans run on the calling thread: pass a NULL stream");
-    return lean_context_execute(context->lean);
+    const o2p_engine *e = context->engine;
+    return lean_status(e, e->api->context_execute(context->handle));
 }

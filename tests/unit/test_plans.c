@@ -240,8 +240,14 @@ START_TEST(test_build_refusals_are_clear)
     ck_assert_int_eq(o2p_builder_config_set_target(c, O2P_TARGET_CUDA, NULL, 0),
                      O2P_ERR_UNSUPPORTED);
     ck_assert_int_eq(o2p_builder_config_set_flag(c, O2P_FLAG_FP16, 1), O2P_ERR_UNSUPPORTED);
-    ck_assert_int_eq(o2p_builder_config_set_flag(c, O2P_FLAG_VERSION_COMPATIBLE, 1),
-                     O2P_ERR_UNSUPPORTED);
+    /* excluding the lean runtime only means something for version-compatible plans */
+    ck_assert_int_eq(o2p_builder_config_set_flag(c, O2P_FLAG_EXCLUDE_LEAN_RUNTIME, 1), O2P_OK);
+    net = parse_model("input", 1);
+    ck_assert_int_eq(o2p_builder_build_serialized(b, net, c, &plan, &size),
+                     O2P_ERR_INVALID_ARGUMENT);
+    TU_ASSERT_ERROR_HAS("--version-compatible");
+    o2p_network_destroy(net);
+    ck_assert_int_eq(o2p_builder_config_set_flag(c, O2P_FLAG_EXCLUDE_LEAN_RUNTIME, 0), O2P_OK);
     ck_assert_int_eq(o2p_builder_config_set_hardware_compatibility_level(
                          c, O2P_HW_COMPAT_AMPERE_PLUS),
                      O2P_ERR_UNSUPPORTED);
