@@ -198,15 +198,16 @@ o2p_status rt_lean_load_path(const char *path, rt_lean_lib **out)
     return O2P_OK;
 }
 
+/* Engines of one library may be destroyed on different threads. */
 void rt_lean_lib_retain(rt_lean_lib *lib)
 {
     if (lib)
-        lib->refs++;
+        __atomic_add_fetch(&lib->refs, 1, __ATOMIC_RELAXED);
 }
 
 void rt_lean_lib_release(rt_lean_lib *lib)
 {
-    if (!lib || --lib->refs > 0)
+    if (!lib || __atomic_sub_fetch(&lib->refs, 1, __ATOMIC_ACQ_REL) > 0)
         return;
     dlclose(lib->handle);
     free(lib);
