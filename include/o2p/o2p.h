@@ -412,6 +412,9 @@ O2P_API o2p_status o2p_runtime_check(o2p_runtime *runtime, const void *plan, siz
 /* Checks, then creates an engine from a plan (the bytes are not needed afterwards). */
 O2P_API o2p_status o2p_runtime_deserialize(o2p_runtime *runtime, const void *plan, size_t size,
                                            o2p_engine **out);
+/* The same for a plan file; messages name the file. */
+O2P_API o2p_status o2p_runtime_deserialize_file(o2p_runtime *runtime, const char *path,
+                                                o2p_engine **out);
 O2P_API void o2p_engine_destroy(o2p_engine *engine);
 
 /* Engine inputs and outputs, in the model's order (inputs first). */

@@ -15,6 +15,8 @@ static const char *const check_usage =
     "Runs every compatibility check of the plan against this machine (container and\n"
     "checksums, version, target, tactic sources, memory, the engine's tables) and prints the\n"
     "verdict, without executing anything. Exit 0 when the plan would load, 1 when not.\n"
+    "With --allow-host-code the lean runtime a version-compatible plan carries is loaded to\n"
+    "read the engine's tables (loading it is host code; nothing of the model runs).\n"
     "\n"
     "options:\n" CLI_RUNTIME_OPTIONS_HELP;
 
@@ -70,7 +72,7 @@ int cmd_check(int argc, char **argv)
     if (st == O2P_OK) {
         /* The engine's tables, read by the lean runtime that would run the plan. */
         o2p_engine *engine = NULL;
-        st = o2p_runtime_deserialize(rt, bytes, size, &engine);
+        st = o2p_runtime_deserialize_file(rt, path, &engine);
         if (st == O2P_OK) {
             char detail[700];
             snprintf(detail, sizeof detail, "%d inputs and outputs, every table entry valid "

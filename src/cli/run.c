@@ -198,8 +198,6 @@ int cmd_run(int argc, char **argv)
         return cli_usage_error("%srun needs a plan file", "", "run");
     }
 
-    void *bytes = NULL;
-    size_t size = 0;
     o2p_runtime *base = NULL, *rt = NULL;
     o2p_engine *engine = NULL;
     o2p_context *ctx = NULL;
@@ -208,20 +206,13 @@ int cmd_run(int argc, char **argv)
     const char **names = NULL;
     double *lat = NULL;
     int nio = 0;
-    if (o2p_read_file(plan_path, (size_t)1 << 40, &bytes, &size) != O2P_OK) {
-        rc = cli_fail();
-        goto out;
-    }
     if ((rc = cli_make_runtime(&ro, &base, &rt)) != EXIT_OK)
         goto out;
-    if (o2p_runtime_check(rt, bytes, size, plan_path) != O2P_OK ||
-        o2p_runtime_deserialize(rt, bytes, size, &engine) != O2P_OK ||
+    if (o2p_runtime_deserialize_file(rt, plan_path, &engine) != O2P_OK ||
         o2p_engine_create_context(engine, &ctx) != O2P_OK) {
         rc = cli_fail();
         goto out;
     }
-    free(bytes);
-    bytes = NULL;
     if (ro.verbose)
         printf("lean runtime: %s\n", o2p_engine_lean_runtime(engine));
     if (inputs_npz && npy_read_npz_file(inputs_npz, &npz) != O2P_OK) {
@@ -369,7 +360,6 @@ out:
     o2p_context_destroy(ctx);
     o2p_engine_destroy(engine);
     cli_destroy_runtime(base, rt);
-    free(bytes);
     free(single);
     return rc;
 }

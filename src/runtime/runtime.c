@@ -66,6 +66,15 @@ o2p_status rt_check_plan(const o2p_runtime *rt, const void *plan, size_t size, c
     int vc = (h->flags & PLAN_FLAG_VERSION_COMPATIBLE) != 0;
     int cmp = plan_version_cmp(h->producer, me);
     if (!vc) {
+        if (cmp > 0) {
+            report(fn, user, "version", 0, "standard plan built by %s, newer than this runtime "
+                   "(%s)", pv, mv);
+            return o2p_fail(O2P_ERR_UNSUPPORTED,
+                            "%s: the plan was built by onnx2plan %s, newer than this runtime "
+                            "(%s); a standard plan runs only on the version that built it: run "
+                            "it with onnx2plan %s, or rebuild it with this one",
+                            what, pv, mv, pv);
+        }
         if (cmp != 0) {
             report(fn, user, "version", 0, "standard plan built by %s, this runtime is %s", pv,
                    mv);
@@ -294,8 +303,8 @@ o2p_status o2p_runtime_check(o2p_runtime *runtime, const void *plan, size_t size
     return st;
 }
 
-o2p_status o2p_runtime_deserialize(o2p_runtime *runtime, const void *plan, size_t size,
-                                   o2p_engine **out)
+static o2p_status deserialize(o2p_runtime *runtime, const void *plan, size_t size,
+                              const char *name, o2p_engine **out)
 {
     if (!runtime || !out || (!plan && size))
         return o2p_fail(O2P_ERR_INVALID_ARGUMENT, "o2p_runtime_deserialize: bad argument");
@@ -308,7 +317,7 @@ o2p_status o2p_runtime_deserialize(o2p_runtime *runtime, const void *plan, size_
         return o2p_fail(O2P_ERR_OUT_OF_MEMORY, "out of memory");
     }
     rt_route route = RT_ROUTE_BUILTIN;
-    o2p_status st = rt_check_plan(runtime, plan, size, "plan", view, &route, NULL, NULL);
+    o2p_status st = rt_check_plan(runtime, plan, size, name, view, &route, NULL, NULL);
     if (st == O2P_OK) {
         char pv[64];
         version_text(view->header.producer, pv, sizeof pv);
@@ -329,12 +338,12 @@ o2p_status o2p_runtime_deserialize(o2p_runtime *runtime, const void *plan, size_
         case RT_ROUTE_EMBEDDED: {
             const plan_section *ls =
                 &view->sections[plan_find_section(view, PLAN_SECTION_LEAN_RUNTIME, 0)];
-            st = rt_lean_load_bytes(runtime, ls->data, (size_t)ls->size, ls->crc32c, "plan",
+            st = rt_lean_load_bytes(runtime, ls->data, (size_t)ls->size, ls->crc32c, name,
                                     &e->lib);
             if (st == O2P_OK && plan_version_cmp(e->lib->version, view->header.producer) != 0)
-                st = o2p_fail(O2P_ERR_PARSE, "plan: its embedded lean runtime says it is %u.%u.%u.%u "
+                st = o2p_fail(O2P_ERR_PARSE, "%s: its embedded lean runtime says it is %u.%u.%u.%u "
                               "but the plan was built by %s; the plan is damaged: rebuild it",
-                              e->lib->version.major, e->lib->version.minor,
+                              name, e->lib->version.major, e->lib->version.minor,
                               e->lib->version.patch, e->lib->version.build, pv);
             break;
         }
@@ -346,7 +355,7 @@ o2p_status o2p_runtime_deserialize(o2p_runtime *runtime, const void *plan, size_
         if (st == O2P_OK) {
             const plan_section *es =
                 &view->sections[plan_find_section(view, PLAN_SECTION_ENGINE, 0)];
-            st = lean_status(e, e->api->engine_create(es->data, (size_t)es->size, "plan",
+            st = lean_status(e, e->api->engine_create(es->data, (size_t)es->size, name,
                                                       &e->handle));
         }
     }
@@ -358,6 +367,24 @@ o2p_status o2p_runtime_deserialize(o2p_runtime *runtime, const void *plan, size_
     }
     *out = e;
     return O2P_OK;
+}
+
+o2p_status o2p_runtime_deserialize(o2p_runtime *runtime, const void *plan, size_t size,
+                                   o2p_engine **out)
+{
+    return deserialize(runtime, plan, size, "plan", out);
+}
+
+o2p_status o2p_runtime_deserialize_file(o2p_runtime *runtime, const char *path, o2p_engine **out)
+{
+    if (!runtime || !path || !out)
+        return o2p_fail(O2P_ERR_INVALID_ARGUMENT, "o2p_runtime_deserialize_file: bad argument");
+    void *bytes;
+    size_t size;
+    O2P_TRY(o2p_read_file(path, (size_t)1 << 40, &bytes, &size));
+    o2p_status st = deserialize(runtime, bytes, size, path, out);
+    free(bytes);
+    return st;
 }
 
 void o2p_engine_destroy(o2p_engine *engine)
