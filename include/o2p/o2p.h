@@ -268,6 +268,37 @@ O2P_API o2p_status o2p_layer_set_attr_graph(o2p_layer *layer, const char *name,
 O2P_API o2p_status o2p_layer_set_attr_graphs(o2p_layer *layer, const char *name,
                                              o2p_graph *const *graphs, int count);
 
+/* ---------------------------------------------------------------- plugin registry */
+
+/* Plugin libraries (include/o2p/plugin.h) and their creators. The parser maps an ONNX node
+ * it has no native importer for to a creator of the same (domain, op type). */
+typedef struct o2p_plugin_registry o2p_plugin_registry;
+
+/* The process-wide registry, with the bundled plugin library (libo2p_plugins.so, found next to
+ * libo2p or the program, or at $O2P_PLUGINS_LIBRARY) registered, like TensorRT's standard
+ * plugins. Never NULL; not to be destroyed. */
+O2P_API o2p_plugin_registry *o2p_default_plugin_registry(void);
+/* An empty registry of your own. */
+O2P_API o2p_status o2p_plugin_registry_create(o2p_plugin_registry **out);
+O2P_API void o2p_plugin_registry_destroy(o2p_plugin_registry *registry);
+/* Loads a plugin library (dlopen: host code) and registers its creators. A library without
+ * the entry, or of another ABI major, is refused by name. A creator of the same (domain, op,
+ * version, namespace) as one already registered is refused. */
+O2P_API o2p_status o2p_plugin_registry_load_library(o2p_plugin_registry *registry,
+                                                   const char *path);
+O2P_API int o2p_plugin_registry_num_creators(const o2p_plugin_registry *registry);
+/* Creator `index`: its op name, version, namespace, ONNX domain and the library it came from. */
+O2P_API const char *o2p_plugin_registry_creator_name(const o2p_plugin_registry *registry,
+                                                     int index);
+O2P_API const char *o2p_plugin_registry_creator_version(const o2p_plugin_registry *registry,
+                                                        int index);
+O2P_API const char *o2p_plugin_registry_creator_namespace(const o2p_plugin_registry *registry,
+                                                          int index);
+O2P_API const char *o2p_plugin_registry_creator_domain(const o2p_plugin_registry *registry,
+                                                       int index);
+O2P_API const char *o2p_plugin_registry_creator_library(const o2p_plugin_registry *registry,
+                                                        int index);
+
 /* ---------------------------------------------------------------- parser */
 
 typedef struct o2p_parser o2p_parser;
@@ -289,6 +320,18 @@ O2P_API o2p_status o2p_parser_parse_file(o2p_parser *parser, const char *path);
  * a model with external data is refused); name is used in messages (may be NULL). */
 O2P_API o2p_status o2p_parser_parse_bytes(o2p_parser *parser, const void *bytes, size_t size,
                                           const char *base_dir, const char *name);
+
+/* The registry the parser maps nodes without a native importer to (default:
+ * o2p_default_plugin_registry()). Set before parsing; the registry must outlive the network. */
+O2P_API o2p_status o2p_parser_set_plugin_registry(o2p_parser *parser,
+                                                  o2p_plugin_registry *registry);
+/* The plugin libraries the parsed network's plugin layers come from (paths, each once): what
+ * a version-compatible plan has to carry (TensorRT's getUsedVCPluginLibraries). */
+O2P_API int o2p_parser_num_used_vc_plugin_libraries(const o2p_parser *parser);
+O2P_API const char *o2p_parser_get_used_vc_plugin_library(const o2p_parser *parser, int index);
+
+/* Whether a layer runs a plugin, and which: NULL for native layers. */
+O2P_API const char *o2p_layer_get_plugin_library(const o2p_layer *layer);
 
 /* Nodes of the parsed model whose op has no importer, in graph order (subgraphs included). */
 O2P_API int o2p_parser_num_unsupported(const o2p_parser *parser);

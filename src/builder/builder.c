@@ -26,6 +26,14 @@ static o2p_status check_buildable(const ir_graph *g)
 {
     for (int i = 0; i < g->layers.count; i++) {
         const ir_layer *l = g->layers.items[i];
+        if (l->plugin)
+            return o2p_fail(O2P_ERR_UNSUPPORTED,
+                            "layer '%s' (%s%s%s) runs the plugin from %s; plans with plugin "
+                            "layers are not supported yet in onnx2plan %s (for "
+                            "InstanceNormalization, the native layer: "
+                            "O2P_PARSER_FLAG_NATIVE_INSTANCENORM)",
+                            l->name, l->domain, *l->domain ? "." : "", l->op_type,
+                            l->plugin_library, o2p_version());
         if (!l->op)
             return o2p_fail(O2P_ERR_UNSUPPORTED, "layer '%s' (%s%s%s) cannot be built: %s",
                             l->name, l->domain, *l->domain ? "." : "", l->op_type,

@@ -21,6 +21,7 @@ static const char *const build_usage =
     "                             .plan instead of .onnx)\n"
     "  --target host|cuda         what the plan runs on (default host; cuda comes later)\n"
     "  --shapes NAME:DxD,...      fix dynamic input dims (plans have static shapes)\n"
+    "  --plugins LIB              register a plugin library (repeatable)\n"
     "  --plugin-instancenorm      import InstanceNormalization as the plugin layer\n"
     "  --version-compatible       the plan carries its lean runtime (libo2p_lean.so) and\n"
     "                             runs on later runtimes of its major and the next one\n"
@@ -93,6 +94,12 @@ int cmd_build(int argc, char **argv)
                 return cli_usage_error("%s needs a value, e.g. --shapes input:1x3x224x224", a,
                                        "build");
             shapes_arg = argv[++i];
+        } else if (strcmp(a, "--plugins") == 0) {
+            if (i + 1 >= argc)
+                return cli_usage_error("%s needs a library path", a, "build");
+            int prc = cli_register_plugins((const char *const *)&argv[++i], 1);
+            if (prc != EXIT_OK)
+                return prc;
         } else if (strcmp(a, "--plugin-instancenorm") == 0) {
             plugin_in = 1;
         } else if (strcmp(a, "--version-compatible") == 0) {

@@ -65,7 +65,11 @@ int cli_is_plan_file(const char *path);
 /* `onnx2plan inspect PLAN`. */
 int cli_inspect_plan(const char *path, int json, int layers);
 
+/* Registers plugin libraries (--plugins) in the default registry; prints the error. */
+int cli_register_plugins(const char *const *libs, int count);
+
 /* Subcommands. */
+int cmd_plugins(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_build(int argc, char **argv);
 int cmd_run(int argc, char **argv);

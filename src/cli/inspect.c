@@ -18,6 +18,7 @@ static const char *const inspect_usage =
     "  --json                     print the same information as JSON\n"
     "  --shapes NAME:DxD,...      fix the dynamic dims of inputs, e.g. input:1x3x224x224\n"
     "                             (a NAME containing ':' is split at the last ':')\n"
+    "  --plugins LIB              register a plugin library (repeatable)\n"
     "  --plugin-instancenorm      import InstanceNormalization as the plugin layer instead\n"
     "                             of the native layer\n"
     "  -h, --help                 print this help and exit\n";
@@ -394,6 +395,12 @@ int cmd_inspect(int argc, char **argv)
             layers = 1;
         } else if (strcmp(a, "--json") == 0) {
             json = 1;
+        } else if (strcmp(a, "--plugins") == 0) {
+            if (i + 1 >= argc)
+                return cli_usage_error("%s needs a library path", a, "inspect");
+            int prc = cli_register_plugins((const char *const *)&argv[++i], 1);
+            if (prc != EXIT_OK)
+                return prc;
         } else if (strcmp(a, "--plugin-instancenorm") == 0) {
             plugin_in = 1;
         } else if (strcmp(a, "--shapes") == 0 || strncmp(a, "--shapes=", 9) == 0) {

@@ -16,6 +16,7 @@ static const char *const main_usage =
     "  inspect PLAN          header, sections, layers with their tactics, memory\n"
     "  run PLAN              run a plan: outputs and latency\n"
     "  check PLAN            can this machine load the plan? every check, nothing run\n"
+    "  plugins MODEL.onnx    the plugin libraries the model needs\n"
     "\n"
     "options:\n"
     "  --version             print the version and exit\n"
@@ -46,6 +47,8 @@ int main(int argc, char **argv)
         return cmd_run(argc - 2, argv + 2);
     if (strcmp(cmd, "check") == 0)
         return cmd_check(argc - 2, argv + 2);
+    if (strcmp(cmd, "plugins") == 0)
+        return cmd_plugins(argc - 2, argv + 2);
     /* `onnx2plan MODEL.onnx ...` builds, as in the README's first line; a bare word that is
      * neither a command nor a file is a mistyped command. */
     if (cmd[0] != '-' && (strchr(cmd, '.') || strchr(cmd, '/') || access(cmd, F_OK) == 0))

@@ -91,6 +91,8 @@ struct o2p_layer {
     const char *domain; /* "" for the default domain */
     const char *op_type;
     const ir_op *op; /* NULL when the op has no importer or cannot be imported */
+    const struct o2p_plugin_creator *plugin; /* a plugin layer's creator, else NULL */
+    const char *plugin_library;              /* the library it came from */
     const char *unsupported_reason; /* why op is NULL (static string), NULL otherwise */
     ir_graph *graph;
     int index; /* in graph->layers */
@@ -208,6 +210,15 @@ struct ir_op {
 };
 
 const ir_op *ir_op_find(const char *domain, const char *op_type);
+
+/* Plugin layers (plugins.c): the creator registered for ONNX nodes of (domain, op_type) (the
+ * library path in *library), or NULL; and the op every plugin layer has, whose inference asks
+ * the plugin. */
+struct o2p_plugin_creator;
+const struct o2p_plugin_creator *ir_plugin_find(const o2p_plugin_registry *registry,
+                                                const char *domain, const char *op_type,
+                                                const char **library);
+const ir_op *ir_plugin_op(void);
 int ir_op_count(void);
 const ir_op *ir_op_at(int index);
 

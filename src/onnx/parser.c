@@ -10,6 +10,7 @@
 
 #include "onnx/onnx.h"
 #include "onnx.pb-c.h"
+#include "o2p/plugin.h"
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "onnx2plan reads ONNX raw_data as little-endian and needs a little-endian host"
@@ -20,6 +21,8 @@ struct o2p_parser {
     unsigned flags;
     int used;
     o2p_ptrvec unsupported; /* ir_layer* */
+    o2p_plugin_registry *registry;
+    o2p_ptrvec plugin_libraries; /* const char*, each once */
 };
 
 typedef struct parse_ctx {
@@ -421,13 +424,31 @@ static o2p_status declare_node(parse_ctx *pc, ir_graph *g, const Onnx__NodeProto
     ir_layer *l;
     O2P_TRY(ir_layer_new(g, np->domain, np->op_type, np->name && *np->name ? np->name : NULL,
                          (int)np->n_input, (int)np->n_output, &l));
-    if (strcmp(l->op_type, "InstanceNormalization") == 0 && !*l->domain &&
-        !(pc->parser->flags & (1u << O2P_PARSER_FLAG_NATIVE_INSTANCENORM)))
-    {
-        l->op = NULL; /* the plugin layer; the plugin library comes with plugin support */
-        l->unsupported_reason = "the InstanceNormalization plugin layer needs plugin support, "
-                                "which is not available yet; set "
-                                "O2P_PARSER_FLAG_NATIVE_INSTANCENORM for the native layer";
+    int plugin_instancenorm = strcmp(l->op_type, "InstanceNormalization") == 0 &&
+                              !*l->domain &&
+                              !(pc->parser->flags & (1u << O2P_PARSER_FLAG_NATIVE_INSTANCENORM));
+    /* RoiAlign runs as a plugin, as TensorRT maps it to its version-compatible plugin
+     * library (onnx2plan infers its shapes natively but has no kernel of its own). */
+    int plugin_preferred = strcmp(l->op_type, "RoiAlign") == 0 && !*l->domain;
+    if (!l->op || plugin_instancenorm || plugin_preferred) {
+        /* No native importer (or the plugin InstanceNormalization asked for): a registered
+         * plugin of the same (domain, op type) implements the node. */
+        const char *library = NULL;
+        const o2p_plugin_creator *c =
+            ir_plugin_find(pc->parser->registry ? pc->parser->registry
+                                                : o2p_default_plugin_registry(),
+                           l->domain, l->op_type, &library);
+        if (c) {
+            l->op = ir_plugin_op();
+            l->plugin = c;
+            l->plugin_library = library;
+        } else if (plugin_instancenorm) {
+            l->op = NULL;
+            l->unsupported_reason = "the InstanceNormalization plugin is not registered (the "
+                                    "bundled plugin library libo2p_plugins.so was not found); "
+                                    "set O2P_PARSER_FLAG_NATIVE_INSTANCENORM for the native "
+                                    "layer";
+        }
     }
     for (size_t k = 0; k < np->n_output; k++) {
         const char *name = np->output[k];
@@ -545,10 +566,20 @@ static int touches_strings(const ir_layer *l)
     return (strcmp(l->op_type, "Cast") == 0 && ir_attr_int(l, "to", 0) == O2P_DTYPE_STRING);
 }
 
+static o2p_status note_plugin_library(o2p_parser *p, const char *library)
+{
+    for (int i = 0; i < p->plugin_libraries.count; i++)
+        if (strcmp(p->plugin_libraries.items[i], library) == 0)
+            return O2P_OK;
+    return o2p_ptrvec_push(&p->plugin_libraries, (void *)library);
+}
+
 static o2p_status collect_unsupported(o2p_parser *p, const ir_graph *g)
 {
     for (int i = 0; i < g->layers.count; i++) {
         ir_layer *l = g->layers.items[i];
+        if (l->plugin && l->plugin_library)
+            O2P_TRY(note_plugin_library(p, l->plugin_library));
         if (l->op && touches_strings(l)) {
             l->op = NULL;
             l->unsupported_reason = "string tensors are not supported (onnx2plan compiles "
@@ -648,6 +679,7 @@ void o2p_parser_destroy(o2p_parser *parser)
     if (!parser)
         return;
     o2p_ptrvec_free(&parser->unsupported);
+    o2p_ptrvec_free(&parser->plugin_libraries);
     free(parser);
 }
 
@@ -716,6 +748,27 @@ o2p_status o2p_parser_parse_file(o2p_parser *parser, const char *path)
     free(copy);
     free(bytes);
     return st;
+}
+
+o2p_status o2p_parser_set_plugin_registry(o2p_parser *parser, o2p_plugin_registry *registry)
+{
+    if (!parser)
+        return o2p_fail(O2P_ERR_INVALID_ARGUMENT, "o2p_parser_set_plugin_registry: parser is "
+                        "NULL");
+    parser->registry = registry;
+    return O2P_OK;
+}
+
+int o2p_parser_num_used_vc_plugin_libraries(const o2p_parser *parser)
+{
+    return parser ? parser->plugin_libraries.count : 0;
+}
+
+const char *o2p_parser_get_used_vc_plugin_library(const o2p_parser *parser, int index)
+{
+    if (!parser || index < 0 || index >= parser->plugin_libraries.count)
+        return NULL;
+    return parser->plugin_libraries.items[index];
 }
 
 int o2p_parser_num_unsupported(const o2p_parser *parser)
