@@ -25,7 +25,9 @@ extern "C" {
 
 #define O2P_PLUGIN_ABI_MAJOR 1u
 #define O2P_PLUGIN_ABI_MINOR 0u
-#define O2P_PLUGIN_ENTRY_SYMBOL "o2p_plugin_library"
+/* The one function a plugin library exports, of type o2p_plugin_library_fn:
+ *   const o2p_plugin_library *o2p_get_plugin_library(uint32_t host_abi_major); */
+#define O2P_PLUGIN_ENTRY_SYMBOL "o2p_get_plugin_library"
 
 /* A tensor's type and shape as seen at build time: dims[i] < 0 is unknown (symbolic);
  * rank O2P_RANK_UNKNOWN when not even the rank is known. */

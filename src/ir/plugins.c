@@ -203,7 +203,7 @@ static void load_default(void)
     Dl_info info;
     if (!dladdr((void *)&load_default, &info) || !info.dli_fname)
         return;
-    char *copy = strdup(info.dli_fname);
+    char *copy = realpath(info.dli_fname, NULL);
     if (!copy)
         return;
     char path[4096];

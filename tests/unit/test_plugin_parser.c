@@ -1,0 +1,194 @@
+/* test_plugin_parser.c: plugins from the parser's side: nodes without a native importer, the
+ * plugin InstanceNormalization and RoiAlign go to registered plugins; `onnx2plan plugins`
+ * lists the libraries a model needs; libraries without the entry or of another ABI major are
+ * refused by name; plugin layers infer their shapes through the plugin. */
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "o2p/plugin.h"
+#include "testutil.h"
+
+#define NODE O2P_TESTDATA_DIR "/node/"
+
+static char *build_dir(void)
+{
+    char *copy = strdup(O2P_CLI_PATH);
+    char *dir = strdup(dirname(copy));
+    free(copy);
+    return dir;
+}
+
+static char *bundled(void)
+{
+    char *dir = build_dir();
+    char *path = tu_printf("%s/libo2p_plugins.so", dir);
+    free(dir);
+    return path;
+}
+
+START_TEST(test_plugins_command_lists_libraries)
+{
+    if (!tu_have_testdata()) {
+        printf("test_plugin_parser: SKIPPED: no ONNX test data\n");
+        return;
+    }
+    char *lib = bundled();
+    char *out = NULL, *err = NULL;
+    /* InstanceNormalization is native by default in the CLI: no plugin library needed */
+    ck_assert_int_eq(tu_run_cli("plugins " NODE "test_instancenorm_example/model.onnx", &out, &err), 0);
+    ck_assert_str_eq(out, "");
+    free(out);
+    free(err);
+    ck_assert_int_eq(tu_run_cli("plugins " NODE "test_instancenorm_example/model.onnx "
+                                "--plugin-instancenorm", &out, &err), 0);
+    char *want = tu_printf("%s\n", lib);
+    ck_assert_str_eq(out, want);
+    free(want);
+    free(out);
+    free(err);
+    ck_assert_int_eq(tu_run_cli("plugins " NODE "test_roialign_aligned_true/model.onnx", &out,
+                                &err), 0);
+    ck_assert_msg(tu_contains(out, "libo2p_plugins.so"), "RoiAlign goes to the plugin: %s", out);
+    free(out);
+    free(err);
+    /* a model the registry cannot serve: the op is named, exit 1 */
+    ck_assert_int_eq(tu_run_cli("plugins " NODE "test_sequence_insert_at_back/model.onnx", &out,
+                                &err), 1);
+    ck_assert_msg(tu_contains(err, "SequenceInsert"), "%s", err);
+    free(out);
+    free(err);
+    free(lib);
+}
+END_TEST
+
+START_TEST(test_plugin_layers_infer_and_build_refuses_them)
+{
+    if (!tu_have_testdata())
+        return;
+    o2p_network *net;
+    o2p_parser *parser;
+    ck_assert_int_eq(o2p_network_create(&net), O2P_OK);
+    ck_assert_int_eq(o2p_parser_create(net, &parser), O2P_OK);
+    /* API default: InstanceNormalization is the plugin layer (TensorRT 8.6) */
+    ck_assert(!o2p_parser_get_flag(parser, O2P_PARSER_FLAG_NATIVE_INSTANCENORM));
+    ck_assert_int_eq(o2p_parser_parse_file(parser, NODE "test_instancenorm_example/model.onnx"),
+                     O2P_OK);
+    ck_assert_int_eq(o2p_parser_num_unsupported(parser), 0);
+    ck_assert_int_eq(o2p_parser_num_used_vc_plugin_libraries(parser), 1);
+    const o2p_layer *l = o2p_graph_get_layer(o2p_network_get_graph(net), 0);
+    ck_assert_ptr_nonnull(o2p_layer_get_plugin_library(l));
+    ck_assert_int_eq(o2p_network_infer_shapes(net), O2P_OK);
+    const o2p_tensor *y = o2p_graph_get_output(o2p_network_get_graph(net), 0);
+    const o2p_tensor *x = o2p_graph_get_input(o2p_network_get_graph(net), 0);
+    char ys[64], xs[64];
+    o2p_tensor_format_shape(y, ys, sizeof ys);
+    o2p_tensor_format_shape(x, xs, sizeof xs);
+    ck_assert_str_eq(ys, xs); /* the plugin's shape inference ran */
+    o2p_builder *b;
+    o2p_builder_config *c;
+    void *plan;
+    size_t size;
+    ck_assert_int_eq(o2p_builder_create(&b), O2P_OK);
+    ck_assert_int_eq(o2p_builder_config_create(&c), O2P_OK);
+    ck_assert_int_eq(o2p_builder_build_serialized(b, net, c, &plan, &size), O2P_ERR_UNSUPPORTED);
+    TU_ASSERT_ERROR_HAS("plugin");
+    TU_ASSERT_ERROR_HAS("O2P_PARSER_FLAG_NATIVE_INSTANCENORM");
+    o2p_builder_config_destroy(c);
+    o2p_builder_destroy(b);
+    o2p_parser_destroy(parser);
+    o2p_network_destroy(net);
+}
+END_TEST
+
+/* Compiles a tiny plugin library reporting ABI major `major` into dir; returns its path or
+ * NULL when there is no C compiler. */
+static char *compile_plugin(const char *dir, unsigned major)
+{
+    char *src = tu_printf("%s/p%u.c", dir, major);
+    char *lib = tu_printf("%s/libp%u.so", dir, major);
+    char *code = tu_printf(
+        "#include \"o2p/plugin.h\"\n"
+        "static const o2p_plugin_library lib = {sizeof(o2p_plugin_library), %uu, 0u, \"p\", 0, 0};\n"
+        "__attribute__((visibility(\"default\"))) const o2p_plugin_library *\n"
+        "o2p_get_plugin_library(unsigned m) { (void)m; return &lib; }\n", major);
+    ck_assert_int_eq(tu_write_file(src, code, strlen(code)), 0);
+    char *bdir = build_dir();
+    char *cmd = tu_printf("cc -shared -fPIC -I'%s/include' -I'%s/include' -o '%s' '%s'",
+                          O2P_SOURCE_DIR, bdir, lib, src);
+    int rc = system(cmd);
+    free(cmd);
+    free(bdir);
+    free(code);
+    free(src);
+    if (rc != 0) {
+        free(lib);
+        return NULL;
+    }
+    return lib;
+}
+
+START_TEST(test_bad_libraries_are_refused_by_name)
+{
+    o2p_plugin_registry *r;
+    ck_assert_int_eq(o2p_plugin_registry_create(&r), O2P_OK);
+    /* a shared library without the entry */
+    char *dir = build_dir();
+    char *lean = tu_printf("%s/libo2p_lean.so", dir);
+    ck_assert_int_eq(o2p_plugin_registry_load_library(r, lean), O2P_ERR_UNSUPPORTED);
+    TU_ASSERT_ERROR_HAS(lean);
+    TU_ASSERT_ERROR_HAS(O2P_PLUGIN_ENTRY_SYMBOL);
+    ck_assert_int_ne(o2p_plugin_registry_load_library(r, "/nonexistent/libx.so"), O2P_OK);
+    TU_ASSERT_ERROR_HAS("/nonexistent/libx.so");
+    char *tmp = tu_tempdir();
+    char *newer = compile_plugin(tmp, O2P_PLUGIN_ABI_MAJOR + 1);
+    if (newer) {
+        ck_assert_int_eq(o2p_plugin_registry_load_library(r, newer), O2P_ERR_UNSUPPORTED);
+        TU_ASSERT_ERROR_HAS(newer);
+        TU_ASSERT_ERROR_HAS("ABI");
+        char *same = compile_plugin(tmp, O2P_PLUGIN_ABI_MAJOR);
+        ck_assert_ptr_nonnull(same);
+        ck_assert_int_eq(o2p_plugin_registry_load_library(r, same), O2P_OK);
+        free(same);
+        free(newer);
+    } else {
+        printf("test_plugin_parser: no C compiler: the newer-ABI library is not tested\n");
+    }
+    /* the bundled library registers InstanceNormalization and RoiAlign */
+    char *lib = bundled();
+    ck_assert_msg(o2p_plugin_registry_load_library(r, lib) == O2P_OK, "%s", o2p_last_error());
+    int in = 0, roi = 0;
+    for (int i = 0; i < o2p_plugin_registry_num_creators(r); i++) {
+        in |= strcmp(o2p_plugin_registry_creator_name(r, i), "InstanceNormalization") == 0;
+        roi |= strcmp(o2p_plugin_registry_creator_name(r, i), "RoiAlign") == 0;
+    }
+    ck_assert(in && roi);
+    /* twice: the same creators are refused */
+    ck_assert_int_eq(o2p_plugin_registry_load_library(r, lib), O2P_ERR_INVALID_ARGUMENT);
+    free(lib);
+    tu_rmtree(tmp);
+    free(tmp);
+    free(lean);
+    free(dir);
+    o2p_plugin_registry_destroy(r);
+}
+END_TEST
+
+int main(void)
+{
+    /* The default registry looks next to the program for the bundled library; this program
+     * lives in build/tests, the library in build. */
+    char *lib = bundled();
+    setenv("O2P_PLUGINS_LIBRARY", lib, 1);
+    free(lib);
+    Suite *s = suite_create("plugin_parser");
+    TCase *tc = tcase_create("plugin_parser");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_plugins_command_lists_libraries);
+    tcase_add_test(tc, test_plugin_layers_infer_and_build_refuses_them);
+    tcase_add_test(tc, test_bad_libraries_are_refused_by_name);
+    suite_add_tcase(s, tc);
+    return tu_run_suite(s);
+}
