@@ -467,6 +467,20 @@ static o2p_status declare_node(parse_ctx *pc, ir_graph *g, const Onnx__NodeProto
     return O2P_OK;
 }
 
+/* A plugin sees fields, not the opset: where an opset changed a default, the parser writes
+ * the opset's value out. RoiAlign before opset 16 meant output_half_pixel coordinates. */
+static o2p_status pin_opset_defaults(parse_ctx *pc, ir_layer *l)
+{
+    if (!l->plugin || *l->domain || strcmp(l->op_type, "RoiAlign") != 0 ||
+        ir_network_opset(pc->net, "") >= 16 || ir_attr_find(l, "coordinate_transformation_mode"))
+        return O2P_OK;
+    ir_attr *a;
+    O2P_TRY(ir_layer_add_attr(l, "coordinate_transformation_mode", O2P_ATTR_STRING, &a));
+    a->s = "output_half_pixel";
+    a->s_len = strlen(a->s);
+    return O2P_OK;
+}
+
 static o2p_status connect_node(parse_ctx *pc, ir_graph *g, const Onnx__NodeProto *np,
                                size_t index, ir_layer *l)
 {
@@ -485,7 +499,7 @@ static o2p_status connect_node(parse_ctx *pc, ir_graph *g, const Onnx__NodeProto
     }
     for (size_t k = 0; k < np->n_attribute; k++)
         O2P_TRY(convert_attr(pc, l, np->attribute[k], desc));
-    return O2P_OK;
+    return pin_opset_defaults(pc, l);
 }
 
 /* ---------------------------------------------------------------- graphs */

@@ -176,6 +176,37 @@ START_TEST(test_bad_libraries_are_refused_by_name)
 }
 END_TEST
 
+/* A plugin does not see the opset: the parser writes RoiAlign's opset-10 default out. */
+START_TEST(test_roialign_opset10_default_is_pinned)
+{
+    for (int opset = 10; opset <= 16; opset += 6) {
+        tu_model *m = tu_model_new(opset);
+        Onnx__GraphProto *g = tu_main_graph(m);
+        int64_t x[4] = {1, 2, 4, 4}, r[2] = {1, 4}, b[1] = {1}, y[4] = {1, 2, 1, 1};
+        tu_add_input(m, g, "X", O2P_DTYPE_FLOAT, 4, x, NULL);
+        tu_add_input(m, g, "rois", O2P_DTYPE_FLOAT, 2, r, NULL);
+        tu_add_input(m, g, "batch_indices", O2P_DTYPE_INT64, 1, b, NULL);
+        tu_add_node(m, g, "RoiAlign", "roi", "X,rois,batch_indices", "Y");
+        tu_add_output(m, g, "Y", O2P_DTYPE_FLOAT, 4, y, NULL);
+        o2p_network *net;
+        o2p_parser *parser;
+        ck_assert_msg(tu_parse_model(m, &net, &parser) == O2P_OK, "%s", o2p_last_error());
+        const o2p_layer *l = o2p_graph_get_layer(o2p_network_get_graph(net), 0);
+        ck_assert_ptr_nonnull(o2p_layer_get_plugin_library(l));
+        int a = o2p_layer_find_attr(l, "coordinate_transformation_mode");
+        if (opset < 16) {
+            ck_assert_int_ge(a, 0);
+            ck_assert_str_eq(o2p_layer_attr_string(l, a), "output_half_pixel");
+        } else {
+            ck_assert_int_lt(a, 0); /* the plugin's own default (half_pixel) applies */
+        }
+        ck_assert_int_eq(o2p_network_infer_shapes(net), O2P_OK);
+        tu_parsed_free(net, parser);
+        tu_model_free(m);
+    }
+}
+END_TEST
+
 int main(void)
 {
     /* The default registry looks next to the program for the bundled library; this program
@@ -189,6 +220,7 @@ int main(void)
     tcase_add_test(tc, test_plugins_command_lists_libraries);
     tcase_add_test(tc, test_plugin_layers_infer_and_build_refuses_them);
     tcase_add_test(tc, test_bad_libraries_are_refused_by_name);
+    tcase_add_test(tc, test_roialign_opset10_default_is_pinned);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }
