@@ -1,10 +1,7 @@
 /* o2p_plugins.c: the entry of libo2p_plugins.so, the bundled plugin library (DESIGN.md §10),
  * registered by default like TensorRT's standard plugins: InstanceNormalization and RoiAlign.
- * The library exports exactly one symbol, O2P_PLUGIN_ENTRY_SYMBOL; everything else is hidden.
- *
- * The entry's C name cannot be o2p_plugin_library: plugin.h uses that identifier for the
- * library struct's typedef. So the function has another C name and an assembler label that
- * gives it the entry's symbol name (GCC and Clang). */
+ * The library exports exactly one symbol, the entry O2P_PLUGIN_ENTRY_SYMBOL
+ * (o2p_get_plugin_library); everything else is hidden. */
 #include "plugin_util.h"
 
 extern const o2p_plugin_creator o2pp_instance_norm_creator O2PP_HIDDEN;
@@ -25,9 +22,9 @@ static const o2p_plugin_library library = {
 };
 
 __attribute__((visibility("default"))) const o2p_plugin_library *
-o2p_plugins_entry(uint32_t host_abi_major) __asm__(O2P_PLUGIN_ENTRY_SYMBOL);
+o2p_get_plugin_library(uint32_t host_abi_major);
 
-const o2p_plugin_library *o2p_plugins_entry(uint32_t host_abi_major)
+const o2p_plugin_library *o2p_get_plugin_library(uint32_t host_abi_major)
 {
     return host_abi_major == O2P_PLUGIN_ABI_MAJOR ? &library : NULL;
 }

@@ -154,13 +154,11 @@ static const o2p_plugin_library library = {
     sizeof(o2p_plugin_library), O2P_PLUGIN_ABI_MAJOR, O2P_PLUGIN_ABI_MINOR, "example_scale",
     1, creators};
 
-/* The entry. plugin.h names the library struct's typedef o2p_plugin_library, which is also
- * the entry's symbol name, so the function gets another C name and an assembler label with
- * the symbol name (GCC, Clang). */
+/* The entry, O2P_PLUGIN_ENTRY_SYMBOL: the one exported symbol. */
 __attribute__((visibility("default"))) const o2p_plugin_library *
-example_scale_entry(uint32_t host_abi_major) __asm__(O2P_PLUGIN_ENTRY_SYMBOL);
+o2p_get_plugin_library(uint32_t host_abi_major);
 
-const o2p_plugin_library *example_scale_entry(uint32_t host_abi_major)
+const o2p_plugin_library *o2p_get_plugin_library(uint32_t host_abi_major)
 {
     /* serve only the ABI major this library was built for */
     return host_abi_major == O2P_PLUGIN_ABI_MAJOR ? &library : NULL;

@@ -145,8 +145,10 @@ static void print_layers_text(const o2p_graph *g, int depth)
     for (int i = 0; i < o2p_graph_num_layers(g); i++) {
         const o2p_layer *l = o2p_graph_get_layer(g, i);
         char op[256];
-        printf("%s#%d %s [%s]%s\n", indent, i, o2p_layer_get_name(l),
-               op_display(l, op, sizeof op), o2p_layer_is_supported(l) ? "" : " (no importer)");
+        const char *plib = o2p_layer_get_plugin_library(l);
+        printf("%s#%d %s [%s]%s%s%s\n", indent, i, o2p_layer_get_name(l),
+               op_display(l, op, sizeof op), o2p_layer_is_supported(l) ? "" : " (no importer)",
+               plib ? " plugin from " : "", plib ? plib : "");
         for (int k = 0; k < o2p_layer_num_inputs(l); k++) {
             const o2p_tensor *t = o2p_layer_get_input(l, k);
             char shape[512];
@@ -286,8 +288,13 @@ static void json_layers(FILE *f, const o2p_graph *g)
         cli_json_string(f, o2p_layer_get_op_type(l));
         fputs(", \"domain\": ", f);
         cli_json_string(f, o2p_layer_get_domain(l));
-        fprintf(f, ", \"supported\": %s, \"inputs\": ",
-                o2p_layer_is_supported(l) ? "true" : "false");
+        fprintf(f, ", \"supported\": %s, ", o2p_layer_is_supported(l) ? "true" : "false");
+        if (o2p_layer_get_plugin_library(l)) {
+            fputs("\"plugin_library\": ", f);
+            cli_json_string(f, o2p_layer_get_plugin_library(l));
+            fputs(", ", f);
+        }
+        fputs("\"inputs\": ", f);
         json_tensor_list(f, l, o2p_layer_num_inputs(l), o2p_layer_get_input);
         fputs(", \"outputs\": ", f);
         json_tensor_list(f, l, o2p_layer_num_outputs(l), o2p_layer_get_output);
