@@ -20,20 +20,12 @@ static uint64_t align_up(uint64_t v, uint64_t a)
     return (v + a - 1) & ~(a - 1);
 }
 
-/* Every layer has an importer, and every tensor a layer touches has a known type and a
+/* Every layer has an importer (or is a plugin layer), and every tensor a layer touches has a known type and a
  * static shape: dynamic shapes need fixing before a build (profiles come later). */
 static o2p_status check_buildable(const ir_graph *g)
 {
     for (int i = 0; i < g->layers.count; i++) {
         const ir_layer *l = g->layers.items[i];
-        if (l->plugin)
-            return o2p_fail(O2P_ERR_UNSUPPORTED,
-                            "layer '%s' (%s%s%s) runs the plugin from %s; plans with plugin "
-                            "layers are not supported yet in onnx2plan %s (for "
-                            "InstanceNormalization, the native layer: "
-                            "O2P_PARSER_FLAG_NATIVE_INSTANCENORM)",
-                            l->name, l->domain, *l->domain ? "." : "", l->op_type,
-                            l->plugin_library, o2p_version());
         if (!l->op)
             return o2p_fail(O2P_ERR_UNSUPPORTED, "layer '%s' (%s%s%s) cannot be built: %s",
                             l->name, l->domain, *l->domain ? "." : "", l->op_type,

@@ -42,6 +42,8 @@ typedef struct runtime_opts {
 } runtime_opts;
 
 #define CLI_RUNTIME_OPTIONS_HELP                                                               \
+    "  --plugins LIB              register a plugin library (repeatable); plugin layers\n"      \
+    "                             find their creators there or in the bundled one\n"           \
     "  --allow-host-code          let a version-compatible plan run the lean runtime it\n"      \
     "                             carries (host code: only for plans you trust)\n"              \
     "  --load-runtime LIB         run through this lean runtime library (libo2p_lean.so of\n"   \
@@ -51,8 +53,9 @@ typedef struct runtime_opts {
     "                             allowed)\n"                                                    \
     "  -v, --verbose              say which lean runtime runs the plan\n"
 
-/* Consumes argv[*i] (and its value) when it is one of the options above: returns 1, or 2
- * after printing a usage error (exit with EXIT_USAGE); 0 when it is not one of them. */
+/* Consumes argv[*i] (and its value) when it is one of the options above: returns 1; 2 after
+ * printing a usage error (exit with EXIT_USAGE); 3 after printing a failure, e.g. a plugin
+ * library that does not load (exit with EXIT_FAIL); 0 when it is not one of them. */
 int cli_runtime_option(int argc, char **argv, int *i, runtime_opts *o, const char *cmd);
 /* A runtime with the options applied: *base is the runtime, *rt the one to use (a shim when
  * --load-runtime is given; the same as *base otherwise). Prints the error and returns

@@ -146,6 +146,15 @@ int cli_runtime_option(int argc, char **argv, int *i, runtime_opts *o, const cha
         o->verbose = 1;
         return 1;
     }
+    if (strcmp(a, "--plugins") == 0) {
+        /* plugin layers find their creators in the default registry */
+        if (*i + 1 >= argc) {
+            cli_usage_error("%s needs a library path", a, cmd);
+            return 2;
+        }
+        ++*i;
+        return cli_register_plugins((const char *const *)&argv[*i], 1) == EXIT_OK ? 1 : 3;
+    }
     const char **slot = strcmp(a, "--load-runtime") == 0        ? &o->load_runtime
                         : strcmp(a, "--tempdir") == 0           ? &o->tempdir
                         : strcmp(a, "--tempfile-controls") == 0 ? &o->tempfile_controls

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "ir/ir.h"
 #include "lean/lean.h"
 #include "runtime/runtime.h"
 
@@ -34,8 +35,8 @@ int cmd_check(int argc, char **argv)
     runtime_opts ro = {0};
     for (int i = 0; i < argc; i++) {
         int used = cli_runtime_option(argc, argv, &i, &ro, "check");
-        if (used == 2)
-            return EXIT_USAGE;
+        if (used >= 2)
+            return used == 2 ? EXIT_USAGE : EXIT_FAIL;
         if (used)
             continue;
         if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
@@ -151,6 +152,14 @@ static void json_layers(const lean_engine *e)
     printf("]");
 }
 
+/* Plugin layers of a plan read here find their creators in the default registry. */
+static const o2p_plugin_creator *registry_lookup(void *user, const char *name,
+                                                 const char *version, const char *ns)
+{
+    (void)user;
+    return ir_plugin_find_creator(o2p_default_plugin_registry(), name, version, ns);
+}
+
 int cli_inspect_plan(const char *path, int json, int layers)
 {
     void *bytes;
@@ -171,8 +180,8 @@ int cli_inspect_plan(const char *path, int json, int layers)
     plan_version me = plan_this_version();
     int same_version = plan_version_cmp(view->header.producer, me) == 0;
     if (es >= 0 && same_version &&
-        lean_engine_create(view->sections[es].data, (size_t)view->sections[es].size, path,
-                           &engine) != O2P_OK) {
+        lean_engine_create_ex(view->sections[es].data, (size_t)view->sections[es].size, path,
+                              NULL, registry_lookup, NULL, &engine) != O2P_OK) {
         rc = cli_fail();
         goto out;
     }

@@ -135,9 +135,9 @@ int cmd_run(int argc, char **argv)
         const char *a = argv[i];
         const char *val = i + 1 < argc ? argv[i + 1] : NULL;
         int used = cli_runtime_option(argc, argv, &i, &ro, "run");
-        if (used == 2) {
+        if (used >= 2) {
             free(single);
-            return EXIT_USAGE;
+            return used == 2 ? EXIT_USAGE : EXIT_FAIL;
         }
         if (used)
             continue;

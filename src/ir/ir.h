@@ -219,6 +219,19 @@ const struct o2p_plugin_creator *ir_plugin_find(const o2p_plugin_registry *regis
                                                 const char *domain, const char *op_type,
                                                 const char **library);
 const ir_op *ir_plugin_op(void);
+/* A plugin layer's tensor as the plugin ABI describes it (t may be NULL: an omitted input). */
+struct o2p_plugin_tensor_desc;
+struct o2p_plugin_field;
+void ir_plugin_desc(const ir_tensor *t, struct o2p_plugin_tensor_desc *desc);
+/* The layer's attributes of the kinds plugins take (INT FLOAT STRING INTS FLOATS; the others
+ * are skipped) as fields, into `fields` (room for num_attrs); returns the count. The fields
+ * point into the layer. */
+int ir_plugin_fields(const ir_layer *layer, struct o2p_plugin_field *fields);
+/* The creator registered as (name, version, namespace) ("" and NULL alike), the last
+ * registered winning, or NULL: how a plan's plugin layer finds its code at load. */
+const struct o2p_plugin_creator *ir_plugin_find_creator(const o2p_plugin_registry *registry,
+                                                        const char *name, const char *version,
+                                                        const char *plugin_namespace);
 int ir_op_count(void);
 const ir_op *ir_op_at(int index);
 

@@ -225,6 +225,51 @@ o2p_plugin_registry *o2p_default_plugin_registry(void)
 
 /* ---------------------------------------------------------------- plugin layers */
 
+void ir_plugin_desc(const ir_tensor *t, o2p_plugin_tensor_desc *desc)
+{
+    memset(desc, 0, sizeof *desc);
+    desc->dtype = t ? t->dtype : O2P_DTYPE_UNDEFINED;
+    desc->rank = t ? t->shape.rank : O2P_RANK_UNKNOWN;
+    for (int d = 0; t && d < t->shape.rank && d < O2P_MAX_RANK; d++)
+        desc->dims[d] = t->shape.dims[d].value;
+}
+
+int ir_plugin_fields(const ir_layer *l, o2p_plugin_field *fields)
+{
+    int nf = 0;
+    for (int a = 0; a < l->num_attrs; a++) {
+        const ir_attr *at = &l->attrs[a];
+        if (at->type != O2P_ATTR_INT && at->type != O2P_ATTR_FLOAT &&
+            at->type != O2P_ATTR_STRING && at->type != O2P_ATTR_INTS &&
+            at->type != O2P_ATTR_FLOATS)
+            continue;
+        memset(&fields[nf], 0, sizeof fields[nf]);
+        fields[nf].name = at->name;
+        fields[nf].type = at->type;
+        fields[nf].i = at->i;
+        fields[nf].f = at->f;
+        fields[nf].s = at->s;
+        fields[nf].count = at->count;
+        fields[nf].ints = at->ints;
+        fields[nf].floats = at->floats;
+        nf++;
+    }
+    return nf;
+}
+
+const o2p_plugin_creator *ir_plugin_find_creator(const o2p_plugin_registry *r, const char *name,
+                                                 const char *version,
+                                                 const char *plugin_namespace)
+{
+    for (int i = r ? r->count - 1 : -1; i >= 0; i--) {
+        const o2p_plugin_creator *c = r->entries[i].creator;
+        if (strcmp(c->name, S(name)) == 0 && strcmp(S(c->version), S(version)) == 0 &&
+            strcmp(S(c->plugin_namespace), S(plugin_namespace)) == 0)
+            return c;
+    }
+    return NULL;
+}
+
 static o2p_status infer_plugin(ir_infer_ctx *ctx)
 {
     const ir_layer *l = ctx->layer;
@@ -242,30 +287,9 @@ static o2p_status infer_plugin(ir_infer_ctx *ctx)
         free(fields);
         return o2p_fail(O2P_ERR_OUT_OF_MEMORY, "out of memory");
     }
-    for (int i = 0; i < nin; i++) {
-        const ir_tensor *t = l->inputs[i];
-        in[i].dtype = t ? t->dtype : O2P_DTYPE_UNDEFINED;
-        in[i].rank = t ? t->shape.rank : O2P_RANK_UNKNOWN;
-        for (int d = 0; t && d < t->shape.rank; d++)
-            in[i].dims[d] = t->shape.dims[d].value;
-    }
-    int nf = 0;
-    for (int a = 0; a < l->num_attrs; a++) {
-        const ir_attr *at = &l->attrs[a];
-        if (at->type != O2P_ATTR_INT && at->type != O2P_ATTR_FLOAT &&
-            at->type != O2P_ATTR_STRING && at->type != O2P_ATTR_INTS &&
-            at->type != O2P_ATTR_FLOATS)
-            continue;
-        fields[nf].name = at->name;
-        fields[nf].type = at->type;
-        fields[nf].i = at->i;
-        fields[nf].f = at->f;
-        fields[nf].s = at->s;
-        fields[nf].count = at->count;
-        fields[nf].ints = at->ints;
-        fields[nf].floats = at->floats;
-        nf++;
-    }
+    for (int i = 0; i < nin; i++)
+        ir_plugin_desc(l->inputs[i], &in[i]);
+    int nf = ir_plugin_fields(l, fields);
     char msg[512] = "";
     o2p_plugin_error err = {msg, sizeof msg};
     for (int i = 0; i < nout; i++)

@@ -20,6 +20,8 @@ struct lean_context {
     const host_tensor **in_ptrs;
     host_tensor **out_ptrs;
     lean_range *ranges; /* per I/O tensor, for the overlap check */
+    o2p_plugin_tensor *plugin_in, *plugin_out; /* a plugin layer's inputs and outputs */
+    void *workspace; /* max_workspace bytes for plugin layers (NULL when 0) */
 };
 
 /* Memory for tensors of no bytes that have none of their own (kernels get a valid pointer). */
@@ -36,6 +38,9 @@ void lean_context_destroy(lean_context *ctx)
     free(ctx->in_ptrs);
     free(ctx->out_ptrs);
     free(ctx->ranges);
+    free(ctx->plugin_in);
+    free(ctx->plugin_out);
+    free(ctx->workspace);
     free(ctx);
 }
 
@@ -72,8 +77,19 @@ o2p_status lean_context_create(const lean_engine *e, lean_context **out)
     ctx->out_views = calloc(nout, sizeof *ctx->out_views);
     ctx->in_ptrs = calloc(nin, sizeof *ctx->in_ptrs);
     ctx->out_ptrs = calloc(nout, sizeof *ctx->out_ptrs);
+    ctx->plugin_in = calloc(nin, sizeof *ctx->plugin_in);
+    ctx->plugin_out = calloc(nout, sizeof *ctx->plugin_out);
+    if (e->max_workspace &&
+        (e->max_workspace > SIZE_MAX - ARENA_ALIGN ||
+         !(ctx->workspace = aligned_alloc(ARENA_ALIGN, ((size_t)e->max_workspace + ARENA_ALIGN - 1) &
+                                                           ~(size_t)(ARENA_ALIGN - 1))))) {
+        lean_context_destroy(ctx);
+        return o2p_fail(O2P_ERR_OUT_OF_MEMORY,
+                        "%s: cannot allocate the plugin workspace of %llu bytes", e->what,
+                        (unsigned long long)e->max_workspace);
+    }
     if (!ctx->bound || !ctx->ranges || !ctx->in_views || !ctx->out_views || !ctx->in_ptrs ||
-        !ctx->out_ptrs) {
+        !ctx->out_ptrs || !ctx->plugin_in || !ctx->plugin_out) {
         lean_context_destroy(ctx);
         return o2p_fail(O2P_ERR_OUT_OF_MEMORY, "%s: out of memory for an execution context",
                         e->what);
@@ -172,10 +188,49 @@ static void *tensor_data(const lean_context *ctx, const lean_tensor *t)
     }
 }
 
+static void plugin_view(const lean_context *ctx, int32_t ti, o2p_plugin_tensor *v)
+{
+    memset(v, 0, sizeof *v);
+    if (ti < 0)
+        return; /* an omitted optional tensor: UNDEFINED, rank 0, no data */
+    const lean_tensor *t = &ctx->engine->tensors[ti];
+    v->dtype = t->view.dtype;
+    v->rank = t->view.rank;
+    for (int d = 0; d < t->view.rank; d++)
+        v->dims[d] = t->view.dims[d];
+    v->data = tensor_data(ctx, t);
+}
+
+/* A plugin layer: the creator's enqueue_host over views of its tensors. */
+static o2p_status run_plugin(lean_context *ctx, int index)
+{
+    const lean_engine *e = ctx->engine;
+    const lean_layer *l = &e->layers[index];
+    for (int i = 0; i < l->num_inputs; i++)
+        plugin_view(ctx, l->inputs[i], &ctx->plugin_in[i]);
+    for (int i = 0; i < l->num_outputs; i++)
+        plugin_view(ctx, l->outputs[i], &ctx->plugin_out[i]);
+    char msg[512] = "";
+    o2p_plugin_error err = {msg, sizeof msg};
+    o2p_status st = l->plugin->enqueue_host(l->plugin_data, l->plugin_size, ctx->plugin_in,
+                                            l->num_inputs, ctx->plugin_out, l->num_outputs,
+                                            l->workspace ? ctx->workspace : NULL, &err);
+    msg[sizeof msg - 1] = '\0';
+    if (st == O2P_OK)
+        return O2P_OK;
+    if ((int)st < 0 || (int)st > (int)O2P_ERR_INTERNAL)
+        st = O2P_ERR_INTERNAL;
+    return o2p_fail(st, "%s: layer %d '%.200s' (%.100s): the plugin %.100s version '%.50s' failed: %s",
+                    e->what, index, l->name, l->op_type, l->plugin_name, l->plugin_version,
+                    msg[0] ? msg : o2p_status_name(st));
+}
+
 static o2p_status run_layer(lean_context *ctx, int index)
 {
     const lean_engine *e = ctx->engine;
     const lean_layer *l = &e->layers[index];
+    if (l->is_plugin)
+        return run_plugin(ctx, index);
     for (int i = 0; i < l->num_inputs; i++) {
         ctx->in_ptrs[i] = NULL;
         if (l->inputs[i] < 0)

@@ -1,9 +1,10 @@
 /* engine.c: the lean runtime's engine: reads an ENGINE section (plan/engine_format.h,
- * version 1), checks every rule of the format before anything can run, and answers the
+ * version 2), checks every rule of the format before anything can run, and answers the
  * queries about I/O tensors, tensors and layers. Nothing in the section is trusted: a cursor
  * bounds every read, and every count is checked against the bytes left (and its limit)
  * before anything is allocated for it, so memory stays proportional to the section. */
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +15,7 @@
 #define HEADER_BYTES 40u
 /* The fewest bytes each kind of record takes, to check counts against the bytes left. */
 #define MIN_TENSOR_BYTES 36u /* name length, dtype, rank, io, storage, offset, nbytes */
-#define MIN_LAYER_BYTES 44u  /* 4 string lengths, opset, 2 counts, smem, arch, attr count */
+#define MIN_LAYER_BYTES 48u /* 4 string lengths, opset, 2 counts, smem, arch, attr count, plugin */
 #define MIN_ATTR_BYTES 12u   /* name length, type, the smallest value */
 
 typedef struct parser {
@@ -552,6 +553,51 @@ static o2p_status check_dataflow(parser *ps, int index, const lean_layer *l)
     return O2P_OK;
 }
 
+/* The plugin record after the attributes: 0 for a native layer, or 1 and the creator's
+ * name, version, namespace, serialized fields and workspace. */
+static o2p_status read_plugin(parser *ps, lean_layer *l)
+{
+    lean_engine *e = ps->e;
+    uint32_t plugin, n;
+    O2P_TRY(rd_u32(ps, "the plugin flag", &plugin));
+    if (plugin == 0)
+        return O2P_OK;
+    if (plugin != 1)
+        return fail(ps, O2P_ERR_PARSE, "the plugin flag is %u; it is 0 (native) or 1 (plugin)",
+                    plugin);
+    l->is_plugin = 1;
+    O2P_TRY(rd_str(ps, "the plugin name", &l->plugin_name));
+    if (!l->plugin_name[0])
+        return fail(ps, O2P_ERR_PARSE, "a plugin layer needs a plugin name");
+    O2P_TRY(rd_str(ps, "the plugin version", &l->plugin_version));
+    O2P_TRY(rd_str(ps, "the plugin namespace", &l->plugin_namespace));
+    O2P_TRY(rd_u32(ps, "the size of the plugin data", &n));
+    if (n > ps->end - ps->pos)
+        return fail(ps, O2P_ERR_PARSE,
+                    "truncated: the plugin data is %u bytes long at offset %zu, but the tables "
+                    "end at %zu",
+                    n, ps->pos, ps->end);
+    if (n > ENGINE_MAX_PLUGIN_DATA)
+        return fail(ps, O2P_ERR_LIMIT, "the plugin data is %u bytes long, over the limit of %u",
+                    n, ENGINE_MAX_PLUGIN_DATA);
+    void *data = o2p_arena_alloc(&e->mem, n ? n : 1, 16);
+    if (!data)
+        return out_of_memory(ps);
+    if (n)
+        memcpy(data, ps->bytes + ps->pos, n);
+    ps->pos += n;
+    l->plugin_data = data;
+    l->plugin_size = n;
+    O2P_TRY(rd_u64(ps, "the plugin workspace", &l->workspace));
+    if (l->workspace > ENGINE_MAX_PLUGIN_WORKSPACE)
+        return fail(ps, O2P_ERR_LIMIT, "the plugin workspace is %llu bytes, over the limit of %llu",
+                    (unsigned long long)l->workspace,
+                    (unsigned long long)ENGINE_MAX_PLUGIN_WORKSPACE);
+    if (l->workspace > e->max_workspace)
+        e->max_workspace = l->workspace;
+    return O2P_OK;
+}
+
 static o2p_status read_layer(parser *ps, int index, lean_layer *l)
 {
     lean_engine *e = ps->e;
@@ -588,6 +634,7 @@ static o2p_status read_layer(parser *ps, int index, lean_layer *l)
         O2P_TRY(read_attr(ps, index, l, a, &attrs[a]));
     where_layer(ps, index, l);
     O2P_TRY(check_unique_attrs(ps, l));
+    O2P_TRY(read_plugin(ps, l));
     return check_dataflow(ps, index, l);
 }
 
@@ -723,7 +770,13 @@ static o2p_status read_header(parser *ps, size_t size)
     return O2P_OK;
 }
 
-static o2p_status read_section(parser *ps, size_t size, lean_kernel_lookup lookup)
+typedef struct lookups {
+    lean_kernel_lookup kernel;
+    lean_plugin_lookup plugin;
+    void *user;
+} lookups;
+
+static o2p_status read_section(parser *ps, size_t size, const lookups *lk)
 {
     lean_engine *e = ps->e;
     O2P_TRY(read_header(ps, size));
@@ -781,7 +834,29 @@ static o2p_status read_section(parser *ps, size_t size, lean_kernel_lookup looku
     /* Last, so that everything above can be checked without any kernel. */
     for (int i = 0; i < e->num_layers; i++) {
         lean_layer *l = &e->layers[i];
-        l->run = lookup(l->op_type);
+        if (l->is_plugin) {
+            l->plugin = lk->plugin ? lk->plugin(lk->user, l->plugin_name, l->plugin_version,
+                                                l->plugin_namespace)
+                                   : NULL;
+            char pn[64], pv[64], pns[64];
+            where_layer(ps, i, l);
+            if (!l->plugin)
+                return fail(ps, O2P_ERR_UNSUPPORTED,
+                            "the plugin %s version '%s' (namespace '%s') is not registered: "
+                            "register a plugin library that provides it (--plugins LIB, or "
+                            "o2p_plugin_registry_load_library on the default registry)",
+                            shown(l->plugin_name, pn, sizeof pn),
+                            shown(l->plugin_version, pv, sizeof pv),
+                            shown(l->plugin_namespace, pns, sizeof pns));
+            if (l->plugin->size < offsetof(o2p_plugin_creator, enqueue_cuda) ||
+                !l->plugin->enqueue_host)
+                return fail(ps, O2P_ERR_UNSUPPORTED,
+                            "the plugin %s version '%s' has no host code (enqueue_host)",
+                            shown(l->plugin_name, pn, sizeof pn),
+                            shown(l->plugin_version, pv, sizeof pv));
+            continue;
+        }
+        l->run = lk->kernel(l->op_type);
         if (!l->run) {
             char op[64];
             where_layer(ps, i, l);
@@ -795,8 +870,9 @@ static o2p_status read_section(parser *ps, size_t size, lean_kernel_lookup looku
     return O2P_OK;
 }
 
-o2p_status lean_engine_create_with_kernels(const void *section, size_t size, const char *what,
-                                           lean_kernel_lookup lookup, lean_engine **out)
+o2p_status lean_engine_create_ex(const void *section, size_t size, const char *what,
+                                 lean_kernel_lookup lookup, lean_plugin_lookup plugin_lookup,
+                                 void *user, lean_engine **out)
 {
     if (!out)
         return o2p_fail(O2P_ERR_INVALID_ARGUMENT, "lean_engine_create: out is NULL");
@@ -815,7 +891,8 @@ o2p_status lean_engine_create_with_kernels(const void *section, size_t size, con
         return o2p_fail(O2P_ERR_OUT_OF_MEMORY, "%s: out of memory for the engine", what);
     }
     parser ps = {.bytes = section, .end = size, .what = e->what, .e = e};
-    o2p_status st = read_section(&ps, size, lookup ? lookup : host_kernel_find);
+    lookups lk = {lookup ? lookup : host_kernel_find, plugin_lookup, user};
+    o2p_status st = read_section(&ps, size, &lk);
     free(ps.scratch);
     if (st != O2P_OK) {
         lean_engine_destroy(e);
@@ -825,9 +902,15 @@ o2p_status lean_engine_create_with_kernels(const void *section, size_t size, con
     return O2P_OK;
 }
 
+o2p_status lean_engine_create_with_kernels(const void *section, size_t size, const char *what,
+                                           lean_kernel_lookup lookup, lean_engine **out)
+{
+    return lean_engine_create_ex(section, size, what, lookup, NULL, NULL, out);
+}
+
 o2p_status lean_engine_create(const void *section, size_t size, const char *what, lean_engine **out)
 {
-    return lean_engine_create_with_kernels(section, size, what, host_kernel_find, out);
+    return lean_engine_create_ex(section, size, what, host_kernel_find, NULL, NULL, out);
 }
 
 void lean_engine_destroy(lean_engine *engine)
@@ -1068,4 +1151,22 @@ const host_attr *lean_engine_layer_attr(const lean_engine *e, int layer, int ind
 {
     const lean_layer *l = layer_at(e, layer);
     return l && index >= 0 && index < l->num_attrs ? &l->attrs[index] : NULL;
+}
+
+const char *lean_engine_layer_plugin(const lean_engine *e, int layer)
+{
+    const lean_layer *l = layer_at(e, layer);
+    return l && l->is_plugin ? l->plugin_name : NULL;
+}
+
+const char *lean_engine_layer_plugin_version(const lean_engine *e, int layer)
+{
+    const lean_layer *l = layer_at(e, layer);
+    return l && l->is_plugin ? l->plugin_version : NULL;
+}
+
+const char *lean_engine_layer_plugin_namespace(const lean_engine *e, int layer)
+{
+    const lean_layer *l = layer_at(e, layer);
+    return l && l->is_plugin ? l->plugin_namespace : NULL;
 }

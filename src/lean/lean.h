@@ -1,5 +1,5 @@
 /* lean.h: the lean runtime for the host target: an engine read from an ENGINE section
- * (src/plan/engine_format.h, version 1) and execution contexts that run it with the host
+ * (src/plan/engine_format.h, version 2) and execution contexts that run it with the host
  * reference kernels (DESIGN.md §1, §2, §6).
  *
  * Engine: lean_engine_create parses and validates the whole section before anything can run,
@@ -35,6 +35,7 @@
 
 #include "common/common.h"
 #include "host/host_kernels.h"
+#include "o2p/plugin.h"
 
 typedef struct lean_engine lean_engine;
 typedef struct lean_context lean_context;
@@ -55,6 +56,18 @@ o2p_status lean_engine_create(const void *section, size_t size, const char *what
 /* The same with the kernels found through `lookup` (host_kernel_find when NULL). */
 o2p_status lean_engine_create_with_kernels(const void *section, size_t size, const char *what,
                                            lean_kernel_lookup lookup, lean_engine **out);
+/* Finds the creator of a plan's plugin layer by (name, version, namespace) (version and
+ * namespace may be ""), or NULL: a registry the loader was given. */
+typedef const o2p_plugin_creator *(*lean_plugin_lookup)(void *user, const char *name,
+                                                        const char *version,
+                                                        const char *plugin_namespace);
+/* The same with plugin layers' creators found through plugin_lookup(user, ...) (NULL: no
+ * plugins, so a plan with plugin layers is refused naming the plugin). A creator found must
+ * stay loaded as long as the engine. */
+o2p_status lean_engine_create_ex(const void *section, size_t size, const char *what,
+                                 lean_kernel_lookup kernel_lookup,
+                                 lean_plugin_lookup plugin_lookup, void *user,
+                                 lean_engine **out);
 void lean_engine_destroy(lean_engine *engine);
 
 /* Bytes of the activation arena each context allocates ("device memory size"). */
@@ -108,6 +121,10 @@ int lean_engine_layer_output(const lean_engine *engine, int layer, int index);
 int lean_engine_layer_num_attrs(const lean_engine *engine, int layer);
 /* Attribute `index` of the layer as the kernels see it (NULL when out of range). */
 const host_attr *lean_engine_layer_attr(const lean_engine *engine, int layer, int index);
+/* A plugin layer's creator name, version and namespace (NULL for a native layer). */
+const char *lean_engine_layer_plugin(const lean_engine *engine, int layer);
+const char *lean_engine_layer_plugin_version(const lean_engine *engine, int layer);
+const char *lean_engine_layer_plugin_namespace(const lean_engine *engine, int layer);
 
 /* ---------------------------------------------------------------- execution context */
 
@@ -160,7 +177,17 @@ typedef struct lean_layer {
     const int32_t *inputs;  /* tensor indices, -1 for omitted */
     const int32_t *outputs; /* tensor indices, -1 for omitted */
     const host_attr *attrs; /* TENSOR attributes point at their tensor's view */
-    host_kernel_fn run;
+    host_kernel_fn run;     /* native layers */
+    /* plugin layers (is_plugin 1): the creator found at create, its serialized fields and
+     * the workspace enqueue_host gets */
+    int is_plugin;
+    const char *plugin_name;
+    const char *plugin_version;
+    const char *plugin_namespace;
+    const void *plugin_data;
+    size_t plugin_size;
+    uint64_t workspace;
+    const o2p_plugin_creator *plugin;
 } lean_layer;
 
 struct lean_engine {
@@ -180,6 +207,7 @@ struct lean_engine {
     o2p_strmap io_names; /* I/O name -> (void *)(intptr_t)(io index + 1) */
     int max_layer_inputs;
     int max_layer_outputs;
+    uint64_t max_workspace; /* the largest plugin layer workspace (each context has one) */
 };
 
 /* Bytes per element of an o2p_dtype (0 for UNDEFINED, STRING and unknown values), and the

@@ -12,6 +12,8 @@
 
 #include "o2p/o2p.h"
 
+struct o2p_plugin_creator;
+
 #define O2P_LEAN_ABI_VERSION 1u
 #define O2P_LEAN_ENTRY_SYMBOL "o2p_lean_entry"
 
@@ -36,7 +38,19 @@ typedef struct o2p_lean_api {
     void (*context_destroy)(void *context);
     o2p_status (*context_set_tensor_address)(void *context, const char *name, void *address);
     o2p_status (*context_execute)(void *context);
+    /* Appended (ENGINE format 2): engine_create whose plugin layers find their creators
+     * through plugin_lookup(user, name, version, namespace) (NULL when not registered: the
+     * create fails naming the plugin). Use only when `size` covers it. */
+    o2p_status (*engine_create_ex)(const void *engine_section, size_t size, const char *what,
+                                   const struct o2p_plugin_creator *(*plugin_lookup)(
+                                       void *user, const char *name, const char *version,
+                                       const char *plugin_namespace),
+                                   void *user, void **engine);
 } o2p_lean_api;
+
+/* Whether a table of `size` bytes has the field f. */
+#define O2P_LEAN_API_HAS(api, f) \
+    ((api)->size >= offsetof(o2p_lean_api, f) + sizeof(((o2p_lean_api *)0)->f))
 
 /* The entry: NULL when the caller's ABI major (caller_abi_version) is one this library does
  * not serve. */

@@ -34,6 +34,15 @@ static o2p_status context_set_tensor_address(void *ctx, const char *name, void *
     return lean_context_set_tensor_address(ctx, name, address);
 }
 static o2p_status context_execute(void *ctx) { return lean_context_execute(ctx); }
+static o2p_status engine_create_ex(const void *section, size_t size, const char *what,
+                                   const o2p_plugin_creator *(*plugin_lookup)(
+                                       void *user, const char *name, const char *version,
+                                       const char *plugin_namespace),
+                                   void *user, void **engine)
+{
+    return lean_engine_create_ex(section, size, what, host_kernel_find, plugin_lookup, user,
+                                 (lean_engine **)engine);
+}
 
 static const o2p_lean_api api = {
     sizeof(o2p_lean_api),
@@ -56,6 +65,7 @@ static const o2p_lean_api api = {
     context_destroy,
     context_set_tensor_address,
     context_execute,
+    engine_create_ex,
 };
 
 const o2p_lean_api *lean_builtin_api(void)

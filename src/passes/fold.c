@@ -21,7 +21,7 @@ static void to_host(const ir_tensor *t, host_tensor *h, void *data)
  * known type and a static shape of at most max bytes; *out_bytes gets each output's size. */
 static int foldable(const ir_layer *l, size_t max, size_t *out_bytes)
 {
-    if (!l->op || *l->domain || !host_kernel_find(l->op_type))
+    if (!l->op || l->plugin || *l->domain || !host_kernel_find(l->op_type))
         return 0;
     for (int a = 0; a < l->num_attrs; a++)
         if (l->attrs[a].type == O2P_ATTR_GRAPH || l->attrs[a].type == O2P_ATTR_GRAPHS)

@@ -1,4 +1,4 @@
-/* engine_format.h: the ENGINE section's bytes, version 1. The format is private to the lean
+/* engine_format.h: the ENGINE section's bytes, version 2. The format is private to the lean
  * runtime that wrote it (DESIGN.md §4): the plan writer (src/plan/engine_writer.c) produces
  * it from the builder's engine description, the lean runtime (src/lean/) reads it, and a
  * newer onnx2plan reads an older plan's ENGINE only through that plan's own lean runtime.
@@ -40,6 +40,15 @@
  *             INT: i64 | FLOAT: f32 (IEEE bits) | STRING: str
  *             INTS: u32 n, i64[n] | FLOATS: u32 n, f32[n] | STRINGS: u32 n, str[n]
  *             TENSOR: i32 index of a WEIGHTS tensor in the tensor table
+ *        u32  plugin       0: a native layer (its op's kernel runs it), 1: a plugin layer,
+ *                          then (plugin layers only; version 2):
+ *             str  plugin_name       the creator's name (include/o2p/plugin.h)
+ *             str  plugin_version    the creator's version ("" allowed)
+ *             str  plugin_namespace  the creator's namespace ("" allowed)
+ *             u32  n, then n bytes   what the creator's serialize() wrote (<= ENGINE_MAX_PLUGIN_DATA)
+ *             u64  workspace         bytes of scratch enqueue_host gets (<= ENGINE_MAX_PLUGIN_WORKSPACE)
+ *        A plugin layer's tactic is {"plugin", "plugin.<name>"}; its creator is found at load
+ *        by (name, version, namespace) through the loader's plugin lookup (a registry).
  *   u32  num_inputs,  i32 tensor index per engine input  (storage IO, io bit 0)
  *   u32  num_outputs, i32 tensor index per engine output (io bit 1; storage IO, or WEIGHTS
  *                     for an output the builder folded to a constant)
@@ -49,8 +58,9 @@
  * Rules a reader enforces before running anything: every count fits in the bytes left;
  * every index is in range; every tensor read by a layer is an engine input, a WEIGHTS
  * tensor, or written by an earlier layer; every ARENA/WEIGHTS range lies inside the arena /
- * blob (overflow-checked); every layer's op has a kernel in this lean runtime (otherwise an
- * error naming the op and the layer); nothing left over between the tables and
+ * blob (overflow-checked); every native layer's op has a kernel in this lean runtime and
+ * every plugin layer's creator is found (otherwise an error naming the op or the plugin and
+ * the layer); nothing left over between the tables and
  * weights_offset but zeros. */
 #ifndef O2P_ENGINE_FORMAT_H
 #define O2P_ENGINE_FORMAT_H
@@ -61,7 +71,8 @@
 #ifndef O2P_ENGINE_FORMAT_BUMP
 #define O2P_ENGINE_FORMAT_BUMP 0
 #endif
-#define ENGINE_FORMAT_VERSION (1u + (unsigned)(O2P_ENGINE_FORMAT_BUMP))
+/* 1: the first; 2: the plugin record after a layer's attributes. */
+#define ENGINE_FORMAT_VERSION (2u + (unsigned)(O2P_ENGINE_FORMAT_BUMP))
 #define ENGINE_WEIGHTS_ALIGN 256u
 
 #define ENGINE_TARGET_HOST 0u
@@ -80,5 +91,7 @@
 #define ENGINE_MAX_ATTRS 4096u
 #define ENGINE_MAX_LIST (1u << 24)
 #define ENGINE_MAX_STRING (1u << 20)
+#define ENGINE_MAX_PLUGIN_DATA (16u << 20)
+#define ENGINE_MAX_PLUGIN_WORKSPACE ((uint64_t)1 << 40)
 
 #endif

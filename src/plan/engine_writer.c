@@ -5,6 +5,7 @@
 
 #include "plan/engine_format.h"
 #include "plan/engine_writer.h"
+#include "o2p/plugin.h"
 
 typedef struct wbuf {
     uint8_t *data;
@@ -132,6 +133,49 @@ static o2p_status put_attr(wbuf *b, const build_engine *e, const ir_layer *l, co
     return O2P_OK;
 }
 
+/* The plugin record: u32 0 for a native layer; 1, the creator's name, version, namespace, its
+ * serialized fields and the workspace for a plugin layer. */
+static o2p_status put_plugin(wbuf *b, const build_layer *bl)
+{
+    const ir_layer *l = bl->layer;
+    const o2p_plugin_creator *c = l->plugin;
+    if (!c) {
+        put_u32(b, 0);
+        return O2P_OK;
+    }
+    o2p_plugin_field *fields = calloc((size_t)l->num_attrs + 1, sizeof *fields);
+    if (!fields)
+        return o2p_fail(O2P_ERR_OUT_OF_MEMORY, "out of memory writing the ENGINE section");
+    int nf = ir_plugin_fields(l, fields);
+    size_t need = c->serialize(fields, nf, NULL, 0);
+    void *blob = NULL;
+    o2p_status st = O2P_OK;
+    if (need > ENGINE_MAX_PLUGIN_DATA)
+        st = o2p_fail(O2P_ERR_LIMIT,
+                      "layer '%s' (%s): the plugin %s serializes its fields into %zu bytes, over "
+                      "the limit of %u",
+                      l->name, l->op_type, c->name, need, ENGINE_MAX_PLUGIN_DATA);
+    else if (!(blob = malloc(need ? need : 1)))
+        st = o2p_fail(O2P_ERR_OUT_OF_MEMORY, "out of memory writing the ENGINE section");
+    else if (need && c->serialize(fields, nf, blob, need) != need)
+        st = o2p_fail(O2P_ERR_INTERNAL,
+                      "layer '%s' (%s): the plugin %s from %s serialized a size other than the "
+                      "one it asked for",
+                      l->name, l->op_type, c->name, l->plugin_library ? l->plugin_library : "?");
+    if (st == O2P_OK) {
+        put_u32(b, 1);
+        put_str(b, c->name);
+        put_str(b, c->version);
+        put_str(b, c->plugin_namespace);
+        put_u32(b, (uint32_t)need);
+        put(b, blob, need);
+        put_u64(b, bl->tactic.workspace);
+    }
+    free(blob);
+    free(fields);
+    return st;
+}
+
 o2p_status plan_write_engine(const build_engine *e, uint8_t **out, size_t *size)
 {
     wbuf b = {0};
@@ -184,6 +228,8 @@ o2p_status plan_write_engine(const build_engine *e, uint8_t **out, size_t *size)
         put_u32(&b, (uint32_t)l->num_attrs);
         for (int a = 0; a < l->num_attrs && st == O2P_OK; a++)
             st = put_attr(&b, e, l, &l->attrs[a]);
+        if (st == O2P_OK)
+            st = put_plugin(&b, bl);
     }
     put_u32(&b, (uint32_t)e->num_inputs);
     for (int i = 0; i < e->num_inputs; i++)

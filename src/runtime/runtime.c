@@ -5,6 +5,10 @@
 #include <string.h>
 
 #include "runtime/runtime.h"
+#include "o2p/plugin.h"
+#ifndef O2P_DISPATCH
+#include "ir/ir.h"
+#endif
 
 uint64_t rt_available_memory(void)
 {
@@ -303,6 +307,24 @@ o2p_status o2p_runtime_check(o2p_runtime *runtime, const void *plan, size_t size
     return st;
 }
 
+/* How a plan's plugin layers find their creators: the default registry (the bundled plugin
+ * library and every one registered with --plugins / o2p_plugin_registry_load_library). The
+ * dispatch runtime has no registry. A lean runtime older than engine_create_ex refuses plans
+ * with plugin layers itself (their ENGINE format is newer than its). */
+static const o2p_plugin_creator *rt_plugin_lookup(void *user, const char *name,
+                                                  const char *version,
+                                                  const char *plugin_namespace)
+{
+    (void)user;
+#ifdef O2P_DISPATCH
+    (void)name, (void)version, (void)plugin_namespace;
+    return NULL;
+#else
+    return ir_plugin_find_creator(o2p_default_plugin_registry(), name, version,
+                                  plugin_namespace);
+#endif
+}
+
 static o2p_status deserialize(o2p_runtime *runtime, const void *plan, size_t size,
                               const char *name, o2p_engine **out)
 {
@@ -355,8 +377,13 @@ static o2p_status deserialize(o2p_runtime *runtime, const void *plan, size_t siz
         if (st == O2P_OK) {
             const plan_section *es =
                 &view->sections[plan_find_section(view, PLAN_SECTION_ENGINE, 0)];
-            st = lean_status(e, e->api->engine_create(es->data, (size_t)es->size, name,
-                                                      &e->handle));
+            if (O2P_LEAN_API_HAS(e->api, engine_create_ex))
+                st = lean_status(e, e->api->engine_create_ex(es->data, (size_t)es->size, name,
+                                                             rt_plugin_lookup, NULL,
+                                                             &e->handle));
+            else
+                st = lean_status(e, e->api->engine_create(es->data, (size_t)es->size, name,
+                                                          &e->handle));
         }
     }
     free(view);

@@ -268,6 +268,7 @@ static uint8_t *encode(const spec *s, size_t *size, uint8_t **kinds, spec_pos *p
         put_u32(&b, (uint32_t)l->nattr, K_OTHER);
         for (int a = 0; a < l->nattr; a++)
             put_attr(&b, &l->attrs[a]);
+        put_u32(&b, 0, K_OTHER); /* a native layer (the plugin record, format 2) */
     }
     put_u32(&b, (uint32_t)s->nin, K_OTHER);
     for (int i = 0; i < s->nin; i++)
@@ -867,8 +868,11 @@ START_TEST(test_header_refusals)
 {
     spec s;
     spec_add_relu(&s, 0);
-    s.version = 2;
-    refused(&s, O2P_ERR_UNSUPPORTED, "ENGINE format version 2 is newer than version 1");
+    s.version = ENGINE_FORMAT_VERSION + 1;
+    char newer[128];
+    snprintf(newer, sizeof newer, "ENGINE format version %u is newer than version %u",
+             ENGINE_FORMAT_VERSION + 1, ENGINE_FORMAT_VERSION);
+    refused(&s, O2P_ERR_UNSUPPORTED, newer);
     TU_ASSERT_ERROR_HAS("must run with the lean runtime that made it");
     s.version = 0;
     refused(&s, O2P_ERR_PARSE, "version 0");

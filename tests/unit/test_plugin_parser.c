@@ -1,14 +1,20 @@
 /* test_plugin_parser.c: plugins from the parser's side: nodes without a native importer, the
  * plugin InstanceNormalization and RoiAlign go to registered plugins; `onnx2plan plugins`
  * lists the libraries a model needs; libraries without the entry or of another ABI major are
- * refused by name; plugin layers infer their shapes through the plugin. */
+ * refused by name; plugin layers infer their shapes through the plugin, build into plans and
+ * run through the registry's creators, matching the node tests. */
 #include <libgen.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "ir/ir.h"
+#include "lean/lean.h"
 #include "o2p/plugin.h"
+#include "onnx.pb-c.h"
+#include "plan/plan.h"
 #include "testutil.h"
 
 #define NODE O2P_TESTDATA_DIR "/node/"
@@ -64,7 +70,7 @@ START_TEST(test_plugins_command_lists_libraries)
 }
 END_TEST
 
-START_TEST(test_plugin_layers_infer_and_build_refuses_them)
+START_TEST(test_plugin_layers_infer_and_build)
 {
     if (!tu_have_testdata())
         return;
@@ -93,9 +99,11 @@ START_TEST(test_plugin_layers_infer_and_build_refuses_them)
     size_t size;
     ck_assert_int_eq(o2p_builder_create(&b), O2P_OK);
     ck_assert_int_eq(o2p_builder_config_create(&c), O2P_OK);
-    ck_assert_int_eq(o2p_builder_build_serialized(b, net, c, &plan, &size), O2P_ERR_UNSUPPORTED);
-    TU_ASSERT_ERROR_HAS("plugin");
-    TU_ASSERT_ERROR_HAS("O2P_PARSER_FLAG_NATIVE_INSTANCENORM");
+    /* plans take plugin layers (ENGINE format 2) */
+    ck_assert_msg(o2p_builder_build_serialized(b, net, c, &plan, &size) == O2P_OK, "%s",
+                  o2p_last_error());
+    ck_assert_uint_gt(size, 0);
+    free(plan);
     o2p_builder_config_destroy(c);
     o2p_builder_destroy(b);
     o2p_parser_destroy(parser);
@@ -207,6 +215,182 @@ START_TEST(test_roialign_opset10_default_is_pinned)
 }
 END_TEST
 
+/* A TensorProto file's bytes (raw_data, float_data or int64_data) and element count. */
+static void *load_pb(const char *path, o2p_dtype *dtype, size_t *count)
+{
+    size_t size;
+    char *bytes = tu_read_file(path, &size);
+    ck_assert_msg(bytes != NULL, "cannot read %s", path);
+    Onnx__TensorProto *tp = onnx__tensor_proto__unpack(NULL, size, (const uint8_t *)bytes);
+    ck_assert_msg(tp != NULL, "cannot unpack %s", path);
+    size_t n = 1;
+    for (size_t i = 0; i < tp->n_dims; i++)
+        n *= (size_t)tp->dims[i];
+    ck_assert_msg(tp->data_type == O2P_DTYPE_FLOAT || tp->data_type == O2P_DTYPE_INT64,
+                  "%s: unexpected data type %d", path, tp->data_type);
+    size_t esz = tp->data_type == O2P_DTYPE_FLOAT ? 4 : 8;
+    void *data = calloc(n + 1, esz);
+    ck_assert_ptr_nonnull(data);
+    if (tp->has_raw_data) {
+        ck_assert_uint_eq(tp->raw_data.len, n * esz);
+        memcpy(data, tp->raw_data.data, n * esz);
+    } else if (tp->data_type == O2P_DTYPE_FLOAT) {
+        ck_assert_uint_eq(tp->n_float_data, n);
+        memcpy(data, tp->float_data, n * 4);
+    } else {
+        ck_assert_uint_eq(tp->n_int64_data, n);
+        memcpy(data, tp->int64_data, n * 8);
+    }
+    *dtype = (o2p_dtype)tp->data_type;
+    *count = n;
+    onnx__tensor_proto__free_unpacked(tp, NULL);
+    free(bytes);
+    return data;
+}
+
+/* Builds a node test's model into a plan through the public API (InstanceNormalization as the
+ * plugin layer: the API default), checks its one layer is a plugin layer, and returns the plan. */
+static void *build_node_plan(const char *test, size_t *size)
+{
+    o2p_network *net;
+    o2p_parser *parser;
+    ck_assert_int_eq(o2p_network_create(&net), O2P_OK);
+    ck_assert_int_eq(o2p_parser_create(net, &parser), O2P_OK);
+    ck_assert_int_eq(o2p_parser_set_flag(parser, O2P_PARSER_FLAG_NATIVE_INSTANCENORM, 0), O2P_OK);
+    char *model = tu_printf(NODE "%s/model.onnx", test);
+    ck_assert_msg(o2p_parser_parse_file(parser, model) == O2P_OK, "%s", o2p_last_error());
+    free(model);
+    ck_assert_ptr_nonnull(
+        o2p_layer_get_plugin_library(o2p_graph_get_layer(o2p_network_get_graph(net), 0)));
+    o2p_builder *b;
+    o2p_builder_config *c;
+    void *plan;
+    ck_assert_int_eq(o2p_builder_create(&b), O2P_OK);
+    ck_assert_int_eq(o2p_builder_config_create(&c), O2P_OK);
+    ck_assert_msg(o2p_builder_build_serialized(b, net, c, &plan, size) == O2P_OK, "%s: %s", test,
+                  o2p_last_error());
+    o2p_builder_config_destroy(c);
+    o2p_builder_destroy(b);
+    o2p_parser_destroy(parser);
+    o2p_network_destroy(net);
+    return plan;
+}
+
+/* Runs the node test's plan on test_data_set_0's inputs (in the engine's input order) and
+ * compares every output with |got - want| <= atol + rtol |want|. */
+static void run_node_test(const char *test, double atol, double rtol)
+{
+    size_t size;
+    void *plan = build_node_plan(test, &size);
+    o2p_runtime *rt;
+    o2p_engine *e;
+    o2p_context *ctx;
+    ck_assert_int_eq(o2p_runtime_create(&rt), O2P_OK);
+    ck_assert_msg(o2p_runtime_deserialize(rt, plan, size, &e) == O2P_OK, "%s",
+                  o2p_last_error());
+    ck_assert_msg(o2p_engine_create_context(e, &ctx) == O2P_OK, "%s", o2p_last_error());
+    int nio = o2p_engine_num_io_tensors(e), nin = 0, nout = 0;
+    void *bufs[16] = {0}, *want[16] = {0};
+    size_t counts[16] = {0};
+    ck_assert_int_le(nio, 16);
+    for (int i = 0; i < nio; i++) {
+        const char *name = o2p_engine_io_name(e, i);
+        o2p_dtype dt;
+        char *path;
+        if (o2p_engine_io_is_input(e, i)) {
+            path = tu_printf(NODE "%s/test_data_set_0/input_%d.pb", test, nin++);
+            bufs[i] = load_pb(path, &dt, &counts[i]);
+            ck_assert_int_eq(dt, o2p_engine_io_dtype(e, i));
+        } else {
+            path = tu_printf(NODE "%s/test_data_set_0/output_%d.pb", test, nout++);
+            want[i] = load_pb(path, &dt, &counts[i]);
+            ck_assert_int_eq(dt, O2P_DTYPE_FLOAT);
+            ck_assert_int_eq(o2p_engine_io_dtype(e, i), O2P_DTYPE_FLOAT);
+            bufs[i] = calloc(counts[i] + 1, sizeof(float));
+        }
+        free(path);
+        ck_assert_int_eq(o2p_context_set_tensor_address(ctx, name, bufs[i]), O2P_OK);
+    }
+    ck_assert_int_ge(nout, 1);
+    ck_assert_msg(o2p_context_enqueue(ctx, NULL) == O2P_OK, "%s", o2p_last_error());
+    for (int i = 0; i < nio; i++) {
+        if (!want[i])
+            continue;
+        const float *g = bufs[i], *w = want[i];
+        for (size_t k = 0; k < counts[i]; k++)
+            ck_assert_msg(fabs((double)g[k] - w[k]) <= atol + rtol * fabs((double)w[k]),
+                          "%s: output '%s'[%zu] is %g, expected %g", test,
+                          o2p_engine_io_name(e, i), k, g[k], w[k]);
+        free(want[i]);
+    }
+    for (int i = 0; i < nio; i++)
+        free(bufs[i]);
+    o2p_context_destroy(ctx);
+    o2p_engine_destroy(e);
+    o2p_runtime_destroy(rt);
+    free(plan);
+}
+
+static const o2p_plugin_creator *no_plugins_but_default(void *user, const char *name,
+                                                        const char *version,
+                                                        const char *plugin_namespace)
+{
+    (void)user;
+    return ir_plugin_find_creator(o2p_default_plugin_registry(), name, version,
+                                  plugin_namespace);
+}
+
+static const o2p_plugin_creator *no_plugins(void *user, const char *name, const char *version,
+                                            const char *plugin_namespace)
+{
+    (void)user, (void)name, (void)version, (void)plugin_namespace;
+    return NULL;
+}
+
+START_TEST(test_plugin_plans_run_node_tests)
+{
+    if (!tu_have_testdata())
+        return;
+    run_node_test("test_roialign_aligned_true", 1e-4, 1e-4);
+    run_node_test("test_roialign_aligned_false", 1e-4, 1e-4);
+    run_node_test("test_instancenorm_example", 1e-5, 1e-4);
+    run_node_test("test_instancenorm_epsilon", 1e-5, 1e-4);
+
+    /* The plan names its plugin; a loader that finds no creator refuses it by name. */
+    size_t size;
+    void *plan = build_node_plan("test_roialign_aligned_true", &size);
+    plan_view *view = malloc(sizeof *view);
+    ck_assert_ptr_nonnull(view);
+    ck_assert_int_eq(plan_read(plan, size, "r.plan", view), O2P_OK);
+    int si = plan_find_section(view, PLAN_SECTION_ENGINE, 0);
+    ck_assert_int_ge(si, 0);
+    lean_engine *le = NULL;
+    ck_assert_int_eq(lean_engine_create_ex(view->sections[si].data, view->sections[si].size,
+                                           "r.plan", NULL, no_plugins, NULL, &le),
+                     O2P_ERR_UNSUPPORTED);
+    ck_assert_ptr_null(le);
+    TU_ASSERT_ERROR_HAS("r.plan: ENGINE section, layer 0");
+    TU_ASSERT_ERROR_HAS("the plugin RoiAlign version '1'");
+    TU_ASSERT_ERROR_HAS("is not registered");
+    TU_ASSERT_ERROR_HAS("--plugins LIB");
+    /* No lookup at all (lean_engine_create): the same refusal. */
+    ck_assert_int_eq(lean_engine_create(view->sections[si].data, view->sections[si].size,
+                                        "r.plan", &le),
+                     O2P_ERR_UNSUPPORTED);
+    TU_ASSERT_ERROR_HAS("RoiAlign");
+    /* With the registry: the layer's plugin record reads back. */
+    ck_assert_int_eq(lean_engine_create_ex(view->sections[si].data, view->sections[si].size,
+                                           "r.plan", NULL, no_plugins_but_default, NULL, &le),
+                     O2P_OK);
+    ck_assert_str_eq(lean_engine_layer_plugin(le, 0), "RoiAlign");
+    ck_assert_str_eq(lean_engine_layer_tactic_source(le, 0), "plugin");
+    ck_assert_str_eq(lean_engine_layer_tactic_kernel(le, 0), "plugin.RoiAlign");
+    lean_engine_destroy(le);
+    free(view);
+    free(plan);
+}
+END_TEST
+
 int main(void)
 {
     /* The default registry looks next to the program for the bundled library; this program
@@ -218,9 +402,10 @@ int main(void)
     TCase *tc = tcase_create("plugin_parser");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_plugins_command_lists_libraries);
-    tcase_add_test(tc, test_plugin_layers_infer_and_build_refuses_them);
+    tcase_add_test(tc, test_plugin_layers_infer_and_build);
     tcase_add_test(tc, test_bad_libraries_are_refused_by_name);
     tcase_add_test(tc, test_roialign_opset10_default_is_pinned);
+    tcase_add_test(tc, test_plugin_plans_run_node_tests);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }
