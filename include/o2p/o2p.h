@@ -398,8 +398,10 @@ O2P_API o2p_status o2p_builder_config_add_optimization_profile(o2p_builder_confi
                                                                const int64_t *min,
                                                                const int64_t *opt,
                                                                const int64_t *max);
-/* Plugin libraries to embed in the plan (paths). Plugins come with a later version: a
- * non-empty list is refused with O2P_ERR_UNSUPPORTED. */
+/* Plugin libraries to embed in the plan (paths; read at build time). A version-compatible plan
+ * that carries its lean runtime also carries the libraries its plugin layers came from. At
+ * load, embedded plugin libraries are host code: the same gate and loading as the lean
+ * runtime; their creators are looked up before the default registry's. */
 O2P_API o2p_status o2p_builder_config_set_plugins_to_serialize(o2p_builder_config *config,
                                                                const char *const *paths,
                                                                int count);

@@ -24,6 +24,8 @@ typedef struct profile_entry {
 struct o2p_builder_config {
     profile_entry *profiles;
     int num_profiles;
+    char **plugins_to_serialize;
+    int num_plugins_to_serialize;
     unsigned flags;
     o2p_hardware_compatibility hw;
     uint32_t tactic_sources;
@@ -67,6 +69,9 @@ void o2p_builder_config_destroy(o2p_builder_config *config)
     for (int i = 0; i < config->num_profiles; i++)
         free(config->profiles[i].input);
     free(config->profiles);
+    for (int i = 0; i < config->num_plugins_to_serialize; i++)
+        free(config->plugins_to_serialize[i]);
+    free(config->plugins_to_serialize);
     free(config);
 }
 
@@ -110,10 +115,33 @@ o2p_status o2p_builder_config_set_plugins_to_serialize(o2p_builder_config *c,
     if (!c || count < 0 || (count && !paths))
         return o2p_fail(O2P_ERR_INVALID_ARGUMENT, "o2p_builder_config_set_plugins_to_serialize: "
                         "bad argument");
-    if (count)
-        return o2p_fail(O2P_ERR_UNSUPPORTED, "plugin libraries (--serialize-plugins) are not "
-                        "supported yet in onnx2plan %s", o2p_version());
+    char **copy = calloc((size_t)count + 1, sizeof *copy);
+    if (!copy)
+        return o2p_fail(O2P_ERR_OUT_OF_MEMORY, "out of memory");
+    for (int i = 0; i < count; i++)
+        if (!paths[i] || !(copy[i] = strdup(paths[i]))) {
+            for (int k = 0; k < i; k++)
+                free(copy[k]);
+            free(copy);
+            return o2p_fail(O2P_ERR_INVALID_ARGUMENT, "plugins to serialize: path %d is NULL "
+                            "or out of memory", i);
+        }
+    for (int i = 0; i < c->num_plugins_to_serialize; i++)
+        free(c->plugins_to_serialize[i]);
+    free(c->plugins_to_serialize);
+    c->plugins_to_serialize = copy;
+    c->num_plugins_to_serialize = count;
     return O2P_OK;
+}
+
+/* Adds path to list (once). */
+static int add_unique(const char **list, int n, const char *path)
+{
+    for (int i = 0; i < n; i++)
+        if (strcmp(list[i], path) == 0)
+            return n;
+    list[n] = path;
+    return n + 1;
 }
 
 o2p_status o2p_builder_config_set_flag(o2p_builder_config *c, o2p_builder_flag flag, int on)
@@ -247,11 +275,14 @@ o2p_status o2p_builder_build_serialized(o2p_builder *builder, o2p_network *netwo
         h.hw_compat = PLAN_HW_COMPAT_NONE;
         h.device_memory_size = e.arena_size;
         h.tactic_sources = PLAN_TACTIC_BUILTIN;
-        plan_section_desc sec[2] = {
+        plan_section_desc sec[PLAN_MAX_SECTIONS] = {
             {PLAN_SECTION_ENGINE, PLAN_SECTION_REQUIRED, 0, engine_bytes, engine_size},
             {PLAN_SECTION_LEAN_RUNTIME, PLAN_SECTION_REQUIRED, 4096, rt_lean_blob,
              rt_lean_blob_size}};
         uint32_t nsec = 1;
+        int has_plugins = 0;
+        for (int i = 0; i < e.num_layers; i++)
+            has_plugins |= e.layers[i].layer->plugin != NULL;
         if (vc) {
             /* The plan carries the lean runtime that can read its ENGINE section, so a newer
              * runtime runs it through that (TensorRT's kVERSION_COMPATIBLE). */
@@ -263,9 +294,38 @@ o2p_status o2p_builder_build_serialized(o2p_builder *builder, o2p_network *netwo
                 nsec = 2;
             }
         }
+        /* Plugin libraries to carry: those asked for, and for a version-compatible plan that
+         * carries its lean runtime, the libraries its plugin layers came from (as trtexec). */
+        const char *libs[PLAN_MAX_SECTIONS];
+        int nlibs = 0;
+        for (int i = 0; i < config->num_plugins_to_serialize && nlibs < PLAN_MAX_SECTIONS - 2;
+             i++)
+            nlibs = add_unique(libs, nlibs, config->plugins_to_serialize[i]);
+        if (vc && !exclude)
+            for (int i = 0; i < e.num_layers && nlibs < PLAN_MAX_SECTIONS - 2; i++)
+                if (e.layers[i].layer->plugin && e.layers[i].layer->plugin_library)
+                    nlibs = add_unique(libs, nlibs, e.layers[i].layer->plugin_library);
+        void *lib_bytes[PLAN_MAX_SECTIONS] = {0};
+        for (int i = 0; i < nlibs && st == O2P_OK; i++) {
+            size_t n;
+            st = o2p_read_file(libs[i], (size_t)1 << 31, &lib_bytes[i], &n);
+            if (st != O2P_OK) {
+                o2p_error_prefix("plugin library to serialize");
+                break;
+            }
+            sec[nsec++] = (plan_section_desc){PLAN_SECTION_PLUGIN_LIBRARY, PLAN_SECTION_REQUIRED,
+                                              4096, lib_bytes[i], n};
+        }
+        if (has_plugins || nlibs)
+            h.flags |= PLAN_FLAG_HAS_PLUGINS;
+        if (nlibs)
+            h.flags |= PLAN_FLAG_HOST_CODE;
         uint8_t *bytes = NULL;
-        st = plan_write_alloc(&h, sec, nsec, &bytes, size);
+        if (st == O2P_OK)
+            st = plan_write_alloc(&h, sec, nsec, &bytes, size);
         *plan = bytes;
+        for (int i = 0; i < nlibs; i++)
+            free(lib_bytes[i]);
     }
     free(engine_bytes);
     build_engine_free(&e);

@@ -25,6 +25,9 @@ static const char *const build_usage =
     "  --plugin-instancenorm      import InstanceNormalization as the plugin layer\n"
     "  --version-compatible       the plan carries its lean runtime (libo2p_lean.so) and\n"
     "                             runs on later runtimes of its major and the next one\n"
+    "  --serialize-plugins LIB,.. carry these plugin libraries in the plan (host code at\n"
+    "                             load); a version-compatible plan carries the libraries its\n"
+    "                             plugin layers come from by default\n"
     "  --exclude-lean-runtime     with --version-compatible: leave the lean runtime out;\n"
     "                             the runtime is then given with --load-runtime\n"
     "  -v, --verbose              print each layer's tactic candidates and the choice\n"
@@ -76,6 +79,7 @@ int cmd_build(int argc, char **argv)
 {
     const char *model = NULL, *output = NULL, *shapes_arg = NULL, *target = "host";
     int plugin_in = 0, verbose = 0, vc = 0, exclude = 0;
+    const char *serialize_plugins = NULL;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
@@ -102,6 +106,10 @@ int cmd_build(int argc, char **argv)
                 return prc;
         } else if (strcmp(a, "--plugin-instancenorm") == 0) {
             plugin_in = 1;
+        } else if (strcmp(a, "--serialize-plugins") == 0) {
+            if (i + 1 >= argc)
+                return cli_usage_error("%s needs LIB[,LIB...]", a, "build");
+            serialize_plugins = argv[++i];
         } else if (strcmp(a, "--version-compatible") == 0) {
             vc = 1;
         } else if (strcmp(a, "--exclude-lean-runtime") == 0) {
@@ -167,6 +175,22 @@ int cmd_build(int argc, char **argv)
         o2p_builder_config_set_flag(config, O2P_FLAG_EXCLUDE_LEAN_RUNTIME, exclude) != O2P_OK) {
         rc = cli_fail();
         goto out;
+    }
+    if (serialize_plugins) {
+        char *copy = strdup(serialize_plugins);
+        const char *paths[64];
+        int n = 0;
+        char *save = NULL;
+        for (char *p = copy ? strtok_r(copy, ",", &save) : NULL; p && n < 64;
+             p = strtok_r(NULL, ",", &save))
+            paths[n++] = p;
+        o2p_status pst = copy ? o2p_builder_config_set_plugins_to_serialize(config, paths, n)
+                              : O2P_ERR_OUT_OF_MEMORY;
+        free(copy);
+        if (pst != O2P_OK) {
+            rc = cli_fail();
+            goto out;
+        }
     }
     if (o2p_builder_build_serialized(builder, net, config, &plan, &plan_size) != O2P_OK) {
         fprintf(stderr, "onnx2plan: error: %s: the build failed: %s\n", model, o2p_last_error());

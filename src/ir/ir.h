@@ -219,6 +219,10 @@ const struct o2p_plugin_creator *ir_plugin_find(const o2p_plugin_registry *regis
                                                 const char *domain, const char *op_type,
                                                 const char **library);
 const ir_op *ir_plugin_op(void);
+/* Registers the creators of a plugin library already loaded (handle from dlopen; path names
+ * it in messages and as its library). On failure the handle is closed. */
+o2p_status ir_plugin_registry_add_handle(o2p_plugin_registry *registry, void *handle,
+                                         const char *path);
 /* A plugin layer's tensor as the plugin ABI describes it (t may be NULL: an omitted input). */
 struct o2p_plugin_tensor_desc;
 struct o2p_plugin_field;

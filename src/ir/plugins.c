@@ -58,6 +58,11 @@ o2p_status o2p_plugin_registry_load_library(o2p_plugin_registry *r, const char *
     void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (!h)
         return o2p_fail(O2P_ERR_IO, "cannot load the plugin library %s: %s", path, dlerror());
+    return ir_plugin_registry_add_handle(r, h, path);
+}
+
+o2p_status ir_plugin_registry_add_handle(o2p_plugin_registry *r, void *h, const char *path)
+{
     o2p_plugin_library_fn entry = (o2p_plugin_library_fn)dlsym(h, O2P_PLUGIN_ENTRY_SYMBOL);
     if (!entry) {
         dlclose(h);

@@ -142,8 +142,8 @@ static o2p_status load_tempfile(const char *dir, const void *bytes, size_t size,
     return st;
 }
 
-o2p_status rt_lean_load_bytes(const o2p_runtime *rt, const void *bytes, size_t size,
-                              uint32_t crc, const char *what, rt_lean_lib **out)
+o2p_status rt_load_bytes(const o2p_runtime *rt, const void *bytes, size_t size, uint32_t crc,
+                         const char *what, void **out_handle, const char **out_how)
 {
     int in_memory = (rt->tempfile_flags & O2P_TEMPFILE_ALLOW_IN_MEMORY_FILES) != 0;
     int temporary = (rt->tempfile_flags & O2P_TEMPFILE_ALLOW_TEMPORARY_FILES) != 0;
@@ -179,6 +179,17 @@ o2p_status rt_lean_load_bytes(const o2p_runtime *rt, const void *bytes, size_t s
                             "(--tempfile-controls temporary:allow would try one)", first_error);
         return O2P_ERR_IO;
     }
+    *out_handle = handle;
+    *out_how = how;
+    return O2P_OK;
+}
+
+o2p_status rt_lean_load_bytes(const o2p_runtime *rt, const void *bytes, size_t size,
+                              uint32_t crc, const char *what, rt_lean_lib **out)
+{
+    void *handle = NULL;
+    const char *how = NULL;
+    O2P_TRY(rt_load_bytes(rt, bytes, size, crc, what, &handle, &how));
     O2P_TRY(open_library(handle, what, out));
     snprintf((*out)->origin, sizeof (*out)->origin, "embedded %u.%u.%u.%u (%s)",
              (*out)->version.major, (*out)->version.minor, (*out)->version.patch,

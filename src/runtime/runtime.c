@@ -169,6 +169,24 @@ o2p_status rt_check_plan(const o2p_runtime *rt, const void *plan, size_t size, c
     }
     report(fn, user, "target", 1, "host: the reference kernels run on any machine");
 
+    if (plan_find_section(view, PLAN_SECTION_PLUGIN_LIBRARY, 0) >= 0) {
+        if (!HAVE_BUILTIN) {
+            report(fn, user, "plugins", 0, "the plan carries plugin libraries");
+            return o2p_fail(O2P_ERR_UNSUPPORTED, "%s: the plan carries plugin libraries, which "
+                            "the dispatch runtime does not load; use libo2p", what);
+        }
+        if (!rt || !rt->host_code_allowed) {
+            report(fn, user, "plugins", 0, "the plan carries plugin libraries (host code), "
+                   "which is not allowed");
+            return o2p_fail(O2P_ERR_UNSUPPORTED,
+                            "%s: the plan carries plugin libraries, which are host code: allow "
+                            "them with o2p_runtime_set_engine_host_code_allowed(runtime, 1) (CLI "
+                            "--allow-host-code) if you trust the plan",
+                            what);
+        }
+        report(fn, user, "plugins", 1, "carries plugin libraries, host code allowed");
+    }
+
     if (h->tactic_sources & ~(uint32_t)PLAN_TACTIC_BUILTIN) {
         report(fn, user, "tactic sources", 0, "the plan needs libraries this runtime lacks");
         return o2p_fail(O2P_ERR_UNSUPPORTED,
@@ -200,6 +218,7 @@ o2p_status rt_check_plan(const o2p_runtime *rt, const void *plan, size_t size, c
 }
 
 struct o2p_engine {
+    o2p_plugin_registry *plugins; /* the plan's embedded plugin libraries, or NULL */
     const o2p_lean_api *api; /* the lean runtime that runs it */
     rt_lean_lib *lib;        /* the loaded library behind api, or NULL for the built-in one */
     void *handle;            /* the engine inside that lean runtime */
@@ -315,13 +334,43 @@ static const o2p_plugin_creator *rt_plugin_lookup(void *user, const char *name,
                                                   const char *version,
                                                   const char *plugin_namespace)
 {
-    (void)user;
 #ifdef O2P_DISPATCH
-    (void)name, (void)version, (void)plugin_namespace;
+    (void)user, (void)name, (void)version, (void)plugin_namespace;
     return NULL;
 #else
-    return ir_plugin_find_creator(o2p_default_plugin_registry(), name, version,
-                                  plugin_namespace);
+    /* the plugin libraries the plan carries first, then the default registry */
+    const o2p_plugin_registry *embedded = user;
+    const o2p_plugin_creator *c =
+        embedded ? ir_plugin_find_creator(embedded, name, version, plugin_namespace) : NULL;
+    return c ? c : ir_plugin_find_creator(o2p_default_plugin_registry(), name, version,
+                                          plugin_namespace);
+#endif
+}
+
+/* The plan's PLUGIN_LIBRARY sections (host code: rt_check_plan has checked the gate), loaded
+ * like the lean runtime and registered in a registry of the engine's own. */
+static o2p_status load_plugin_sections(o2p_runtime *runtime, const plan_view *view,
+                                       const char *name, o2p_engine *e)
+{
+    if (plan_find_section(view, PLAN_SECTION_PLUGIN_LIBRARY, 0) < 0)
+        return O2P_OK;
+#ifdef O2P_DISPATCH
+    (void)runtime, (void)e;
+    return o2p_fail(O2P_ERR_UNSUPPORTED, "%s: the plan carries plugin libraries, which the "
+                    "dispatch runtime does not load; use libo2p", name);
+#else
+    O2P_TRY(o2p_plugin_registry_create(&e->plugins));
+    for (int i = plan_find_section(view, PLAN_SECTION_PLUGIN_LIBRARY, 0); i >= 0;
+         i = plan_find_section(view, PLAN_SECTION_PLUGIN_LIBRARY, i + 1)) {
+        const plan_section *s = &view->sections[i];
+        void *handle = NULL;
+        const char *how = NULL;
+        O2P_TRY(rt_load_bytes(runtime, s->data, (size_t)s->size, s->crc32c, name, &handle, &how));
+        char origin[256];
+        snprintf(origin, sizeof origin, "%s: plugin library of section %d (%s)", name, i, how);
+        O2P_TRY(ir_plugin_registry_add_handle(e->plugins, handle, origin));
+    }
+    return O2P_OK;
 #endif
 }
 
@@ -374,12 +423,14 @@ static o2p_status deserialize(o2p_runtime *runtime, const void *plan, size_t siz
             e->api = e->lib->api;
             snprintf(e->lean_runtime, sizeof e->lean_runtime, "%s", e->lib->origin);
         }
+        if (st == O2P_OK)
+            st = load_plugin_sections(runtime, view, name, e);
         if (st == O2P_OK) {
             const plan_section *es =
                 &view->sections[plan_find_section(view, PLAN_SECTION_ENGINE, 0)];
             if (O2P_LEAN_API_HAS(e->api, engine_create_ex))
                 st = lean_status(e, e->api->engine_create_ex(es->data, (size_t)es->size, name,
-                                                             rt_plugin_lookup, NULL,
+                                                             rt_plugin_lookup, e->plugins,
                                                              &e->handle));
             else
                 st = lean_status(e, e->api->engine_create(es->data, (size_t)es->size, name,
@@ -420,6 +471,9 @@ void o2p_engine_destroy(o2p_engine *engine)
         return;
     if (engine->handle)
         engine->api->engine_destroy(engine->handle);
+#ifndef O2P_DISPATCH
+    o2p_plugin_registry_destroy(engine->plugins);
+#endif
     rt_lean_lib_release(engine->lib);
     free(engine);
 }

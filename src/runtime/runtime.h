@@ -46,6 +46,11 @@ uint64_t rt_available_memory(void);
  * allow; the CRC32C of the bytes actually written is checked before dlopen. */
 o2p_status rt_lean_load_bytes(const o2p_runtime *rt, const void *bytes, size_t size,
                               uint32_t crc, const char *what, rt_lean_lib **out);
+/* Writes bytes (a section whose CRC32C is crc) to a sealed memfd or a private temporary file,
+ * as the runtime's tempfile flags allow, checks the CRC of what was written and dlopens it;
+ * *how says which ("in-memory file", "temporary file"). */
+o2p_status rt_load_bytes(const o2p_runtime *rt, const void *bytes, size_t size, uint32_t crc,
+                         const char *what, void **handle, const char **how);
 /* Loads a lean runtime library from a path. */
 o2p_status rt_lean_load_path(const char *path, rt_lean_lib **out);
 void rt_lean_lib_retain(rt_lean_lib *lib);

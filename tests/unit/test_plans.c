@@ -254,8 +254,14 @@ START_TEST(test_build_refusals_are_clear)
     ck_assert_int_eq(o2p_builder_config_set_tactic_sources(c, O2P_TACTIC_SOURCE_CUDNN),
                      O2P_ERR_UNSUPPORTED);
     ck_assert(o2p_builder_config_get_flag(c, O2P_FLAG_TF32));
-    const char *lib = "libfoo.so";
-    ck_assert_int_eq(o2p_builder_config_set_plugins_to_serialize(c, &lib, 1), O2P_ERR_UNSUPPORTED);
+    /* a plugin library to carry that does not exist: the build names it */
+    const char *lib = "/nonexistent/libfoo.so";
+    ck_assert_int_eq(o2p_builder_config_set_plugins_to_serialize(c, &lib, 1), O2P_OK);
+    net = parse_model("input", 1);
+    ck_assert_int_eq(o2p_builder_build_serialized(b, net, c, &plan, &size), O2P_ERR_IO);
+    TU_ASSERT_ERROR_HAS(lib);
+    o2p_network_destroy(net);
+    ck_assert_int_eq(o2p_builder_config_set_plugins_to_serialize(c, NULL, 0), O2P_OK);
     int64_t lo[4] = {1, 3, 32, 32}, hi[4] = {8, 3, 32, 32};
     ck_assert_int_eq(o2p_builder_config_add_optimization_profile(c, "input", 4, lo, lo, hi),
                      O2P_ERR_UNSUPPORTED);

@@ -250,7 +250,7 @@ static void *load_pb(const char *path, o2p_dtype *dtype, size_t *count)
 
 /* Builds a node test's model into a plan through the public API (InstanceNormalization as the
  * plugin layer: the API default), checks its one layer is a plugin layer, and returns the plan. */
-static void *build_node_plan(const char *test, size_t *size)
+static void *build_node_plan(const char *test, int vc, size_t *size)
 {
     o2p_network *net;
     o2p_parser *parser;
@@ -267,6 +267,7 @@ static void *build_node_plan(const char *test, size_t *size)
     void *plan;
     ck_assert_int_eq(o2p_builder_create(&b), O2P_OK);
     ck_assert_int_eq(o2p_builder_config_create(&c), O2P_OK);
+    ck_assert_int_eq(o2p_builder_config_set_flag(c, O2P_FLAG_VERSION_COMPATIBLE, vc), O2P_OK);
     ck_assert_msg(o2p_builder_build_serialized(b, net, c, &plan, size) == O2P_OK, "%s: %s", test,
                   o2p_last_error());
     o2p_builder_config_destroy(c);
@@ -278,14 +279,21 @@ static void *build_node_plan(const char *test, size_t *size)
 
 /* Runs the node test's plan on test_data_set_0's inputs (in the engine's input order) and
  * compares every output with |got - want| <= atol + rtol |want|. */
-static void run_node_test(const char *test, double atol, double rtol)
+static void run_node_test_as(const char *test, int vc, double atol, double rtol)
 {
     size_t size;
-    void *plan = build_node_plan(test, &size);
+    void *plan = build_node_plan(test, vc, &size);
     o2p_runtime *rt;
     o2p_engine *e;
     o2p_context *ctx;
     ck_assert_int_eq(o2p_runtime_create(&rt), O2P_OK);
+    if (vc) {
+        /* a version-compatible plan carries the plugin library: host code, behind the gate */
+        ck_assert_int_eq(o2p_runtime_deserialize(rt, plan, size, &e), O2P_ERR_UNSUPPORTED);
+        TU_ASSERT_ERROR_HAS("plugin libraries");
+        TU_ASSERT_ERROR_HAS("o2p_runtime_set_engine_host_code_allowed");
+        ck_assert_int_eq(o2p_runtime_set_engine_host_code_allowed(rt, 1), O2P_OK);
+    }
     ck_assert_msg(o2p_runtime_deserialize(rt, plan, size, &e) == O2P_OK, "%s",
                   o2p_last_error());
     ck_assert_msg(o2p_engine_create_context(e, &ctx) == O2P_OK, "%s", o2p_last_error());
@@ -331,6 +339,12 @@ static void run_node_test(const char *test, double atol, double rtol)
     free(plan);
 }
 
+static void run_node_test(const char *test, double atol, double rtol)
+{
+    run_node_test_as(test, 0, atol, rtol);
+    run_node_test_as(test, 1, atol, rtol);
+}
+
 static const o2p_plugin_creator *no_plugins_but_default(void *user, const char *name,
                                                         const char *version,
                                                         const char *plugin_namespace)
@@ -358,7 +372,7 @@ START_TEST(test_plugin_plans_run_node_tests)
 
     /* The plan names its plugin; a loader that finds no creator refuses it by name. */
     size_t size;
-    void *plan = build_node_plan("test_roialign_aligned_true", &size);
+    void *plan = build_node_plan("test_roialign_aligned_true", 0, &size);
     plan_view *view = malloc(sizeof *view);
     ck_assert_ptr_nonnull(view);
     ck_assert_int_eq(plan_read(plan, size, "r.plan", view), O2P_OK);
