@@ -76,12 +76,15 @@ static o2p_status open_library(void *handle, const char *what, rt_lean_lib **out
     lib->version.patch = (uint16_t)api->version_patch;
     lib->version.build = (uint16_t)api->version_build;
     lib->refs = 1;
+    lib->fd = -1;
     *out = lib;
     return O2P_OK;
 }
 
+/* The memfd stays open while the library is loaded: dlopen knows objects by name, and a
+ * closed descriptor's number (so its /proc/self/fd/N name) comes back for the next file. */
 static o2p_status load_memfd(const void *bytes, size_t size, uint32_t crc, const char *what,
-                             void **handle)
+                             void **handle, int *out_fd)
 {
     int fd = memfd_create("o2p-lean-runtime", MFD_CLOEXEC | MFD_ALLOW_SEALING);
     if (fd < 0)
@@ -101,10 +104,13 @@ static o2p_status load_memfd(const void *bytes, size_t size, uint32_t crc, const
         snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
         *handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
         if (!*handle)
-            st = o2p_fail(O2P_ERR_IO, "%s: loading the lean runtime from an in-memory file "
+            st = o2p_fail(O2P_ERR_IO, "%s: loading a library from an in-memory file "
                           "failed: %s", what, dlerror());
     }
-    close(fd);
+    if (st == O2P_OK)
+        *out_fd = fd;
+    else
+        close(fd);
     return st;
 }
 
@@ -143,8 +149,9 @@ static o2p_status load_tempfile(const char *dir, const void *bytes, size_t size,
 }
 
 o2p_status rt_load_bytes(const o2p_runtime *rt, const void *bytes, size_t size, uint32_t crc,
-                         const char *what, void **out_handle, const char **out_how)
+                         const char *what, void **out_handle, const char **out_how, int *out_fd)
 {
+    *out_fd = -1;
     int in_memory = (rt->tempfile_flags & O2P_TEMPFILE_ALLOW_IN_MEMORY_FILES) != 0;
     int temporary = (rt->tempfile_flags & O2P_TEMPFILE_ALLOW_TEMPORARY_FILES) != 0;
     if (!in_memory && !temporary)
@@ -157,7 +164,7 @@ o2p_status rt_load_bytes(const o2p_runtime *rt, const void *bytes, size_t size, 
     const char *how = NULL;
     char first_error[1024] = "";
     if (in_memory) {
-        if (load_memfd(bytes, size, crc, what, &handle) == O2P_OK)
+        if (load_memfd(bytes, size, crc, what, &handle, out_fd) == O2P_OK)
             how = "in-memory file";
         else
             snprintf(first_error, sizeof first_error, "%s", o2p_last_error());
@@ -189,8 +196,15 @@ o2p_status rt_lean_load_bytes(const o2p_runtime *rt, const void *bytes, size_t s
 {
     void *handle = NULL;
     const char *how = NULL;
-    O2P_TRY(rt_load_bytes(rt, bytes, size, crc, what, &handle, &how));
-    O2P_TRY(open_library(handle, what, out));
+    int fd = -1;
+    O2P_TRY(rt_load_bytes(rt, bytes, size, crc, what, &handle, &how, &fd));
+    o2p_status st = open_library(handle, what, out);
+    if (st != O2P_OK) {
+        if (fd >= 0)
+            close(fd);
+        return st;
+    }
+    (*out)->fd = fd;
     snprintf((*out)->origin, sizeof (*out)->origin, "embedded %u.%u.%u.%u (%s)",
              (*out)->version.major, (*out)->version.minor, (*out)->version.patch,
              (*out)->version.build, how);
@@ -221,5 +235,7 @@ void rt_lean_lib_release(rt_lean_lib *lib)
     if (!lib || __atomic_sub_fetch(&lib->refs, 1, __ATOMIC_ACQ_REL) > 0)
         return;
     dlclose(lib->handle);
+    if (lib->fd >= 0)
+        close(lib->fd);
     free(lib);
 }

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "runtime/runtime.h"
 #include "o2p/plugin.h"
@@ -219,6 +220,8 @@ o2p_status rt_check_plan(const o2p_runtime *rt, const void *plan, size_t size, c
 
 struct o2p_engine {
     o2p_plugin_registry *plugins; /* the plan's embedded plugin libraries, or NULL */
+    int plugin_fds[PLAN_MAX_SECTIONS]; /* their in-memory files, closed after the registry */
+    int num_plugin_fds;
     const o2p_lean_api *api; /* the lean runtime that runs it */
     rt_lean_lib *lib;        /* the loaded library behind api, or NULL for the built-in one */
     void *handle;            /* the engine inside that lean runtime */
@@ -365,7 +368,11 @@ static o2p_status load_plugin_sections(o2p_runtime *runtime, const plan_view *vi
         const plan_section *s = &view->sections[i];
         void *handle = NULL;
         const char *how = NULL;
-        O2P_TRY(rt_load_bytes(runtime, s->data, (size_t)s->size, s->crc32c, name, &handle, &how));
+        int fd = -1;
+        O2P_TRY(rt_load_bytes(runtime, s->data, (size_t)s->size, s->crc32c, name, &handle, &how,
+                              &fd));
+        if (fd >= 0)
+            e->plugin_fds[e->num_plugin_fds++] = fd;
         char origin[256];
         snprintf(origin, sizeof origin, "%s: plugin library of section %d (%s)", name, i, how);
         O2P_TRY(ir_plugin_registry_add_handle(e->plugins, handle, origin));
@@ -439,8 +446,7 @@ static o2p_status deserialize(o2p_runtime *runtime, const void *plan, size_t siz
     }
     free(view);
     if (st != O2P_OK) {
-        rt_lean_lib_release(e->lib);
-        free(e);
+        o2p_engine_destroy(e); /* what was loaded so far: libraries, in-memory files */
         return st;
     }
     *out = e;
@@ -474,6 +480,8 @@ void o2p_engine_destroy(o2p_engine *engine)
 #ifndef O2P_DISPATCH
     o2p_plugin_registry_destroy(engine->plugins);
 #endif
+    for (int i = 0; i < engine->num_plugin_fds; i++)
+        close(engine->plugin_fds[i]);
     rt_lean_lib_release(engine->lib);
     free(engine);
 }

@@ -13,6 +13,7 @@ typedef struct rt_lean_lib {
     plan_version version;
     char origin[512]; /* "embedded 1.0.0.1 (in-memory file)", "loaded 1.0.0.1 from PATH" */
     int refs;
+    int fd; /* the in-memory file it was loaded from, kept open while loaded; -1 if none */
 } rt_lean_lib;
 
 struct o2p_runtime {
@@ -48,9 +49,10 @@ o2p_status rt_lean_load_bytes(const o2p_runtime *rt, const void *bytes, size_t s
                               uint32_t crc, const char *what, rt_lean_lib **out);
 /* Writes bytes (a section whose CRC32C is crc) to a sealed memfd or a private temporary file,
  * as the runtime's tempfile flags allow, checks the CRC of what was written and dlopens it;
- * *how says which ("in-memory file", "temporary file"). */
+ * *how says which ("in-memory file", "temporary file"). *fd is the memfd, which must stay
+ * open until the library is dlclosed (then closed), or -1. */
 o2p_status rt_load_bytes(const o2p_runtime *rt, const void *bytes, size_t size, uint32_t crc,
-                         const char *what, void **handle, const char **how);
+                         const char *what, void **handle, const char **how, int *fd);
 /* Loads a lean runtime library from a path. */
 o2p_status rt_lean_load_path(const char *path, rt_lean_lib **out);
 void rt_lean_lib_retain(rt_lean_lib *lib);

@@ -427,6 +427,32 @@ s7_next_major() {
     expect_refused "$major1_ver" "$cur_ver" || return 1
 }
 
+# 8. Plugins (issue 5): a version-compatible plan with a plugin layer (InstanceNormalization as
+#    the plugin) carries the plugin library; the next minor refuses it without host code, and
+#    with host code runs it through the embedded lean runtime and the embedded plugin library
+#    (the default registry is emptied so nothing else can serve), with the current version's
+#    outputs.
+s8_vc_plugin_plan() {
+    local m=${O2P_TESTDATA_DIR:-/usr/share/libonnx-testdata/data}/node/test_instancenorm_example/model.onnx
+    [[ -f $m ]] || { reason="no ONNX test data ($m)"; return 1; }
+    run_cmd "$cur" "$m" -o "$scratch/vc-plugin.plan" --version-compatible --plugin-instancenorm
+    expect_ok || return 1
+    run_cmd "$cur" inspect "$scratch/vc-plugin.plan"
+    expect_ok || return 1
+    grep -q PLUGIN_LIBRARY "$last_out" || { fail "the plan carries no PLUGIN_LIBRARY section"; return 1; }
+    run_cmd "$cur" run "$scratch/vc-plugin.plan" "${run_flags[@]}" --allow-host-code \
+        --save-outputs "$scratch/s8-ref.npz"
+    expect_ok || return 1
+    run_cmd "$minor" run "$scratch/vc-plugin.plan" "${run_flags[@]}"
+    expect_refused o2p_runtime_set_engine_host_code_allowed --allow-host-code || return 1
+    run_cmd env O2P_PLUGINS_LIBRARY=/nonexistent/libo2p_plugins.so "$minor" run \
+        "$scratch/vc-plugin.plan" "${run_flags[@]}" --allow-host-code -v \
+        --save-outputs "$scratch/s8.npz"
+    expect_ok || return 1
+    expect_lean_runtime embedded "$cur_ver" || return 1
+    expect_same_outputs "$scratch/s8.npz" "$scratch/s8-ref.npz" || return 1
+}
+
 if s1_standard_on_newer; then verdict 1-standard-plan-on-newer-minor; else verdict 1-standard-plan-on-newer-minor failed; fi
 if s2_vc_needs_host_code; then verdict 2-vc-plan-needs-host-code; else verdict 2-vc-plan-needs-host-code failed; fi
 if s3_vc_runs_embedded; then verdict 3-vc-plan-runs-embedded-lean; else verdict 3-vc-plan-runs-embedded-lean failed; fi
@@ -434,4 +460,5 @@ if s4_excluded_lean_runtime; then verdict 4-excluded-lean-runtime; else verdict 
 if s5_newer_plan_on_older; then verdict 5-newer-plan-on-older-runtime; else verdict 5-newer-plan-on-older-runtime failed; fi
 if s6_tempfile_controls; then verdict 6-tempfile-controls; else verdict 6-tempfile-controls failed; fi
 if s7_next_major; then verdict 7-next-major-rules; else verdict 7-next-major-rules failed; fi
+if s8_vc_plugin_plan; then verdict 8-vc-plugin-plan; else verdict 8-vc-plugin-plan failed; fi
 summary_and_exit

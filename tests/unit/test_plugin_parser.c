@@ -405,6 +405,39 @@ START_TEST(test_plugin_plans_run_node_tests)
 }
 END_TEST
 
+/* An op in a custom domain that no plugin implements: loaded and reported by name, and a
+ * build refuses it naming the node and the op. */
+START_TEST(test_unknown_custom_op_is_refused_by_name)
+{
+    tu_model *m = tu_model_new(13);
+    tu_add_opset(m, "com.example.unknown", 1);
+    Onnx__GraphProto *g = tu_main_graph(m);
+    int64_t d[2] = {2, 3};
+    tu_add_input(m, g, "x", O2P_DTYPE_FLOAT, 2, d, NULL);
+    Onnx__NodeProto *n = tu_add_node(m, g, "Frobnicate", "frob", "x", "y");
+    tu_node_set_domain(m, n, "com.example.unknown");
+    tu_add_output(m, g, "y", O2P_DTYPE_FLOAT, 2, d, NULL);
+    o2p_network *net;
+    o2p_parser *parser;
+    ck_assert_int_eq(tu_parse_model(m, &net, &parser), O2P_OK);
+    ck_assert_int_eq(o2p_parser_num_unsupported(parser), 1);
+    ck_assert_str_eq(o2p_layer_get_op_type(o2p_parser_get_unsupported(parser, 0)), "Frobnicate");
+    o2p_builder *b;
+    o2p_builder_config *c;
+    void *plan;
+    size_t size;
+    ck_assert_int_eq(o2p_builder_create(&b), O2P_OK);
+    ck_assert_int_eq(o2p_builder_config_create(&c), O2P_OK);
+    ck_assert_int_eq(o2p_builder_build_serialized(b, net, c, &plan, &size), O2P_ERR_UNSUPPORTED);
+    TU_ASSERT_ERROR_HAS("frob");
+    TU_ASSERT_ERROR_HAS("com.example.unknown.Frobnicate");
+    o2p_builder_config_destroy(c);
+    o2p_builder_destroy(b);
+    tu_parsed_free(net, parser);
+    tu_model_free(m);
+}
+END_TEST
+
 int main(void)
 {
     /* The default registry looks next to the program for the bundled library; this program
@@ -419,6 +452,7 @@ int main(void)
     tcase_add_test(tc, test_plugin_layers_infer_and_build);
     tcase_add_test(tc, test_bad_libraries_are_refused_by_name);
     tcase_add_test(tc, test_roialign_opset10_default_is_pinned);
+    tcase_add_test(tc, test_unknown_custom_op_is_refused_by_name);
     tcase_add_test(tc, test_plugin_plans_run_node_tests);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
