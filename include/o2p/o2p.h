@@ -405,6 +405,11 @@ O2P_API o2p_status o2p_builder_config_add_optimization_profile(o2p_builder_confi
 O2P_API o2p_status o2p_builder_config_set_plugins_to_serialize(o2p_builder_config *config,
                                                                const char *const *paths,
                                                                int count);
+/* 1: a version-compatible plan does not carry the libraries its plugin layers came from
+ * (they are then found in the registry at load: --plugins); default 0 (trtexec's
+ * --ignoreParsedPluginLibs). */
+O2P_API o2p_status o2p_builder_config_set_ignore_parsed_plugin_libraries(o2p_builder_config *config,
+                                                                        int ignore);
 /* Prints each layer's candidate tactics, why excluded ones were excluded, and the choice, to
  * the logger at O2P_SEVERITY_INFO. */
 O2P_API o2p_status o2p_builder_config_set_verbose(o2p_builder_config *config, int on);

@@ -26,6 +26,7 @@ struct o2p_builder_config {
     int num_profiles;
     char **plugins_to_serialize;
     int num_plugins_to_serialize;
+    int ignore_parsed_plugin_libraries;
     unsigned flags;
     o2p_hardware_compatibility hw;
     uint32_t tactic_sources;
@@ -131,6 +132,15 @@ o2p_status o2p_builder_config_set_plugins_to_serialize(o2p_builder_config *c,
     free(c->plugins_to_serialize);
     c->plugins_to_serialize = copy;
     c->num_plugins_to_serialize = count;
+    return O2P_OK;
+}
+
+o2p_status o2p_builder_config_set_ignore_parsed_plugin_libraries(o2p_builder_config *c,
+                                                                int ignore)
+{
+    if (!c)
+        return o2p_fail(O2P_ERR_INVALID_ARGUMENT, "builder config is NULL");
+    c->ignore_parsed_plugin_libraries = ignore != 0;
     return O2P_OK;
 }
 
@@ -301,7 +311,7 @@ o2p_status o2p_builder_build_serialized(o2p_builder *builder, o2p_network *netwo
         for (int i = 0; i < config->num_plugins_to_serialize && nlibs < PLAN_MAX_SECTIONS - 2;
              i++)
             nlibs = add_unique(libs, nlibs, config->plugins_to_serialize[i]);
-        if (vc && !exclude)
+        if (vc && !exclude && !config->ignore_parsed_plugin_libraries)
             for (int i = 0; i < e.num_layers && nlibs < PLAN_MAX_SECTIONS - 2; i++)
                 if (e.layers[i].layer->plugin && e.layers[i].layer->plugin_library)
                     nlibs = add_unique(libs, nlibs, e.layers[i].layer->plugin_library);

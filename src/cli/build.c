@@ -28,6 +28,8 @@ static const char *const build_usage =
     "  --serialize-plugins LIB,.. carry these plugin libraries in the plan (host code at\n"
     "                             load); a version-compatible plan carries the libraries its\n"
     "                             plugin layers come from by default\n"
+    "  --ignore-parsed-plugin-libs  a version-compatible plan does not carry the libraries\n"
+    "                             its plugin layers came from (found with --plugins at load)\n"
     "  --exclude-lean-runtime     with --version-compatible: leave the lean runtime out;\n"
     "                             the runtime is then given with --load-runtime\n"
     "  -v, --verbose              print each layer's tactic candidates and the choice\n"
@@ -78,7 +80,7 @@ static double now_seconds(void)
 int cmd_build(int argc, char **argv)
 {
     const char *model = NULL, *output = NULL, *shapes_arg = NULL, *target = "host";
-    int plugin_in = 0, verbose = 0, vc = 0, exclude = 0;
+    int plugin_in = 0, verbose = 0, vc = 0, exclude = 0, ignore_parsed = 0;
     const char *serialize_plugins = NULL;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
@@ -110,6 +112,8 @@ int cmd_build(int argc, char **argv)
             if (i + 1 >= argc)
                 return cli_usage_error("%s needs LIB[,LIB...]", a, "build");
             serialize_plugins = argv[++i];
+        } else if (strcmp(a, "--ignore-parsed-plugin-libs") == 0) {
+            ignore_parsed = 1;
         } else if (strcmp(a, "--version-compatible") == 0) {
             vc = 1;
         } else if (strcmp(a, "--exclude-lean-runtime") == 0) {
@@ -172,7 +176,8 @@ int cmd_build(int argc, char **argv)
                                       NULL, 0) != O2P_OK ||
         o2p_builder_config_set_verbose(config, verbose) != O2P_OK ||
         o2p_builder_config_set_flag(config, O2P_FLAG_VERSION_COMPATIBLE, vc) != O2P_OK ||
-        o2p_builder_config_set_flag(config, O2P_FLAG_EXCLUDE_LEAN_RUNTIME, exclude) != O2P_OK) {
+        o2p_builder_config_set_flag(config, O2P_FLAG_EXCLUDE_LEAN_RUNTIME, exclude) != O2P_OK ||
+        o2p_builder_config_set_ignore_parsed_plugin_libraries(config, ignore_parsed) != O2P_OK) {
         rc = cli_fail();
         goto out;
     }

@@ -13,6 +13,7 @@
 #include "ir/ir.h"
 #include "lean/lean.h"
 #include "o2p/plugin.h"
+#include "plan/plan.h"
 #include "onnx.pb-c.h"
 #include "plan/plan.h"
 #include "testutil.h"
@@ -438,6 +439,43 @@ START_TEST(test_unknown_custom_op_is_refused_by_name)
 }
 END_TEST
 
+/* A version-compatible plan carries the plugin libraries its layers came from, unless told
+ * not to; --serialize-plugins adds libraries. */
+START_TEST(test_vc_plans_carry_used_plugin_libraries)
+{
+    if (!tu_have_testdata())
+        return;
+    for (int ignore = 0; ignore <= 1; ignore++) {
+        o2p_network *net;
+        o2p_parser *parser;
+        ck_assert_int_eq(o2p_network_create(&net), O2P_OK);
+        ck_assert_int_eq(o2p_parser_create(net, &parser), O2P_OK);
+        ck_assert_int_eq(o2p_parser_parse_file(parser, NODE "test_roialign_aligned_true/model.onnx"),
+                         O2P_OK);
+        o2p_builder *b;
+        o2p_builder_config *c;
+        void *plan;
+        size_t size;
+        ck_assert_int_eq(o2p_builder_create(&b), O2P_OK);
+        ck_assert_int_eq(o2p_builder_config_create(&c), O2P_OK);
+        ck_assert_int_eq(o2p_builder_config_set_flag(c, O2P_FLAG_VERSION_COMPATIBLE, 1), O2P_OK);
+        ck_assert_int_eq(o2p_builder_config_set_ignore_parsed_plugin_libraries(c, ignore), O2P_OK);
+        ck_assert_msg(o2p_builder_build_serialized(b, net, c, &plan, &size) == O2P_OK, "%s",
+                      o2p_last_error());
+        plan_view view;
+        ck_assert_int_eq(plan_read(plan, size, "plan", &view), O2P_OK);
+        int sec = plan_find_section(&view, PLAN_SECTION_PLUGIN_LIBRARY, 0);
+        ck_assert_msg((sec >= 0) == !ignore, "ignore=%d: PLUGIN_LIBRARY section %d", ignore, sec);
+        ck_assert(view.header.flags & PLAN_FLAG_HAS_PLUGINS);
+        o2p_free(plan);
+        o2p_builder_config_destroy(c);
+        o2p_builder_destroy(b);
+        o2p_parser_destroy(parser);
+        o2p_network_destroy(net);
+    }
+}
+END_TEST
+
 int main(void)
 {
     /* The default registry looks next to the program for the bundled library; this program
@@ -453,6 +491,7 @@ int main(void)
     tcase_add_test(tc, test_bad_libraries_are_refused_by_name);
     tcase_add_test(tc, test_roialign_opset10_default_is_pinned);
     tcase_add_test(tc, test_unknown_custom_op_is_refused_by_name);
+    tcase_add_test(tc, test_vc_plans_carry_used_plugin_libraries);
     tcase_add_test(tc, test_plugin_plans_run_node_tests);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
