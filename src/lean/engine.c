@@ -571,6 +571,7 @@ static o2p_status read_plugin(parser *ps, lean_layer *l)
         return fail(ps, O2P_ERR_PARSE, "a plugin layer needs a plugin name");
     O2P_TRY(rd_str(ps, "the plugin version", &l->plugin_version));
     O2P_TRY(rd_str(ps, "the plugin namespace", &l->plugin_namespace));
+    O2P_TRY(rd_str(ps, "the plugin library", &l->plugin_library));
     O2P_TRY(rd_u32(ps, "the size of the plugin data", &n));
     if (n > ps->end - ps->pos)
         return fail(ps, O2P_ERR_PARSE,
@@ -838,16 +839,18 @@ static o2p_status read_section(parser *ps, size_t size, const lookups *lk)
             l->plugin = lk->plugin ? lk->plugin(lk->user, l->plugin_name, l->plugin_version,
                                                 l->plugin_namespace)
                                    : NULL;
-            char pn[64], pv[64], pns[64];
+            char pn[64], pv[64], pns[64], plib[64];
             where_layer(ps, i, l);
             if (!l->plugin)
                 return fail(ps, O2P_ERR_UNSUPPORTED,
-                            "the plugin %s version '%s' (namespace '%s') is not registered: "
-                            "register a plugin library that provides it (--plugins LIB, or "
-                            "o2p_plugin_registry_load_library on the default registry)",
+                            "the plugin %s version '%s' (namespace '%s', built from the library "
+                            "%s) is not registered: register a plugin library that provides it "
+                            "(--plugins LIB, or o2p_plugin_registry_load_library on the default "
+                            "registry)",
                             shown(l->plugin_name, pn, sizeof pn),
                             shown(l->plugin_version, pv, sizeof pv),
-                            shown(l->plugin_namespace, pns, sizeof pns));
+                            shown(l->plugin_namespace, pns, sizeof pns),
+                            shown(l->plugin_library, plib, sizeof plib));
             if (l->plugin->size < offsetof(o2p_plugin_creator, enqueue_cuda) ||
                 !l->plugin->enqueue_host)
                 return fail(ps, O2P_ERR_UNSUPPORTED,

@@ -184,6 +184,7 @@ typedef struct lean_layer {
     const char *plugin_name;
     const char *plugin_version;
     const char *plugin_namespace;
+    const char *plugin_library; /* file name of the library the builder took it from */
     const void *plugin_data;
     size_t plugin_size;
     uint64_t workspace;

@@ -45,6 +45,7 @@
  *             str  plugin_name       the creator's name (include/o2p/plugin.h)
  *             str  plugin_version    the creator's version ("" allowed)
  *             str  plugin_namespace  the creator's namespace ("" allowed)
+ *             str  plugin_library    file name of the library it came from (messages only)
  *             u32  n, then n bytes   what the creator's serialize() wrote (<= ENGINE_MAX_PLUGIN_DATA)
  *             u64  workspace         bytes of scratch enqueue_host gets (<= ENGINE_MAX_PLUGIN_WORKSPACE)
  *        A plugin layer's tactic is {"plugin", "plugin.<name>"}; its creator is found at load

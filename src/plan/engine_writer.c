@@ -167,6 +167,10 @@ static o2p_status put_plugin(wbuf *b, const build_layer *bl)
         put_str(b, c->name);
         put_str(b, c->version);
         put_str(b, c->plugin_namespace);
+        /* the file name of the library it came from, for messages at load */
+        const char *lib = l->plugin_library ? l->plugin_library : "";
+        const char *slash = strrchr(lib, '/');
+        put_str(b, slash ? slash + 1 : lib);
         put_u32(b, (uint32_t)need);
         put(b, blob, need);
         put_u64(b, bl->tactic.workspace);
