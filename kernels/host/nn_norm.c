@@ -39,6 +39,18 @@ static void stage_free(staging *s)
     s->count = 0;
 }
 
+/* Stages the usual pair: input X read, output Y written. */
+static o2p_status stage_xy(const host_kernel_args *a, staging *s, const host_tensor *X,
+                           host_tensor *Y, const float **x, float **y)
+{
+    *x = stage_in(a, s, X);
+    *y = *x ? stage_out(a, s, Y) : NULL;
+    if (*y)
+        return O2P_OK;
+    stage_free(s);
+    return O2P_ERR_OUT_OF_MEMORY;
+}
+
 static o2p_status want_float(const host_kernel_args *a, const host_tensor *t)
 {
     return host_nn_is_float(t->dtype) ? O2P_OK : host_unsupported_dtype(a, t->dtype);
@@ -426,12 +438,9 @@ static o2p_status softmax_family(const host_kernel_args *a, softmax_kind kind)
     if (host_nn_numel(Y) == 0)
         return O2P_OK;
     staging st = {0};
-    const float *x = stage_in(a, &st, X);
-    float *y = x ? stage_out(a, &st, Y) : NULL;
-    if (!y) {
-        stage_free(&st);
-        return O2P_ERR_OUT_OF_MEMORY;
-    }
+    const float *x;
+    float *y;
+    O2P_TRY(stage_xy(a, &st, X, Y, &x, &y));
     for (int64_t o = 0; o < outer; o++)
         for (int64_t in = 0; in < inner; in++) {
             const float *xp = x + o * n * inner + in;
@@ -507,12 +516,9 @@ o2p_status host_nn_lp_norm(const host_kernel_args *a)
     if (host_nn_numel(Y) == 0)
         return O2P_OK;
     staging st = {0};
-    const float *x = stage_in(a, &st, X);
-    float *y = x ? stage_out(a, &st, Y) : NULL;
-    if (!y) {
-        stage_free(&st);
-        return O2P_ERR_OUT_OF_MEMORY;
-    }
+    const float *x;
+    float *y;
+    O2P_TRY(stage_xy(a, &st, X, Y, &x, &y));
     for (int64_t o = 0; o < outer; o++)
         for (int64_t in = 0; in < inner; in++) {
             const float *xp = x + o * n * inner + in;
@@ -629,12 +635,9 @@ o2p_status host_nn_lrn(const host_kernel_args *a)
     if (host_nn_numel(Y) == 0)
         return O2P_OK;
     staging st = {0};
-    const float *x = stage_in(a, &st, X);
-    float *y = x ? stage_out(a, &st, Y) : NULL;
-    if (!y) {
-        stage_free(&st);
-        return O2P_ERR_OUT_OF_MEMORY;
-    }
+    const float *x;
+    float *y;
+    O2P_TRY(stage_xy(a, &st, X, Y, &x, &y));
     int64_t before = (size - 1) / 2, after = size / 2; /* floor and ceil of (size - 1) / 2 */
     for (int64_t n = 0; n < N; n++)
         for (int64_t c = 0; c < C; c++) {
