@@ -238,6 +238,39 @@ static o2p_status conv_f32(const host_kernel_args *a, const nn_window *w, int64_
     return st;
 }
 
+/* The computation over float32 views of X, W, B (optional) and Y. */
+typedef o2p_status (*conv_fn)(const host_kernel_args *a, const nn_window *w, int64_t N,
+                              int64_t C, int64_t M, int64_t group, const float *x,
+                              const float *wt, const float *b, float *y);
+
+/* Allocates output 0 with ydims, stages X, W, B and Y as float32 and runs fn: the tail that
+ * Conv and ConvTranspose share. */
+static o2p_status run_staged(const host_kernel_args *a, const host_tensor *X,
+                             const host_tensor *W, const host_tensor *B, const int64_t *ydims,
+                             const nn_window *w, int64_t N, int64_t C, int64_t M, int64_t group,
+                             conv_fn fn)
+{
+    host_tensor *Y;
+    O2P_TRY(host_nn_output(a, 0, X->dtype, X->rank, ydims, &Y));
+    if (host_nn_numel(Y) == 0)
+        return O2P_OK;
+    float *ox = NULL, *ow = NULL, *ob = NULL, *oy = NULL;
+    o2p_status st = O2P_ERR_OUT_OF_MEMORY;
+    const float *x = host_nn_f32_in(a, X, &ox), *wt = x ? host_nn_f32_in(a, W, &ow) : NULL;
+    const float *b = wt && B ? host_nn_f32_in(a, B, &ob) : NULL;
+    float *y = wt && (!B || b) ? host_nn_f32_buf(a, Y, &oy) : NULL;
+    if (y) {
+        st = fn(a, w, N, C, M, group, x, wt, b, y);
+        if (st == O2P_OK)
+            host_nn_f32_out(Y, y);
+    }
+    free(ox);
+    free(ow);
+    free(ob);
+    free(oy);
+    return st;
+}
+
 o2p_status host_nn_conv(const host_kernel_args *a)
 {
     const host_tensor *X, *W, *B;
@@ -258,25 +291,7 @@ o2p_status host_nn_conv(const host_kernel_args *a)
     O2P_TRY(host_nn_window(a, X, W->dims + 2, 1, 0, &w));
     int64_t ydims[HOST_MAX_RANK] = {N, M};
     memcpy(ydims + 2, w.out, (size_t)w.nsp * sizeof(int64_t));
-    host_tensor *Y;
-    O2P_TRY(host_nn_output(a, 0, X->dtype, X->rank, ydims, &Y));
-    if (host_nn_numel(Y) == 0)
-        return O2P_OK;
-    float *ox = NULL, *ow = NULL, *ob = NULL, *oy = NULL;
-    o2p_status st = O2P_ERR_OUT_OF_MEMORY;
-    const float *x = host_nn_f32_in(a, X, &ox), *wt = x ? host_nn_f32_in(a, W, &ow) : NULL;
-    const float *b = wt && B ? host_nn_f32_in(a, B, &ob) : NULL;
-    float *y = wt && (!B || b) ? host_nn_f32_buf(a, Y, &oy) : NULL;
-    if (y) {
-        st = conv_f32(a, &w, N, C, M, group, x, wt, b, y);
-        if (st == O2P_OK)
-            host_nn_f32_out(Y, y);
-    }
-    free(ox);
-    free(ow);
-    free(ob);
-    free(oy);
-    return st;
+    return run_staged(a, X, W, B, ydims, &w, N, C, M, group, conv_f32);
 }
 
 /* ---------------------------------------------------------------- ConvTranspose */
@@ -428,23 +443,5 @@ o2p_status host_nn_conv_transpose(const host_kernel_args *a)
     O2P_TRY(conv_transpose_geometry(a, X, W, &w));
     int64_t ydims[HOST_MAX_RANK] = {N, M};
     memcpy(ydims + 2, w.out, (size_t)w.nsp * sizeof(int64_t));
-    host_tensor *Y;
-    O2P_TRY(host_nn_output(a, 0, X->dtype, X->rank, ydims, &Y));
-    if (host_nn_numel(Y) == 0)
-        return O2P_OK;
-    float *ox = NULL, *ow = NULL, *ob = NULL, *oy = NULL;
-    o2p_status st = O2P_ERR_OUT_OF_MEMORY;
-    const float *x = host_nn_f32_in(a, X, &ox), *wt = x ? host_nn_f32_in(a, W, &ow) : NULL;
-    const float *b = wt && B ? host_nn_f32_in(a, B, &ob) : NULL;
-    float *y = wt && (!B || b) ? host_nn_f32_buf(a, Y, &oy) : NULL;
-    if (y) {
-        st = conv_transpose_f32(a, &w, N, C, M, group, x, wt, b, y);
-        if (st == O2P_OK)
-            host_nn_f32_out(Y, y);
-    }
-    free(ox);
-    free(ow);
-    free(ob);
-    free(oy);
-    return st;
+    return run_staged(a, X, W, B, ydims, &w, N, C, M, group, conv_transpose_f32);
 }
