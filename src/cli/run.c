@@ -8,6 +8,7 @@
 
 #include "cli/cli.h"
 #include "common/npy.h"
+#include "host/host_kernels.h"
 
 static const char *const run_usage =
     "usage: onnx2plan run PLAN [options]\n"
@@ -90,20 +91,15 @@ static void print_stats(const char *name, const npy_array *a)
                                 (long long)a->dims[d]);
     if (a->rank == 0)
         snprintf(shape, sizeof shape, "scalar");
+    /* the kernels' typed reads: every numeric type as a double */
+    host_tensor view = {a->dtype, 0, {0}, a->data};
     double mn = INFINITY, mx = -INFINITY, sum = 0;
     int nan = 0;
     for (size_t i = 0; i < a->count; i++) {
-        double v;
-        switch (a->dtype) {
-        case O2P_DTYPE_FLOAT: { float f; memcpy(&f, (char *)a->data + i * 4, 4); v = f; break; }
-        case O2P_DTYPE_DOUBLE: memcpy(&v, (char *)a->data + i * 8, 8); break;
-        case O2P_DTYPE_INT64: { int64_t x; memcpy(&x, (char *)a->data + i * 8, 8); v = (double)x; break; }
-        case O2P_DTYPE_INT32: { int32_t x; memcpy(&x, (char *)a->data + i * 4, 4); v = x; break; }
-        case O2P_DTYPE_BOOL: case O2P_DTYPE_UINT8: v = ((unsigned char *)a->data)[i]; break;
-        case O2P_DTYPE_INT8: v = ((signed char *)a->data)[i]; break;
-        case O2P_DTYPE_FLOAT16: { uint16_t h; memcpy(&h, (char *)a->data + i * 2, 2); v = o2p_half_to_float(h); break; }
-        default: v = NAN; break;
-        }
+        double v = o2p_dtype_size(a->dtype) && a->dtype != O2P_DTYPE_COMPLEX64 &&
+                           a->dtype != O2P_DTYPE_COMPLEX128
+                       ? host_get_f64(&view, (int64_t)i)
+                       : NAN;
         if (isnan(v)) {
             nan++;
             continue;
