@@ -271,8 +271,10 @@ o2p_status o2p_builder_build_serialized(o2p_builder *builder, o2p_network *netwo
         return o2p_fail(O2P_ERR_INVALID_ARGUMENT,
                         "excluding the lean runtime (--exclude-lean-runtime) applies to "
                         "version-compatible plans: add --version-compatible");
-    build_options opt = {BUILD_TARGET_HOST, config->tactic_sources, config->workspace_limit,
-                         config->verbose};
+    build_options opt = {.target = BUILD_TARGET_HOST,
+                         .tactic_sources = config->tactic_sources,
+                         .workspace_limit = config->workspace_limit,
+                         .verbose = config->verbose};
     build_engine e;
     O2P_TRY(build_engine_create(network, &opt, &e));
     uint8_t *engine_bytes = NULL;

@@ -4,6 +4,7 @@
 #ifndef O2P_BUILDER_H
 #define O2P_BUILDER_H
 
+#include "codegen/codegen.h"
 #include "ir/ir.h"
 
 /* ---- tactics (DESIGN.md §8) */
@@ -20,13 +21,23 @@ typedef struct build_tactic {
     int arch_specific;      /* uses sm_XYa-only instructions */
     uint32_t smem_bytes;    /* shared memory per block */
     uint64_t workspace;     /* scratch bytes */
+    cg_tactic cuda;         /* cuda target: the codegen's tactic (what lower() gets) */
 } build_tactic;
+
+#define BUILD_MAX_ARCHS 16
 
 typedef struct build_options {
     build_target target;
     uint32_t tactic_sources; /* O2P_TACTIC_SOURCE_* mask */
     uint64_t workspace_limit; /* 0: none */
     int verbose;
+    /* cuda target: the compute capabilities to build for (major*10+minor, ascending) and
+     * the hardware-compatibility level (an o2p_hardware_compatibility) */
+    int num_archs;
+    int archs[BUILD_MAX_ARCHS];
+    int hw_compat;
+    int allow_tf32, allow_fp16, allow_bf16; /* precision flags */
+    const char *kernel_cache; /* NULL: the default cache; "": none (cg_compile_options) */
 } build_options;
 
 /* Picks the tactic for a layer among the candidates of the tactic table that pass the
@@ -51,7 +62,21 @@ typedef struct build_layer {
     build_tactic tactic;
     int *inputs;  /* tensor indices, -1 for omitted */
     int *outputs; /* tensor indices, -1 for omitted */
+    /* cuda target: what runs the layer (the lowering's cg_emit launches; owned by the
+     * engine) */
+    int num_launches;
+    cg_launch *launches;
 } build_layer;
+
+/* A compiled kernel family for one architecture (cuda target). */
+typedef struct build_image {
+    const char *family;
+    cg_image_kind kind;
+    int arch;
+    int arch_specific;
+    void *bytes; /* malloc'ed, owned by the engine */
+    size_t size;
+} build_image;
 
 typedef struct build_engine {
     build_target target;
@@ -63,6 +88,9 @@ typedef struct build_engine {
     int *inputs, *outputs; /* tensor indices, in graph order */
     uint64_t arena_size;
     uint64_t weights_size;
+    uint64_t workspace_size; /* cuda: the largest workspace a layer's launches use */
+    int num_images;
+    build_image *images;
     int64_t opset;
     o2p_arena arena; /* owns the arrays above */
 } build_engine;

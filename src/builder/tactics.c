@@ -32,7 +32,8 @@ static int candidates(const ir_layer *l, build_tactic *out, int cap)
             free(in);
             free(fields);
         }
-        build_tactic t = {"plugin", "plugin", c->name, BUILD_TARGET_HOST, 0, 0, 0, workspace};
+        build_tactic t = {.source = "plugin", .family = "plugin", .kernel = c->name,
+                          .target = BUILD_TARGET_HOST, .workspace = workspace};
         out[n++] = t;
         return n;
     }
@@ -40,7 +41,8 @@ static int candidates(const ir_layer *l, build_tactic *out, int cap)
         for (int i = 0; i < host_kernel_count(); i++) {
             const host_kernel_entry *e = host_kernel_at(i);
             if (e && e->op_type && strcmp(e->op_type, l->op_type) == 0) {
-                build_tactic t = {"builtin", "host", e->op_type, BUILD_TARGET_HOST, 0, 0, 0, 0};
+                build_tactic t = {.source = "builtin", .family = "host", .kernel = e->op_type,
+                                  .target = BUILD_TARGET_HOST};
                 out[n++] = t;
                 break;
             }

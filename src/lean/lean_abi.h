@@ -46,7 +46,31 @@ typedef struct o2p_lean_api {
                                        void *user, const char *name, const char *version,
                                        const char *plugin_namespace),
                                    void *user, void **engine);
+    /* Appended (ENGINE format 3, the cuda target). Use only when `size` covers them. */
+    /* engine_create_ex with flags: LEAN_CREATE_TABLES_ONLY reads and checks every table but
+     * loads nothing onto a device and looks up no kernel (inspect and check on a machine
+     * without a GPU). */
+    o2p_status (*engine_create_flags)(const void *engine_section, size_t size, const char *what,
+                                      const struct o2p_plugin_creator *(*plugin_lookup)(
+                                          void *user, const char *name, const char *version,
+                                          const char *plugin_namespace),
+                                      void *user, uint32_t flags, void **engine);
+    uint32_t (*engine_target)(const void *engine); /* ENGINE_TARGET_HOST / _CUDA */
+    /* Bytes of device memory a context allocates: arena plus workspace. */
+    uint64_t (*engine_context_memory)(const void *engine);
+    /* Kernel images (cuda): count, and image i's family, kind (0 SASS, 1 PTX), arch and
+     * size; 0 / O2P_ERR_INVALID_ARGUMENT when out of range. */
+    int (*engine_num_images)(const void *engine);
+    o2p_status (*engine_image)(const void *engine, int index, const char **family,
+                               uint32_t *kind, uint32_t *arch, uint64_t *size);
+    /* Runs the engine: host engines run to completion (stream must be NULL); cuda engines
+     * are enqueued on the stream (a CUstream; NULL: the legacy default stream) with device
+     * addresses bound by context_set_tensor_address, and return without waiting. */
+    o2p_status (*context_enqueue)(void *context, void *stream);
 } o2p_lean_api;
+
+/* engine_create_flags flags */
+#define LEAN_CREATE_TABLES_ONLY 1u
 
 /* Whether a table of `size` bytes has the field f. */
 #define O2P_LEAN_API_HAS(api, f) \

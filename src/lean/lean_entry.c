@@ -44,8 +44,10 @@ static o2p_status engine_create_ex(const void *section, size_t size, const char 
                                  (lean_engine **)engine);
 }
 
+/* The format-3 fields (engine_create_flags ...) come with the cuda executor: until then the
+ * table's size stops before them. */
 static const o2p_lean_api api = {
-    sizeof(o2p_lean_api),
+    offsetof(o2p_lean_api, engine_create_flags),
     O2P_LEAN_ABI_VERSION,
     O2P_VERSION_MAJOR,
     O2P_VERSION_MINOR,
@@ -66,6 +68,12 @@ static const o2p_lean_api api = {
     context_set_tensor_address,
     context_execute,
     engine_create_ex,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
 };
 
 const o2p_lean_api *lean_builtin_api(void)

@@ -1,4 +1,4 @@
-/* engine_format.h: the ENGINE section's bytes, version 2. The format is private to the lean
+/* engine_format.h: the ENGINE section's bytes, version 3. The format is private to the lean
  * runtime that wrote it (DESIGN.md §4): the plan writer (src/plan/engine_writer.c) produces
  * it from the builder's engine description, the lean runtime (src/lean/) reads it, and a
  * newer onnx2plan reads an older plan's ENGINE only through that plan's own lean runtime.
@@ -15,6 +15,8 @@
  *   u64  arena_size       bytes of the activation arena a context allocates
  *   u64  weights_offset   start of the weights blob; a multiple of ENGINE_WEIGHTS_ALIGN
  *   u64  weights_size     bytes of the weights blob, which ends the section exactly
+ *   u64  workspace_size   (version 3) bytes of scratch a context keeps after its arena for
+ *                         the layers' launches (cuda; 0 on the host target)
  *   u32  num_tensors, then per tensor:
  *        str  name
  *        u32  dtype          an o2p_dtype with a non-zero element size
@@ -50,9 +52,37 @@
  *             u64  workspace         bytes of scratch enqueue_host gets (<= ENGINE_MAX_PLUGIN_WORKSPACE)
  *        A plugin layer's tactic is {"plugin", "plugin.<name>"}; its creator is found at load
  *        by (name, version, namespace) through the loader's plugin lookup (a registry).
+ *        u32  num_launches  (version 3) 0 on the host target; on the cuda target what runs
+ *                           the layer, in order (src/codegen/codegen.h, cg_launch):
+ *             u32  kind         0 KERNEL, 1 COPY, 2 MEMSET
+ *             str  family       KERNEL: the kernel family (an image's family); "" otherwise
+ *             str  function     KERNEL: the kernel's name in that family; "" otherwise
+ *             u32  grid[3], block[3]   KERNEL: each >= 1 (block product <= 1024); 1 otherwise
+ *             u32  smem         KERNEL: dynamic shared memory bytes; 0 otherwise
+ *             u32  param_size, then param_size bytes (<= ENGINE_MAX_PARAM_BYTES): the kernel's
+ *                  parameter buffer; COPY: u64 dst, u64 src, u64 bytes; MEMSET: u64 dst,
+ *                  u64 bytes, u64 value (<= 255)
+ *             u32  num_patches (<= ENGINE_MAX_PATCHES), then per patch:
+ *                  u32 param_offset   8-byte aligned, param_offset + 8 <= param_size
+ *                  i32 tensor         a tensor index, or -2: the workspace
+ *                  u64 byte_offset    <= that tensor's nbytes (the workspace's size)
+ *                  the runtime writes the device address of tensor + byte_offset there.
+ *                  COPY has patches at 0 (dst) and 8 (src), MEMSET at 0 (dst); their byte
+ *                  ranges must lie inside the tensors; dst never an engine input or WEIGHTS.
  *   u32  num_inputs,  i32 tensor index per engine input  (storage IO, io bit 0)
  *   u32  num_outputs, i32 tensor index per engine output (io bit 1; storage IO, or WEIGHTS
  *                     for an output the builder folded to a constant)
+ *   u32  num_images   (version 3) 0 on the host target; on the cuda target the compiled
+ *                     kernel families, per image:
+ *        str  family
+ *        u32  kind         0 SASS (a cubin), 1 PTX (NUL-free text)
+ *        u32  arch         major*10+minor: sm_<arch> for SASS, compute_<arch> for PTX
+ *        u32  arch_specific 1: an sm_<arch>a image (wgmma, TMA), runs on exactly that arch
+ *        u32  size, then size bytes (<= ENGINE_MAX_IMAGE)
+ *        The runtime loads, per family, the best image for the device: SASS of its exact
+ *        compute capability, else SASS of its major and the highest minor not above its own,
+ *        else the PTX of the highest arch not above it; no image usable: the plan is refused
+ *        at deserialization naming the device's compute capability and the plan's.
  *   zero bytes up to weights_offset, then the weights blob (each tensor's bytes at its
  *   offset, every offset a multiple of ENGINE_WEIGHTS_ALIGN).
  *
@@ -72,7 +102,8 @@
 #ifndef O2P_ENGINE_FORMAT_BUMP
 #define O2P_ENGINE_FORMAT_BUMP 0
 #endif
-/* 1: the first; 2: the plugin record after a layer's attributes. */
+/* 1: the first; 2: the plugin record after a layer's attributes; 3: workspace_size, launches
+ * per layer and kernel images (the cuda target). The reader and writer move to 3 together. */
 #define ENGINE_FORMAT_VERSION (2u + (unsigned)(O2P_ENGINE_FORMAT_BUMP))
 #define ENGINE_WEIGHTS_ALIGN 256u
 
@@ -94,5 +125,18 @@
 #define ENGINE_MAX_STRING (1u << 20)
 #define ENGINE_MAX_PLUGIN_DATA (16u << 20)
 #define ENGINE_MAX_PLUGIN_WORKSPACE ((uint64_t)1 << 40)
+#define ENGINE_MAX_LAUNCHES 4096u        /* per layer */
+#define ENGINE_MAX_PARAM_BYTES 4096u     /* = CG_MAX_PARAM_BYTES */
+#define ENGINE_MAX_PATCHES 32u           /* = CG_MAX_PATCHES */
+#define ENGINE_MAX_IMAGES 1024u
+#define ENGINE_MAX_IMAGE (256u << 20)
+#define ENGINE_MAX_WORKSPACE ((uint64_t)1 << 40)
+
+#define ENGINE_LAUNCH_KERNEL 0u
+#define ENGINE_LAUNCH_COPY 1u
+#define ENGINE_LAUNCH_MEMSET 2u
+#define ENGINE_IMAGE_SASS 0u
+#define ENGINE_IMAGE_PTX 1u
+#define ENGINE_PATCH_WORKSPACE (-2)
 
 #endif

@@ -1,0 +1,166 @@
+/* emit.c: the list of launches a lowering appends to (codegen.h). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "codegen/codegen.h"
+
+void cg_emit_init(cg_emit *e)
+{
+    memset(e, 0, sizeof *e);
+}
+
+void cg_emit_free(cg_emit *e)
+{
+    free(e->launches);
+    memset(e, 0, sizeof *e);
+}
+
+o2p_status cg_emit_status(const cg_emit *e)
+{
+    return e->status;
+}
+
+static cg_launch *append(cg_emit *e)
+{
+    if (e->status != O2P_OK)
+        return NULL;
+    if (e->count == e->cap) {
+        int cap = e->cap ? e->cap * 2 : 4;
+        cg_launch *grown = realloc(e->launches, (size_t)cap * sizeof *grown);
+        if (!grown) {
+            e->status = o2p_fail(O2P_ERR_OUT_OF_MEMORY, "out of memory (kernel launches)");
+            return NULL;
+        }
+        e->launches = grown;
+        e->cap = cap;
+    }
+    cg_launch *l = &e->launches[e->count++];
+    memset(l, 0, sizeof *l);
+    l->family = "";
+    l->function = "";
+    for (int i = 0; i < 3; i++)
+        l->grid[i] = l->block[i] = 1;
+    return l;
+}
+
+cg_launch *cg_emit_kernel(cg_emit *e, const char *family, const char *function,
+                          const uint32_t grid[3], const uint32_t block[3], uint32_t smem,
+                          const void *params, uint32_t param_size)
+{
+    if (e->status != O2P_OK)
+        return NULL;
+    if (param_size > CG_MAX_PARAM_BYTES || (param_size && !params) || !family || !function) {
+        e->status = o2p_fail(O2P_ERR_INTERNAL, "kernel %s: %u parameter bytes (at most %u)",
+                             function ? function : "?", param_size, CG_MAX_PARAM_BYTES);
+        return NULL;
+    }
+    uint64_t threads = 1;
+    for (int i = 0; i < 3; i++) {
+        if (!grid[i] || !block[i]) {
+            e->status = o2p_fail(O2P_ERR_INTERNAL, "kernel %s: an empty grid or block",
+                                 function);
+            return NULL;
+        }
+        threads *= block[i];
+    }
+    if (threads > 1024) {
+        e->status = o2p_fail(O2P_ERR_INTERNAL, "kernel %s: %llu threads per block (at most "
+                             "1024)", function, (unsigned long long)threads);
+        return NULL;
+    }
+    cg_launch *l = append(e);
+    if (!l)
+        return NULL;
+    l->kind = CG_LAUNCH_KERNEL;
+    l->family = family;
+    l->function = function;
+    memcpy(l->grid, grid, sizeof l->grid);
+    memcpy(l->block, block, sizeof l->block);
+    l->smem = smem;
+    l->param_size = param_size;
+    if (param_size)
+        memcpy(l->params, params, param_size);
+    return l;
+}
+
+void cg_launch_ptr(cg_emit *e, cg_launch *l, uint32_t param_offset, int tensor,
+                   uint64_t byte_offset)
+{
+    if (e->status != O2P_OK || !l)
+        return;
+    if (l->num_patches >= CG_MAX_PATCHES || param_offset % 8 || param_offset + 8 > l->param_size) {
+        e->status = o2p_fail(O2P_ERR_INTERNAL, "kernel %s: a device address at parameter "
+                             "offset %u (size %u, %d addresses)",
+                             l->function, param_offset, l->param_size, l->num_patches);
+        return;
+    }
+    if (tensor < 0 && tensor != CG_TENSOR_WORKSPACE) {
+        e->status = o2p_fail(O2P_ERR_INTERNAL, "kernel %s: an address of tensor %d",
+                             l->function, tensor);
+        return;
+    }
+    cg_patch *p = &l->patches[l->num_patches++];
+    p->param_offset = param_offset;
+    p->tensor = tensor;
+    p->byte_offset = byte_offset;
+}
+
+void cg_emit_copy(cg_emit *e, int dst_tensor, uint64_t dst_offset, int src_tensor,
+                  uint64_t src_offset, uint64_t bytes)
+{
+    cg_launch *l = append(e);
+    if (!l)
+        return;
+    l->kind = CG_LAUNCH_COPY;
+    cg_copy_params p = {0, 0, bytes};
+    l->param_size = sizeof p;
+    memcpy(l->params, &p, sizeof p);
+    cg_launch_ptr(e, l, 0, dst_tensor, dst_offset);
+    cg_launch_ptr(e, l, 8, src_tensor, src_offset);
+}
+
+void cg_emit_memset(cg_emit *e, int dst_tensor, uint64_t dst_offset, uint64_t bytes,
+                    uint8_t value)
+{
+    cg_launch *l = append(e);
+    if (!l)
+        return;
+    l->kind = CG_LAUNCH_MEMSET;
+    cg_memset_params p = {0, bytes, value};
+    l->param_size = sizeof p;
+    memcpy(l->params, &p, sizeof p);
+    cg_launch_ptr(e, l, 0, dst_tensor, dst_offset);
+}
+
+uint64_t cg_emit_workspace(cg_emit *e, uint64_t bytes)
+{
+    uint64_t at = (e->workspace + 255u) & ~(uint64_t)255u;
+    e->workspace = at + bytes;
+    return at;
+}
+
+void cg_grid_1d(uint64_t n, uint32_t block, uint32_t grid[3], uint32_t blk[3])
+{
+    uint64_t blocks = (n + block - 1) / block;
+    if (blocks == 0)
+        blocks = 1;
+    if (blocks > 0x7fffffffu)
+        blocks = 0x7fffffffu;
+    grid[0] = (uint32_t)blocks;
+    grid[1] = grid[2] = 1;
+    blk[0] = block;
+    blk[1] = blk[2] = 1;
+}
+
+cg_tactic cg_simple_tactic(const char *kernel, uint32_t smem_bytes, double cost)
+{
+    cg_tactic t;
+    memset(&t, 0, sizeof t);
+    t.kernel = kernel;
+    t.source = "builtin";
+    t.min_cc = 80;
+    t.smem_bytes = smem_bytes;
+    t.precision = CG_PREC_NATIVE;
+    t.cost = cost;
+    return t;
+}
