@@ -58,7 +58,9 @@ static o2p_status open_library(void *handle, const char *what, rt_lean_lib **out
                         O2P_LEAN_ENTRY_SYMBOL);
     }
     const o2p_lean_api *api = entry(O2P_LEAN_ABI_VERSION);
-    if (!api || api->size < sizeof(o2p_lean_api)) {
+    /* The table only grows: a lean runtime of this ABI has at least the first version's
+     * fields (up to context_execute); newer fields are used only where `size` covers them. */
+    if (!api || api->size < offsetof(o2p_lean_api, engine_create_ex)) {
         dlclose(handle);
         return o2p_fail(O2P_ERR_UNSUPPORTED,
                         "%s: the lean runtime does not serve lean ABI version %u (onnx2plan %s)",
