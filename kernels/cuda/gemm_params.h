@@ -39,20 +39,20 @@ typedef struct o2p_gemm_params {
     o2p_i64 stride[O2P_CU_MAX_RANK];
     o2p_i64 dilation[O2P_CU_MAX_RANK];
     o2p_i64 pad[O2P_CU_MAX_RANK]; /* leading pads */
-    o2p_i64 n_img;    /* N */
-    o2p_i64 c_in;     /* X's channels */
-    o2p_i64 c_out;    /* Y's channels */
+    o2p_i64 n_img;                /* N */
+    o2p_i64 c_in;                 /* X's channels */
+    o2p_i64 c_out;                /* Y's channels */
     o2p_i64 group;
     o2p_i64 in_size;  /* product of in */
     o2p_i64 out_size; /* product of out */
     o2p_i64 kprod;    /* product of kernel */
     o2p_f64 alpha, beta;
-    o2p_i32 nb;       /* batch rank */
-    o2p_i32 nsp;      /* spatial rank (convolutions) */
-    o2p_i32 has_c;    /* 1: add beta * C (Gemm with C and beta != 0; Conv with a bias) */
-    o2p_i32 dtype;    /* O2P_CU_* of every tensor (the generic kernels read it) */
+    o2p_i32 nb;        /* batch rank */
+    o2p_i32 nsp;       /* spatial rank (convolutions) */
+    o2p_i32 has_c;     /* 1: add beta * C (Gemm with C and beta != 0; Conv with a bias) */
+    o2p_i32 dtype;     /* O2P_CU_* of every tensor (the generic kernels read it) */
     o2p_i32 int_exact; /* integer Gemm: alpha and beta are exact integers */
-    o2p_i32 reserved; /* 0 */
+    o2p_i32 reserved;  /* 0 */
 } o2p_gemm_params;
 
 /* sizeof(o2p_gemm_params): checked in gemm.cu and lower_gemm.c. */

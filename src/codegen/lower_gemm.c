@@ -117,10 +117,9 @@ static o2p_status get_input(const cg_layer *l, int i, const char *what, int opti
     int64_t n = host_numel(*t, &ok);
     if ((*t)->rank < 0 || (*t)->rank > HOST_MAX_RANK || !ok || n > INT64_MAX / 16) {
         char s[256];
-        return host_error(a, "input %d (%s) has invalid dims %s", i, what,
-                          (*t)->rank < 0 || (*t)->rank > HOST_MAX_RANK
-                              ? "[?]"
-                              : shape_str(*t, s, sizeof s));
+        return host_error(
+            a, "input %d (%s) has invalid dims %s", i, what,
+            (*t)->rank < 0 || (*t)->rank > HOST_MAX_RANK ? "[?]" : shape_str(*t, s, sizeof s));
     }
     if (empty_is_omitted && n == 0) {
         *t = NULL;
@@ -128,8 +127,7 @@ static o2p_status get_input(const cg_layer *l, int i, const char *what, int opti
     }
     if (!l->input_tensors || l->input_tensors[i] < 0)
         return o2p_fail(O2P_ERR_INTERNAL, "layer '%s' (%s): input %d (%s) has no engine tensor",
-                        a->layer_name ? a->layer_name : "", a->op_type ? a->op_type : "", i,
-                        what);
+                        a->layer_name ? a->layer_name : "", a->op_type ? a->op_type : "", i, what);
     return O2P_OK;
 }
 
@@ -196,13 +194,11 @@ static void job_init(gemm_job *j, int kind, o2p_dtype dtype)
     j->c_input = -1;
 }
 
-static void job_costs(gemm_job *j, const host_tensor *A, const host_tensor *B,
-                      const host_tensor *C)
+static void job_costs(gemm_job *j, const host_tensor *A, const host_tensor *B, const host_tensor *C)
 {
     double esize = (double)o2p_dtype_size(j->dtype);
     if (j->kind == JOB_CONVT)
-        j->flops = 2.0 * (double)j->y_elems * (double)(j->p.c_in / j->p.group) *
-                   (double)j->p.kprod;
+        j->flops = 2.0 * (double)j->y_elems * (double)(j->p.c_in / j->p.group) * (double)j->p.kprod;
     else
         j->flops = 2.0 * (double)j->p.batch * (double)j->p.M * (double)j->p.N * (double)j->p.K;
     j->bytes = esize * ((double)numel(A) + (double)numel(B) + (C ? (double)numel(C) : 0.0) +
@@ -705,21 +701,20 @@ static int job_candidates(const gemm_job *j, const cg_options *o, cg_tactic *out
         /* float16 / bfloat16 tensors on their own tensor-core type: products of halves are
          * exact in the fp32 accumulator, as the host's float32 staging */
         if (s == S_F32 && o->allow_tf32)
-            out[n++] = tactic(conv ? "cuda.gemm.conv_mma_tf32" : "cuda.gemm.mma_tf32",
-                              T_MMA_TF32, O2P_GEMM_MMA_SMEM_TF32, CG_PREC_TF32,
-                              cost(j, RATE_TF32));
+            out[n++] = tactic(conv ? "cuda.gemm.conv_mma_tf32" : "cuda.gemm.mma_tf32", T_MMA_TF32,
+                              O2P_GEMM_MMA_SMEM_TF32, CG_PREC_TF32, cost(j, RATE_TF32));
         if (s == S_F16 || (s == S_F32 && o->allow_fp16))
             out[n++] = tactic(conv ? "cuda.gemm.conv_mma_f16" : "cuda.gemm.mma_f16", T_MMA_F16,
                               O2P_GEMM_MMA_SMEM_16, s == S_F16 ? CG_PREC_NATIVE : CG_PREC_FP16,
                               cost(j, RATE_HALF));
         if (s == S_BF16 || (s == S_F32 && o->allow_bf16))
-            out[n++] = tactic(conv ? "cuda.gemm.conv_mma_bf16" : "cuda.gemm.mma_bf16",
-                              T_MMA_BF16, O2P_GEMM_MMA_SMEM_16,
-                              s == S_BF16 ? CG_PREC_NATIVE : CG_PREC_BF16, cost(j, RATE_HALF));
+            out[n++] = tactic(conv ? "cuda.gemm.conv_mma_bf16" : "cuda.gemm.mma_bf16", T_MMA_BF16,
+                              O2P_GEMM_MMA_SMEM_16, s == S_BF16 ? CG_PREC_NATIVE : CG_PREC_BF16,
+                              cost(j, RATE_HALF));
     }
     if (conv)
-        out[n++] = tactic("cuda.gemm.conv_direct", T_CONV_DIRECT, 0, CG_PREC_NATIVE,
-                          cost(j, RATE_DIRECT));
+        out[n++] =
+            tactic("cuda.gemm.conv_direct", T_CONV_DIRECT, 0, CG_PREC_NATIVE, cost(j, RATE_DIRECT));
     return n;
 }
 
@@ -755,8 +750,7 @@ static uint32_t clamp_grid(int64_t n, uint32_t max)
     return n < 1 ? 1u : n > (int64_t)max ? max : (uint32_t)n;
 }
 
-static o2p_status gemm_lower(const cg_layer *l, const cg_tactic *t, const cg_options *o,
-                             cg_emit *e)
+static o2p_status gemm_lower(const cg_layer *l, const cg_tactic *t, const cg_options *o, cg_emit *e)
 {
     (void)o;
     gemm_job j;
