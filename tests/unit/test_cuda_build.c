@@ -446,6 +446,18 @@ START_TEST(test_cli_options)
         free(out);
         free(err);
     }
+    /* plugin layers run on the host target only, for now: refused by name */
+    if (tu_have_testdata()) {
+        char *args = tu_printf("'%s/node/test_instancenorm_example/model.onnx' -o '%s/p.plan' "
+                               "--plugin-instancenorm --arch sm_90",
+                               O2P_TESTDATA_DIR, dir);
+        ck_assert_int_eq(tu_run_cli(args, &out, &err), 1);
+        ck_assert_msg(tu_contains(err, "plugin") && tu_contains(err, "host target"),
+                      "stderr: %s", err ? err : "");
+        free(args);
+        free(out);
+        free(err);
+    }
     /* the host target as before */
     char *args = tu_printf("'%s' -o '%s/m.plan' --shapes input:1x3x32x32 --target host "
                            "--workspace 64M --tactic-sources +cublas,-cublas --no-tf32",
