@@ -247,7 +247,7 @@ static o2p_status lower_layer(build_engine *e, build_layer *bl, const build_opti
     st = build_select_cuda_tactic(l, &cl, opt, &bl->tactic);
     if (st != O2P_OK)
         goto done;
-    /* the plan outlives the lowering tables' strings only by accident: keep copies */
+    /* candidates() may name its tactics in storage of its own: the engine keeps copies */
     bl->tactic.source = o2p_arena_strdup(&e->arena, bl->tactic.source);
     bl->tactic.kernel = o2p_arena_strdup(&e->arena, bl->tactic.kernel);
     if (!bl->tactic.source || !bl->tactic.kernel) {
