@@ -199,8 +199,8 @@ static o2p_status put_launches(wbuf *b, const build_layer *bl)
                             l->name, l->op_type, k, c->param_size, c->num_patches,
                             ENGINE_MAX_PARAM_BYTES, ENGINE_MAX_PATCHES);
         put_u32(b, (uint32_t)c->kind);
-        put_str(b, c->kind == CG_LAUNCH_KERNEL ? c->family : "");
-        put_str(b, c->kind == CG_LAUNCH_KERNEL ? c->function : "");
+        put_str(b, c->family); /* "" for COPY and MEMSET (cg_emit's) */
+        put_str(b, c->function);
         for (int i = 0; i < 3; i++)
             put_u32(b, c->grid[i]);
         for (int i = 0; i < 3; i++)
@@ -233,9 +233,9 @@ static o2p_status put_images(wbuf *b, const build_engine *e)
                             "limit of %u",
                             im->family, im->arch, im->size, ENGINE_MAX_IMAGE);
         put_str(b, im->family);
-        put_u32(b, im->kind == CG_IMAGE_PTX ? ENGINE_IMAGE_PTX : ENGINE_IMAGE_SASS);
+        put_u32(b, (uint32_t)im->kind); /* CG_IMAGE_* are ENGINE_IMAGE_* */
         put_u32(b, (uint32_t)im->arch);
-        put_u32(b, im->arch_specific ? 1u : 0u);
+        put_u32(b, (uint32_t)im->arch_specific);
         put_u32(b, (uint32_t)im->size);
         put(b, im->bytes, im->size);
     }
