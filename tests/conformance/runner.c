@@ -5,12 +5,16 @@
  *
  *   o2p_conformance [--target host|cuda] [--arch sm_XY] [--data DIR] [--groups a,b]
  *                   [--filter SUBSTR] [--exclusions FILE] [--kernel-cache DIR]
- *                   [--precision fp32|tf32|fp16|bf16] [--compare-host] [--min-pass N] [-v]
+ *                   [--precision fp32|tf32|fp16|bf16] [--compare-host] [--random SEED]
+ *                   [--build-only] [--min-pass N] [-v]
  *
  * Prints a line per case that does not pass (and per passing case with -v), a table per op,
  * and last "N passed, N failed, N skipped". --compare-host also runs each case on the host
  * target and compares the target's outputs with the host's (relative error max|a-b|/max|b|
- * per output, bounded by the precision: fp32 1e-5, tf32 1e-3, fp16/bf16 1e-2).
+ * per output, bounded by the precision: fp32 1e-5, tf32 1e-3, fp16/bf16 1e-2); with
+ * --random SEED the float inputs get seeded uniform values in [-2, 2] instead of the case's
+ * (the case's outputs then do not apply: only the host comparison is made). --build-only
+ * stops after building (to fill the kernel cache on a machine without a GPU).
  * Exit status: 0 when nothing failed (with --min-pass N: when at least N cases passed, which
  * is how ctest holds the line while ops are still missing), 1 otherwise, 2 on bad arguments. */
 #include <dirent.h>
@@ -38,6 +42,9 @@ typedef struct options {
     int compare_host;
     int verbose;
     int min_pass; /* --min-pass N: succeed when at least N cases pass (-1: when none fails) */
+    int build_only; /* --build-only: build the plans (fills the kernel cache), run nothing */
+    unsigned long long random_seed; /* --random SEED: float inputs get random values */
+    int random;
 } options;
 
 typedef struct op_row {
@@ -479,6 +486,22 @@ static result run_case(const char *dir, const options *o, int fold_small_inputs,
             goto out;
         }
     }
+    if (o->random) {
+        unsigned long long state = o->random_seed * 2654435761ull + 0x9e3779b97f4a7c15ull;
+        for (int i = 0; i < io.num_inputs; i++) {
+            pb_tensor *t = &io.inputs[i];
+            if (!is_float(t->dtype) || (fold_small_inputs && small_input(t)))
+                continue;
+            host_tensor h = view(t->dtype, t->data);
+            for (int64_t k = 0; k < numel(t); k++) {
+                state ^= state >> 12;
+                state ^= state << 25;
+                state ^= state >> 27;
+                double u = (double)((state * 2685821657736338717ull) >> 11) / 9007199254740992.0;
+                host_set_f64(&h, k, 4 * u - 2);
+            }
+        }
+    }
     /* Constants last: making one removes it from the graph's inputs (indices shift). */
     for (int i = io.num_inputs - 1; fold_small_inputs && i >= 0; i--)
         if (small_input(&io.inputs[i]))
@@ -511,6 +534,10 @@ static result run_case(const char *dir, const options *o, int fold_small_inputs,
      * strings alive (they belong to net, which the build changes but does not free). */
     if (!build_plan(net, o, o->target, &plan, &plan_size, why, wsize))
         goto out;
+    if (o->build_only) {
+        res = R_PASS;
+        goto out;
+    }
     res = R_RUN;
     if (!run_plan(plan, plan_size, o->target, &io, why, wsize))
         goto out;
@@ -525,7 +552,7 @@ static result run_case(const char *dir, const options *o, int fold_small_inputs,
                      io.output_bytes[k], want[k].nbytes);
             goto out;
         }
-        if (!same(io.output_names[k], io.outputs[k], &want[k], why, wsize))
+        if (!o->random && !same(io.output_names[k], io.outputs[k], &want[k], why, wsize))
             goto out;
     }
     if (o->compare_host) {
@@ -667,7 +694,7 @@ static void usage(FILE *f)
     fprintf(f, "usage: o2p_conformance [--target host|cuda] [--arch sm_XY] [--data DIR] "
                "[--groups node,pytorch-converted,pytorch-operator,simple] [--filter SUBSTR] "
                "[--exclusions FILE] [--kernel-cache DIR] [--precision fp32|tf32|fp16|bf16] "
-               "[--compare-host] [--min-pass N] [-v]\n");
+               "[--compare-host] [--random SEED] [--build-only] [--min-pass N] [-v]\n");
 }
 
 int main(int argc, char **argv)
@@ -678,6 +705,7 @@ int main(int argc, char **argv)
     o.groups = "node,pytorch-converted,pytorch-operator,simple";
     o.target = O2P_TARGET_HOST;
     o.min_pass = -1;
+    int random_without_host = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -724,6 +752,12 @@ int main(int argc, char **argv)
         } else if (strcmp(a, "--min-pass") == 0 && v) {
             o.min_pass = atoi(v);
             i++;
+        } else if (strcmp(a, "--random") == 0 && v) {
+            o.random = 1;
+            o.random_seed = strtoull(v, NULL, 10);
+            i++;
+        } else if (strcmp(a, "--build-only") == 0) {
+            o.build_only = 1;
         } else if (strcmp(a, "--compare-host") == 0) {
             o.compare_host = 1;
         } else if (strcmp(a, "-v") == 0) {
@@ -736,6 +770,12 @@ int main(int argc, char **argv)
             usage(stderr);
             return 2;
         }
+    }
+    random_without_host = o.random && !o.compare_host;
+    if (random_without_host) {
+        fprintf(stderr, "o2p_conformance: --random needs --compare-host (the case's outputs "
+                        "do not apply to random inputs)\n");
+        return 2;
     }
     o2p_set_logger(quiet, NULL, O2P_SEVERITY_ERROR);
     stats s;
