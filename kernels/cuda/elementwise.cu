@@ -5,8 +5,8 @@
  * formulas), double in double, integers in 64-bit two's complement wrapping to their width.
  * Where the host refuses a value at run time (integer division by zero, 0 ** -n) a kernel
  * cannot: it writes 0, the value the host computes before it refuses. */
-#include "o2p_cuda.h"
 #include "elementwise_params.h"
+#include "o2p_cuda.h"
 
 static_assert(sizeof(o2p_ew_unary_params) == 128, "o2p_ew_unary_params layout");
 static_assert(sizeof(o2p_ew_binary_params) == 600, "o2p_ew_binary_params layout");
@@ -17,12 +17,24 @@ static_assert(sizeof(o2p_ew_arg_params) == 56, "o2p_ew_arg_params layout");
 
 /* ---------------------------------------------------------------- math in float or double */
 
-#define EW_MATH1(NAME, FF, DF)                                                             \
-    O2P_DEVICE float NAME(float x) { return FF(x); }                                       \
-    O2P_DEVICE double NAME(double x) { return DF(x); }
-#define EW_MATH2(NAME, FF, DF)                                                             \
-    O2P_DEVICE float NAME(float x, float y) { return FF(x, y); }                            \
-    O2P_DEVICE double NAME(double x, double y) { return DF(x, y); }
+#define EW_MATH1(NAME, FF, DF)       \
+    O2P_DEVICE float NAME(float x)   \
+    {                                \
+        return FF(x);                \
+    }                                \
+    O2P_DEVICE double NAME(double x) \
+    {                                \
+        return DF(x);                \
+    }
+#define EW_MATH2(NAME, FF, DF)                 \
+    O2P_DEVICE float NAME(float x, float y)    \
+    {                                          \
+        return FF(x, y);                       \
+    }                                          \
+    O2P_DEVICE double NAME(double x, double y) \
+    {                                          \
+        return DF(x, y);                       \
+    }
 
 EW_MATH1(ew_fabs, fabsf, fabs)
 EW_MATH1(ew_sqrt, sqrtf, sqrt)
@@ -55,30 +67,66 @@ EW_MATH2(ew_fmin, fminf, fmin)
 struct ew_f32 {
     typedef float S;
     typedef float C;
-    static __device__ C load(const S *p, o2p_i64 i) { return p[i]; }
-    static __device__ void store(S *p, o2p_i64 i, C v) { p[i] = v; }
-    static __device__ C round(C v) { return v; }
+    static __device__ C load(const S *p, o2p_i64 i)
+    {
+        return p[i];
+    }
+    static __device__ void store(S *p, o2p_i64 i, C v)
+    {
+        p[i] = v;
+    }
+    static __device__ C round(C v)
+    {
+        return v;
+    }
 };
 struct ew_f64 {
     typedef double S;
     typedef double C;
-    static __device__ C load(const S *p, o2p_i64 i) { return p[i]; }
-    static __device__ void store(S *p, o2p_i64 i, C v) { p[i] = v; }
-    static __device__ C round(C v) { return v; }
+    static __device__ C load(const S *p, o2p_i64 i)
+    {
+        return p[i];
+    }
+    static __device__ void store(S *p, o2p_i64 i, C v)
+    {
+        p[i] = v;
+    }
+    static __device__ C round(C v)
+    {
+        return v;
+    }
 };
 struct ew_f16 {
     typedef unsigned short S;
     typedef float C;
-    static __device__ C load(const S *p, o2p_i64 i) { return o2p_half_to_float(p[i]); }
-    static __device__ void store(S *p, o2p_i64 i, C v) { p[i] = o2p_float_to_half(v); }
-    static __device__ C round(C v) { return o2p_half_to_float(o2p_float_to_half(v)); }
+    static __device__ C load(const S *p, o2p_i64 i)
+    {
+        return o2p_half_to_float(p[i]);
+    }
+    static __device__ void store(S *p, o2p_i64 i, C v)
+    {
+        p[i] = o2p_float_to_half(v);
+    }
+    static __device__ C round(C v)
+    {
+        return o2p_half_to_float(o2p_float_to_half(v));
+    }
 };
 struct ew_bf16 {
     typedef unsigned short S;
     typedef float C;
-    static __device__ C load(const S *p, o2p_i64 i) { return o2p_bf16_to_float(p[i]); }
-    static __device__ void store(S *p, o2p_i64 i, C v) { p[i] = o2p_float_to_bf16(v); }
-    static __device__ C round(C v) { return o2p_bf16_to_float(o2p_float_to_bf16(v)); }
+    static __device__ C load(const S *p, o2p_i64 i)
+    {
+        return o2p_bf16_to_float(p[i]);
+    }
+    static __device__ void store(S *p, o2p_i64 i, C v)
+    {
+        p[i] = o2p_float_to_bf16(v);
+    }
+    static __device__ C round(C v)
+    {
+        return o2p_bf16_to_float(o2p_float_to_bf16(v));
+    }
 };
 
 O2P_DEVICE o2p_i64 ew_index(int mode, const o2p_cu_shape &s, o2p_i64 i)
@@ -187,7 +235,8 @@ template <typename IO> O2P_DEVICE void ew_unary_float(const o2p_ew_unary_params 
     const S *x = (const S *)p.x_ptr;
     const bool to_bool = p.op == O2P_EW_U_ISNAN || p.op == O2P_EW_U_ISINF;
     const bool f32 = p.dtype == O2P_CU_FLOAT;
-    O2P_FOR(i, p.n) {
+    O2P_FOR(i, p.n)
+    {
         F v = IO::load(x, i);
         if (to_bool)
             ((unsigned char *)p.y_ptr)[i] = ew_unary_class<F>(p, v) ? 1 : 0;
@@ -252,16 +301,19 @@ extern "C" __global__ void o2p_elementwise_unary_int(const __grid_constant__ o2p
         lo = o2p_load_i64((const void *)p.lo_ptr, p.dtype, 0);
     if (p.has_hi == O2P_EW_BOUND_POINTER)
         hi = o2p_load_i64((const void *)p.hi_ptr, p.dtype, 0);
-    O2P_FOR(i, p.n) {
+    O2P_FOR(i, p.n)
+    {
         o2p_i64 v = o2p_load_i64((const void *)p.x_ptr, p.dtype, i);
         o2p_store_i64((void *)p.y_ptr, p.dtype, i, ew_unary_int(p, v, lo, hi));
     }
 }
 
 /* Shrink of integers: computed in double and stored truncated and saturated, as the host. */
-extern "C" __global__ void o2p_elementwise_unary_generic(const __grid_constant__ o2p_ew_unary_params p)
+extern "C" __global__ void
+o2p_elementwise_unary_generic(const __grid_constant__ o2p_ew_unary_params p)
 {
-    O2P_FOR(i, p.n) {
+    O2P_FOR(i, p.n)
+    {
         double v = o2p_load_f64((const void *)p.x_ptr, p.dtype, i);
         o2p_store_f64((void *)p.y_ptr, p.dtype, i, ew_unary_math<double>(p, v, p.lo, p.hi, false));
     }
@@ -311,7 +363,8 @@ template <typename IO> O2P_DEVICE void ew_binary_float(const o2p_ew_binary_param
     const int op = p.op;
     const bool cmp = ew_is_compare(op);
     const F divisor = (F)p.divisor;
-    O2P_FOR(i, p.n) {
+    O2P_FOR(i, p.n)
+    {
         F va = IO::load(a, ew_index(p.a_mode, p.a, i));
         F vb = IO::load(b, ew_index(p.b_mode, p.b, i));
         if (cmp) {
@@ -325,31 +378,37 @@ template <typename IO> O2P_DEVICE void ew_binary_float(const o2p_ew_binary_param
     }
 }
 
-extern "C" __global__ void o2p_elementwise_binary_f32(const __grid_constant__ o2p_ew_binary_params p)
+extern "C" __global__ void
+o2p_elementwise_binary_f32(const __grid_constant__ o2p_ew_binary_params p)
 {
     ew_binary_float<ew_f32>(p);
 }
 
-extern "C" __global__ void o2p_elementwise_binary_f16(const __grid_constant__ o2p_ew_binary_params p)
+extern "C" __global__ void
+o2p_elementwise_binary_f16(const __grid_constant__ o2p_ew_binary_params p)
 {
     ew_binary_float<ew_f16>(p);
 }
 
-extern "C" __global__ void o2p_elementwise_binary_bf16(const __grid_constant__ o2p_ew_binary_params p)
+extern "C" __global__ void
+o2p_elementwise_binary_bf16(const __grid_constant__ o2p_ew_binary_params p)
 {
     ew_binary_float<ew_bf16>(p);
 }
 
-extern "C" __global__ void o2p_elementwise_binary_f64(const __grid_constant__ o2p_ew_binary_params p)
+extern "C" __global__ void
+o2p_elementwise_binary_f64(const __grid_constant__ o2p_ew_binary_params p)
 {
     ew_binary_float<ew_f64>(p);
 }
 
 /* Pow with operands of different types, one of them floating-point: in double, stored into
  * y's type (truncated and saturated for integers), as the host. */
-extern "C" __global__ void o2p_elementwise_binary_mixed(const __grid_constant__ o2p_ew_binary_params p)
+extern "C" __global__ void
+o2p_elementwise_binary_mixed(const __grid_constant__ o2p_ew_binary_params p)
 {
-    O2P_FOR(i, p.n) {
+    O2P_FOR(i, p.n)
+    {
         double va = o2p_load_f64((const void *)p.a_ptr, p.a_dtype, ew_index(p.a_mode, p.a, i));
         double vb = o2p_load_f64((const void *)p.b_ptr, p.b_dtype, ew_index(p.b_mode, p.b, i));
         double r = ew_is_compare(p.op) ? (ew_compare<double>(p.op, va, vb) ? 1.0 : 0.0)
@@ -434,13 +493,16 @@ O2P_DEVICE o2p_i64 ew_int_binary(int op, o2p_i64 x, o2p_i64 y, bool uns, bool y_
 }
 
 /* Integers and bool, any widths (Pow's exponent may have another integer type). */
-extern "C" __global__ void o2p_elementwise_binary_int(const __grid_constant__ o2p_ew_binary_params p)
+extern "C" __global__ void
+o2p_elementwise_binary_int(const __grid_constant__ o2p_ew_binary_params p)
 {
     const bool uns = ew_unsigned_type(p.a_dtype), y_uns = ew_unsigned_type(p.b_dtype);
-    O2P_FOR(i, p.n) {
+    O2P_FOR(i, p.n)
+    {
         o2p_i64 va = o2p_load_i64((const void *)p.a_ptr, p.a_dtype, ew_index(p.a_mode, p.a, i));
         o2p_i64 vb = o2p_load_i64((const void *)p.b_ptr, p.b_dtype, ew_index(p.b_mode, p.b, i));
-        o2p_store_i64((void *)p.y_ptr, p.y_dtype, i, ew_int_binary(p.op, va, vb, uns, y_uns, p.bits));
+        o2p_store_i64((void *)p.y_ptr, p.y_dtype, i,
+                      ew_int_binary(p.op, va, vb, uns, y_uns, p.bits));
     }
 }
 
@@ -451,7 +513,8 @@ template <typename T> O2P_DEVICE void ew_where(const o2p_ew_where_params &p)
     const unsigned char *cond = (const unsigned char *)p.cond_ptr;
     const T *x = (const T *)p.x_ptr, *y = (const T *)p.y_ptr;
     T *out = (T *)p.out_ptr;
-    O2P_FOR(i, p.n) {
+    O2P_FOR(i, p.n)
+    {
         bool c = cond[ew_index(p.cond_mode, p.cond, i)] != 0;
         out[i] = c ? x[ew_index(p.x_mode, p.x, i)] : y[ew_index(p.y_mode, p.y, i)];
     }
@@ -493,8 +556,8 @@ O2P_DEVICE unsigned short ew_double_to_half(double d)
     unsigned short h = o2p_float_to_half(f);
     double back = o2p_half_to_float(h);
     if ((double)f != d && back != d && d == d) {
-        unsigned short h2 = o2p_float_to_half(nextafterf(f, d > (double)f ? __int_as_float(0x7f800000)
-                                                                          : __int_as_float(0xff800000)));
+        unsigned short h2 = o2p_float_to_half(
+            nextafterf(f, d > (double)f ? __int_as_float(0x7f800000) : __int_as_float(0xff800000)));
         double b2 = o2p_half_to_float(h2);
         if (fabs(b2 - d) < fabs(back - d))
             h = h2;
@@ -506,7 +569,8 @@ extern "C" __global__ void o2p_elementwise_cast(const __grid_constant__ o2p_ew_c
 {
     const int from = p.from, to = p.to;
     const bool fl = ew_float_type(from) || ew_float_type(to);
-    O2P_FOR(i, p.n) {
+    O2P_FOR(i, p.n)
+    {
         if (from == O2P_CU_INT64 && to == O2P_CU_FLOAT)
             ((float *)p.y_ptr)[i] = (float)((const long long *)p.x_ptr)[i]; /* one rounding */
         else if (from == O2P_CU_DOUBLE && to == O2P_CU_FLOAT16)
@@ -521,7 +585,7 @@ extern "C" __global__ void o2p_elementwise_cast(const __grid_constant__ o2p_ew_c
 extern "C" __global__ void o2p_elementwise_fill(const __grid_constant__ o2p_ew_cast_params p)
 {
     O2P_FOR(i, p.n)
-        o2p_store_f64((void *)p.y_ptr, p.to, i, p.value);
+    o2p_store_f64((void *)p.y_ptr, p.to, i, p.value);
 }
 
 /* ---------------------------------------------------------------- reductions */
@@ -542,10 +606,8 @@ O2P_DEVICE unsigned long long ew_red_combine_i(int op, bool uns, unsigned long l
 {
     switch (op) {
     case O2P_EW_R_PROD: return s * x;
-    case O2P_EW_R_MAX:
-        return (uns ? x > s : (o2p_i64)x > (o2p_i64)s) ? x : s;
-    case O2P_EW_R_MIN:
-        return (uns ? x < s : (o2p_i64)x < (o2p_i64)s) ? x : s;
+    case O2P_EW_R_MAX: return (uns ? x > s : (o2p_i64)x > (o2p_i64)s) ? x : s;
+    case O2P_EW_R_MIN: return (uns ? x < s : (o2p_i64)x < (o2p_i64)s) ? x : s;
     default: return s + x;
     }
 }
@@ -650,7 +712,8 @@ extern "C" __global__ void o2p_elementwise_reduce(const __grid_constant__ o2p_ew
 }
 
 /* blockDim.x must be a multiple of 32. */
-extern "C" __global__ void o2p_elementwise_reduce_warp(const __grid_constant__ o2p_ew_reduce_params p)
+extern "C" __global__ void
+o2p_elementwise_reduce_warp(const __grid_constant__ o2p_ew_reduce_params p)
 {
     ew_reduce<32>(p);
 }
@@ -684,7 +747,8 @@ extern "C" __global__ void o2p_elementwise_arg(const __grid_constant__ o2p_ew_ar
     const bool fl = ew_float_type(dt), is_max = p.is_max != 0, last = p.last != 0;
     /* uint64 compares as signed after flipping the sign bit; narrower types fit int64 */
     const unsigned long long flip = dt == O2P_CU_UINT64 ? 1ull << 63 : 0ull;
-    O2P_FOR(o, p.outer * p.inner) {
+    O2P_FOR(o, p.outer * p.inner)
+    {
         o2p_i64 outer = o / p.inner, inner = o - outer * p.inner;
         o2p_i64 base = outer * p.k * p.inner + inner, best_j = 0;
         double bf = 0;

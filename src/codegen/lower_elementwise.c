@@ -198,7 +198,8 @@ static int tensor_index(const int *indices, int i)
     return indices ? indices[i] : -1;
 }
 
-/* Input i, present, with a valid shape and a tensor index; *numel its element count. */
+/* Input i, present, with a valid shape; *numel its element count. (Inputs only read at build
+ * time need no tensor index; cg_launch_ptr refuses a missing one where an address is used.) */
 static o2p_status need_input(const cg_layer *l, int i, const host_tensor **out, int64_t *numel)
 {
     const host_kernel_args *a = &l->args;
@@ -209,8 +210,6 @@ static o2p_status need_input(const cg_layer *l, int i, const host_tensor **out, 
     int64_t n = host_numel(t, &ok), bytes;
     if (!ok || t->rank > O2P_CU_MAX_RANK || !o2p_mul_i64(n, 8, &bytes))
         return host_error(a, "input %d has an invalid shape", i);
-    if (tensor_index(l->input_tensors, i) < 0)
-        return host_error(a, "input %d has no tensor", i);
     *out = t;
     if (numel)
         *numel = n;
@@ -218,8 +217,8 @@ static o2p_status need_input(const cg_layer *l, int i, const host_tensor **out, 
 }
 
 /* Output i, present, with element type dt and shape (rank, dims). */
-static o2p_status need_output(const cg_layer *l, int i, o2p_dtype dt, int rank,
-                              const int64_t *dims, const host_tensor **out, int64_t *numel)
+static o2p_status need_output(const cg_layer *l, int i, o2p_dtype dt, int rank, const int64_t *dims,
+                              const host_tensor **out, int64_t *numel)
 {
     const host_kernel_args *a = &l->args;
     const host_tensor *t = host_out(a, i);
@@ -305,8 +304,8 @@ static uint64_t tensor_bytes(const host_tensor *t)
     return ok ? (uint64_t)n * o2p_dtype_size(t->dtype) : 0;
 }
 
-static cg_launch *launch_1d(cg_emit *e, const char *function, uint64_t threads,
-                            const void *params, uint32_t size)
+static cg_launch *launch_1d(cg_emit *e, const char *function, uint64_t threads, const void *params,
+                            uint32_t size)
 {
     uint32_t grid[3], block[3];
     cg_grid_1d(threads, BLOCK, grid, block);
@@ -368,7 +367,7 @@ static o2p_status emit_unary(const cg_layer *l, int types, o2p_ew_unary_params *
     p->n = n;
     p->dtype = (int32_t)x->dtype;
     p->uns = is_unsigned_type(x->dtype);
-    const char *fn = is_float_type(x->dtype)      ? unary_float_kernel(x->dtype)
+    const char *fn = is_float_type(x->dtype)    ? unary_float_kernel(x->dtype)
                      : p->op == O2P_EW_U_SHRINK ? "o2p_elementwise_unary_generic"
                                                 : "o2p_elementwise_unary_int";
     cg_launch *k = launch_1d(e, fn, (uint64_t)n, p, sizeof *p);
@@ -526,8 +525,7 @@ static o2p_status lower_binary_checked(const cg_layer *l, int op, uint32_t types
         return host_error(&l->args, "slope does not broadcast to the shape of X");
     o2p_dtype zt = binop_is_compare(op) ? O2P_DTYPE_BOOL : x->dtype;
     O2P_TRY(need_output(l, 0, zt, rank, dims, &z, NULL));
-    emit_binary(e, op, x, l->input_tensors[0], y, l->input_tensors[1], z, l->output_tensors[0],
-                0);
+    emit_binary(e, op, x, l->input_tensors[0], y, l->input_tensors[1], z, l->output_tensors[0], 0);
     return cg_emit_status(e);
 }
 
@@ -692,10 +690,9 @@ static o2p_status lower_cast(const cg_layer *l, const ew_spec *s, cg_emit *e)
                         a->layer_name ? a->layer_name : "", a->op_type ? a->op_type : "");
     O2P_TRY(need_type(l, x, T_ANY));
     if (to < 0 || to > 31 || !type_in((o2p_dtype)to, T_ANY))
-        return o2p_fail(O2P_ERR_UNSUPPORTED,
-                        "layer '%s' (%s): casting to element type %lld is not supported",
-                        a->layer_name ? a->layer_name : "", a->op_type ? a->op_type : "",
-                        (long long)to);
+        return o2p_fail(
+            O2P_ERR_UNSUPPORTED, "layer '%s' (%s): casting to element type %lld is not supported",
+            a->layer_name ? a->layer_name : "", a->op_type ? a->op_type : "", (long long)to);
     O2P_TRY(need_output(l, 0, (o2p_dtype)to, x->rank, x->dims, &y, NULL));
     if (n == 0)
         return O2P_OK;
@@ -917,13 +914,13 @@ static o2p_status lower_reduce(const cg_layer *l, const ew_spec *s, cg_emit *e)
     p.uns = type_in(x->dtype, T_UINTS);
     p.use_double = is_float_type(x->dtype) || op == O2P_EW_R_L2 || op == O2P_EW_R_LOG_SUM ||
                    op == O2P_EW_R_LOG_SUM_EXP;
-    p.init = op == O2P_EW_R_PROD                               ? 1.0
+    p.init = op == O2P_EW_R_PROD                                ? 1.0
              : op == O2P_EW_R_MAX || op == O2P_EW_R_LOG_SUM_EXP ? -INFINITY
              : op == O2P_EW_R_MIN                               ? INFINITY
                                                                 : 0.0;
     uint64_t lo, hi;
     int_limits(x->dtype, &lo, &hi);
-    p.iinit = op == O2P_EW_R_PROD ? 1
+    p.iinit = op == O2P_EW_R_PROD  ? 1
               : op == O2P_EW_R_MAX ? (int64_t)lo
               : op == O2P_EW_R_MIN ? (int64_t)hi
                                    : 0;
@@ -1032,8 +1029,7 @@ static int ew_candidates(const cg_layer *l, const cg_options *o, cg_tactic *out,
     return 1;
 }
 
-static o2p_status ew_lower(const cg_layer *l, const cg_tactic *t, const cg_options *o,
-                           cg_emit *e)
+static o2p_status ew_lower(const cg_layer *l, const cg_tactic *t, const cg_options *o, cg_emit *e)
 {
     (void)t;
     (void)o;

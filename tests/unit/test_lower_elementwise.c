@@ -261,8 +261,9 @@ START_TEST(test_binary_kernels_by_type)
     add_out(&y, I64, 1, D(3));
     add_attr(&y, AI("fmod", 1));
     TU_ASSERT_STATUS(lower(&y), O2P_OK);
-    ck_assert_int_eq(PARAMS(o2p_ew_binary_params, launch(&y, 0, "o2p_elementwise_binary_int", 3))->op,
-                     O2P_EW_B_FMOD);
+    ck_assert_int_eq(
+        PARAMS(o2p_ew_binary_params, launch(&y, 0, "o2p_elementwise_binary_int", 3))->op,
+        O2P_EW_B_FMOD);
     cg_emit_free(&y.e);
     layer_init(&y, "Mod", 13);
     add_in(&y, F32, 1, D(3));
@@ -384,16 +385,18 @@ START_TEST(test_unary)
     add_in(&y, O2P_DTYPE_INT8, 1, D(7));
     add_out(&y, O2P_DTYPE_INT8, 1, D(7));
     TU_ASSERT_STATUS(lower(&y), O2P_OK);
-    ck_assert_int_eq(PARAMS(o2p_ew_unary_params, launch(&y, 0, "o2p_elementwise_unary_int", 7))->dtype,
-                     O2P_DTYPE_INT8);
+    ck_assert_int_eq(
+        PARAMS(o2p_ew_unary_params, launch(&y, 0, "o2p_elementwise_unary_int", 7))->dtype,
+        O2P_DTYPE_INT8);
     cg_emit_free(&y.e);
     layer_init(&y, "Shrink", 9);
     add_in(&y, I32, 1, D(7));
     add_out(&y, I32, 1, D(7));
     add_attr(&y, AF("lambd", 1.5f));
     TU_ASSERT_STATUS(lower(&y), O2P_OK);
-    ck_assert(PARAMS(o2p_ew_unary_params, launch(&y, 0, "o2p_elementwise_unary_generic", 7))->beta ==
-              1.5);
+    ck_assert(
+        PARAMS(o2p_ew_unary_params, launch(&y, 0, "o2p_elementwise_unary_generic", 7))->beta ==
+        1.5);
     cg_emit_free(&y.e);
 
     /* Sqrt of int32 is refused, as by the host kernel; so is Celu with alpha 0 */
