@@ -31,7 +31,7 @@ static const char *const check_usage =
 static void print_check(void *user, const char *check, int ok, const char *detail)
 {
     (void)user;
-    printf("  %-6s %-15s %s\n", ok == RT_CHECK_WARNING ? "[warn]" : ok ? "[ok]" : "[FAIL]",
+    printf("  %-6s %-18s %s\n", ok == RT_CHECK_WARNING ? "[warn]" : ok ? "[ok]" : "[FAIL]",
            check, detail);
 }
 

@@ -60,14 +60,14 @@ static void caps_text(const plan_header *h, char *buf, size_t size)
     size_t len = 0;
     buf[0] = '\0';
     for (uint32_t i = 0; i < h->compute_cap_count && i < PLAN_MAX_COMPUTE_CAPS && len < size; i++)
-        len += (size_t)snprintf(buf + len, size - len, "%ssm_%u", i ? ", " : "",
-                                h->compute_caps[i]);
+        len +=
+            (size_t)snprintf(buf + len, size - len, "%ssm_%u", i ? ", " : "", h->compute_caps[i]);
     if (!h->compute_cap_count)
         snprintf(buf, size, "no compute capability");
 }
 
-static void check_compute_cap(const plan_header *h, const cuda_device_info *dev,
-                              const char *what, rt_report_fn fn, void *user, verdict *v)
+static void check_compute_cap(const plan_header *h, const cuda_device_info *dev, const char *what,
+                              rt_report_fn fn, void *user, verdict *v)
 {
     char caps[160];
     caps_text(h, caps, sizeof caps);
@@ -76,16 +76,20 @@ static void check_compute_cap(const plan_header *h, const cuda_device_info *dev,
         /* The plan's images cover sm_80 up (SASS per major, compute_80 PTX for the rest); the
          * lean runtime picks the image at load. */
         if (cc >= 80) {
-            report(fn, user, "compute cap", 1, "device %d %s is sm_%d; the ampere+ plan runs "
-                   "on sm_80 and newer", dev->ordinal, dev->name, cc);
+            report(fn, user, "compute capability", 1,
+                   "device %d %s is sm_%d; the ampere+ plan runs "
+                   "on sm_80 and newer",
+                   dev->ordinal, dev->name, cc);
             return;
         }
-        report(fn, user, "compute cap", 0, "device %d %s is sm_%d, older than the sm_80 an "
-               "ampere+ plan needs", dev->ordinal, dev->name, cc);
+        report(fn, user, "compute capability", 0,
+               "device %d %s is sm_%d, older than the sm_80 an "
+               "ampere+ plan needs",
+               dev->ordinal, dev->name, cc);
         fail(v, O2P_ERR_UNSUPPORTED,
-             "%s: the plan was built with --hw-compat ampere+ (GPUs from sm_80 up) and this "
-             "GPU (device %d, %s) is sm_%d: rebuild it for this GPU with --arch sm_%d, or with "
-             "--target host",
+             "%s: the plan was built with --hw-compat ampere+ (GPUs of compute capability sm_80 "
+             "and up) and this GPU (device %d, %s) is sm_%d: rebuild it for this GPU with "
+             "--arch sm_%d, or with --target host",
              what, dev->ordinal, dev->name, cc, cc);
         return;
     }
@@ -93,18 +97,18 @@ static void check_compute_cap(const plan_header *h, const cuda_device_info *dev,
      * (a cubin of another minor or major does not load: DESIGN.md §7). */
     for (uint32_t i = 0; i < h->compute_cap_count && i < PLAN_MAX_COMPUTE_CAPS; i++)
         if (h->compute_caps[i] == cc) {
-            report(fn, user, "compute cap", 1, "device %d %s is sm_%d; the plan is for %s%s",
+            report(fn, user, "compute capability", 1, "device %d %s is sm_%d; the plan is for %s%s",
                    dev->ordinal, dev->name, cc, caps,
                    h->hw_compat == PLAN_HW_COMPAT_SAME_CC ? " (same-cc)" : "");
             return;
         }
-    report(fn, user, "compute cap", 0, "device %d %s is sm_%d; the plan is for %s%s only",
+    report(fn, user, "compute capability", 0, "device %d %s is sm_%d; the plan is for %s%s only",
            dev->ordinal, dev->name, cc, caps,
            h->hw_compat == PLAN_HW_COMPAT_SAME_CC ? " (same-cc)" : "");
     fail(v, O2P_ERR_UNSUPPORTED,
-         "%s: the plan was built for %s%s and this GPU (device %d, %s) is sm_%d: rebuild it "
-         "for this GPU with --arch sm_%d, or with --hw-compat ampere+ for every GPU from sm_80 "
-         "up",
+         "%s: the plan was built for compute capability %s%s and this GPU (device %d, %s) is "
+         "sm_%d: rebuild it for this GPU with --arch sm_%d, or with --hw-compat ampere+ for "
+         "every GPU from sm_80 up",
          what, caps,
          h->hw_compat == PLAN_HW_COMPAT_SAME_CC ? " (--hw-compat same-cc: GPUs of that compute "
                                                   "capability)"
@@ -118,17 +122,19 @@ static int device_recorded(const plan_device_props *d)
     return memcmp(d, &zero, sizeof zero) != 0;
 }
 
-static void check_properties(const plan_header *h, const cuda_device_info *dev,
-                             const char *what, rt_report_fn fn, void *user, int *warnings)
+static void check_properties(const plan_header *h, const cuda_device_info *dev, const char *what,
+                             rt_report_fn fn, void *user, int *warnings)
 {
     if (h->hw_compat != PLAN_HW_COMPAT_NONE) {
-        report(fn, user, "device props", 1, "not compared: a hardware-compatible plan "
+        report(fn, user, "device props", 1,
+               "not compared: a hardware-compatible plan "
                "(%s) runs on GPUs whose properties differ from the build GPU's",
                plan_hw_compat_name(h->hw_compat));
         return;
     }
     if (!device_recorded(&h->device)) {
-        report(fn, user, "device props", 1, "not compared: the plan was built without a GPU "
+        report(fn, user, "device props", 1,
+               "not compared: the plan was built without a GPU "
                "(offline) and recorded none");
         return;
     }
@@ -143,8 +149,8 @@ static void check_properties(const plan_header *h, const cuda_device_info *dev,
         {"L2 cache", "L2 cache size", " bytes", p->l2_cache_size, dev->l2_cache_size},
         {"smem/block", "shared memory per block", " bytes", p->shared_mem_per_block,
          dev->shared_mem_per_block},
-        {"smem/SM", "shared memory per multiprocessor", " bytes",
-         p->shared_mem_per_multiprocessor, dev->shared_mem_per_multiprocessor},
+        {"smem/SM", "shared memory per multiprocessor", " bytes", p->shared_mem_per_multiprocessor,
+         dev->shared_mem_per_multiprocessor},
         {"texture align", "texture alignment", " bytes", p->texture_alignment,
          dev->texture_alignment},
         {"SM count", "multiprocessor count", "", p->multiprocessor_count,
@@ -173,8 +179,8 @@ static void check_properties(const plan_header *h, const cuda_device_info *dev,
         return;
     }
     (*warnings)++;
-    report(fn, user, "integrated", RT_CHECK_WARNING, "a %s GPU here, the build GPU was %s",
-           here, built);
+    report(fn, user, "integrated", RT_CHECK_WARNING, "a %s GPU here, the build GPU was %s", here,
+           built);
     o2p_log(O2P_SEVERITY_WARNING,
             "%s: this GPU (device %d, %s) is %s and the build GPU was %s: the plan runs, but "
             "its tactics were chosen for the other kind; rebuild it on this one for the best "
@@ -201,9 +207,8 @@ static void check_memory(const plan_header *h, const cuda_device_info *dev, cons
          what, need, dev->ordinal, dev->name, have, (unsigned long long)dev->total_memory);
 }
 
-static void check_tactic_sources(const plan_header *h, const char *what,
-                                 rt_library_probe_fn probe, rt_report_fn fn, void *user,
-                                 verdict *v)
+static void check_tactic_sources(const plan_header *h, const char *what, rt_library_probe_fn probe,
+                                 rt_report_fn fn, void *user, verdict *v)
 {
     static const struct {
         uint32_t bit;
@@ -214,8 +219,8 @@ static void check_tactic_sources(const plan_header *h, const char *what,
         {PLAN_TACTIC_CUBLASLT, RT_LIB_CUBLASLT, "cuBLASLt 13"},
         {PLAN_TACTIC_CUDNN, RT_LIB_CUDNN, "cuDNN 9"},
     };
-    uint32_t external = h->tactic_sources & (PLAN_TACTIC_CUBLAS | PLAN_TACTIC_CUBLASLT |
-                                             PLAN_TACTIC_CUDNN);
+    uint32_t external =
+        h->tactic_sources & (PLAN_TACTIC_CUBLAS | PLAN_TACTIC_CUBLASLT | PLAN_TACTIC_CUDNN);
     if (!external) {
         report(fn, user, "tactic sources", 1, "builtin kernels only");
         return;
@@ -255,8 +260,8 @@ static void check_tactic_sources(const plan_header *h, const char *what,
 }
 
 o2p_status rt_check_device(const plan_header *header, const cuda_device_info *device,
-                           const char *what, rt_library_probe_fn probe, rt_report_fn fn,
-                           void *user, int *warnings)
+                           const char *what, rt_library_probe_fn probe, rt_report_fn fn, void *user,
+                           int *warnings)
 {
     int w = 0;
     if (warnings)

@@ -157,7 +157,7 @@ START_TEST(test_none_same_cc_passes)
     ck_assert_int_eq(seen.warnings_logged, 0);
     /* every check reported, in order: compute capability, the 7 properties, memory, sources */
     ck_assert_int_eq(seen.count, 10);
-    ck_assert_str_eq(seen.lines[0].check, "compute cap");
+    ck_assert_str_eq(seen.lines[0].check, "compute capability");
     ck_assert_str_eq(seen.lines[8].check, "device memory");
     ck_assert_str_eq(seen.lines[9].check, "tactic sources");
     ck_assert(tu_contains(seen.lines[0].detail, "sm_90"));
@@ -173,12 +173,12 @@ START_TEST(test_none_other_cc_refused)
     ck_assert_int_eq(run_check(&h, &d, probe_all, NULL), O2P_ERR_UNSUPPORTED);
     const char *msg = o2p_last_error();
     ck_assert(tu_contains(msg, "test.plan"));
-    ck_assert(tu_contains(msg, "sm_80"));
+    ck_assert(tu_contains(msg, "compute capability sm_80"));
     ck_assert(tu_contains(msg, "Test GPU sm_90"));
     ck_assert(tu_contains(msg, "is sm_90"));
     ck_assert(tu_contains(msg, "--arch sm_90"));
     ck_assert(tu_contains(msg, "--hw-compat ampere+"));
-    const line *cc = find_line(&seen, "compute cap");
+    const line *cc = find_line(&seen, "compute capability");
     ck_assert_ptr_nonnull(cc);
     ck_assert_int_eq(cc->ok, 0);
     /* a newer minor of the same major is refused too: a cubin of another cc does not load */
@@ -264,7 +264,7 @@ START_TEST(test_ampere_plus)
         ck_assert_int_eq(run_check(&h, &d, probe_all, NULL), O2P_ERR_UNSUPPORTED);
         const char *msg = o2p_last_error();
         ck_assert(tu_contains(msg, "ampere+"));
-        ck_assert(tu_contains(msg, "sm_80"));
+        ck_assert(tu_contains(msg, "compute capability sm_80"));
         char want[32];
         snprintf(want, sizeof want, "--arch sm_%d", refused[k]);
         ck_assert(tu_contains(msg, want));
@@ -447,7 +447,7 @@ START_TEST(test_every_check_reports)
     ck_assert_int_eq(run_check(&h, &d, probe_none, &warnings), O2P_ERR_UNSUPPORTED);
     ck_assert(tu_contains(o2p_last_error(), "--arch sm_90"));
     ck_assert_int_eq(warnings, 1);
-    ck_assert_int_eq(find_line(&seen, "compute cap")->ok, 0);
+    ck_assert_int_eq(find_line(&seen, "compute capability")->ok, 0);
     ck_assert_int_eq(find_line(&seen, "SM count")->ok, RT_CHECK_WARNING);
     ck_assert_int_eq(find_line(&seen, "device memory")->ok, 0);
     ck_assert_int_eq(find_line(&seen, "tactic sources")->ok, 0);
