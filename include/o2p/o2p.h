@@ -455,8 +455,11 @@ O2P_API o2p_status o2p_runtime_load_runtime(o2p_runtime *runtime, const char *pa
                                             o2p_runtime **shim);
 
 /* Checks a plan against this runtime and machine (DESIGN.md §5: container, version, target,
- * memory) without creating anything; O2P_OK when it would load. Every failed check is an
- * error that says why and what to do. name (e.g. the file path) starts the messages. */
+ * memory; for cuda plans, against device 0: compute capability, free device memory, the
+ * tactic sources' libraries, and a warning through the logger for each device property that
+ * differs from the build GPU's) without creating anything; O2P_OK when it would load. Every
+ * failed check is an error that says why and what to do. name (e.g. the file path) starts
+ * the messages. */
 O2P_API o2p_status o2p_runtime_check(o2p_runtime *runtime, const void *plan, size_t size,
                                      const char *name);
 /* Checks, then creates an engine from a plan (the bytes are not needed afterwards). */

@@ -165,6 +165,16 @@ START_TEST(test_inspect_other_version_header)
     free(err);
     free(args);
     free(plan);
+    /* built offline: no build GPU recorded */
+    plan = write_cuda_plan("old-offline.plan", PLAN_HW_COMPAT_NONE, caps, 2, NULL,
+                           PLAN_TACTIC_BUILTIN, &old);
+    args = tu_printf("inspect '%s'", plan);
+    ck_assert_int_eq(cli(args, &out, &err), 0);
+    ASSERT_HAS(out, "build device       none recorded");
+    free(out);
+    free(err);
+    free(args);
+    free(plan);
 }
 END_TEST
 
