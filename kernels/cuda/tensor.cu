@@ -11,13 +11,13 @@ static_assert(sizeof(o2p_tn_pad_params) == 552, "");
 static_assert(sizeof(o2p_tn_gather_params) == 64, "");
 static_assert(sizeof(o2p_tn_elements_params) == 360, "");
 static_assert(sizeof(o2p_tn_nd_params) == 344, "");
-static_assert(sizeof(o2p_tn_one_hot_params) == 64, "");
+static_assert(sizeof(o2p_tn_one_hot_params) == 80, "");
 static_assert(sizeof(o2p_tn_reverse_sequence_params) == 72, "");
 static_assert(sizeof(o2p_tn_topk_params) == 80, "");
 static_assert(sizeof(o2p_tn_cumsum_params) == 56, "");
 static_assert(sizeof(o2p_tn_trilu_params) == 56, "");
 static_assert(sizeof(o2p_tn_fill_params) == 152, "");
-static_assert(sizeof(o2p_tn_range_params) == 40, "");
+static_assert(sizeof(o2p_tn_range_params) == 56, "");
 static_assert(sizeof(o2p_tn_eye_params) == 40, "");
 
 typedef unsigned char tn_u8;
@@ -289,7 +289,10 @@ extern "C" __global__ void o2p_tensor_one_hot(const o2p_tn_one_hot_params p)
         o2p_i64 idx = o2p_load_i64((const void *)p.ind_ptr, p.ind_dtype, o * p.inner + in);
         if (idx < 0 && p.negative)
             idx += p.depth;
-        tn_move((void *)p.y_ptr, i, (const void *)p.val_ptr, idx == v ? 1 : 0, p.esize);
+        if (p.values_known)
+            tn_store_bits((void *)p.y_ptr, i, idx == v ? p.on_bits : p.off_bits, p.esize);
+        else
+            tn_move((void *)p.y_ptr, i, (const void *)p.val_ptr, idx == v ? 1 : 0, p.esize);
     }
 }
 
@@ -466,7 +469,9 @@ extern "C" __global__ void o2p_tensor_fill(const o2p_tn_fill_params p)
 extern "C" __global__ void o2p_tensor_range(const o2p_tn_range_params p)
 {
     const int t = p.dtype;
-    const void *sp = (const void *)p.start_ptr, *dp = (const void *)p.delta_ptr;
+    // constants travel in the params (their bytes), run-time values in device memory
+    const void *sp = p.known ? (const void *)&p.start_bits : (const void *)p.start_ptr;
+    const void *dp = p.known ? (const void *)&p.delta_bits : (const void *)p.delta_ptr;
     if (t == O2P_CU_FLOAT || t == O2P_CU_DOUBLE) {
         // the running sum in the element type, as the host kernel: one thread
         if (blockIdx.x != 0 || threadIdx.x != 0)

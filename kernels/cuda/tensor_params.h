@@ -113,7 +113,8 @@ typedef struct o2p_tn_nd_params {
 } o2p_tn_nd_params;
 
 /* o2p_tensor_one_hot: y[o, v, i] = values[1] where indices[o, i] == v (negative indices count
- * from the end when `negative`), values[0] elsewhere. Size 64. */
+ * from the end when `negative`), values[0] elsewhere. The values come from val_ptr, or from
+ * off_bits/on_bits (their low esize bytes) when they are constants (val_ptr 0). Size 80. */
 typedef struct o2p_tn_one_hot_params {
     o2p_u64 ind_ptr;
     o2p_u64 val_ptr;
@@ -121,10 +122,12 @@ typedef struct o2p_tn_one_hot_params {
     o2p_i64 n;
     o2p_i64 depth;
     o2p_i64 inner;
+    o2p_u64 off_bits;
+    o2p_u64 on_bits;
     o2p_i32 ind_dtype;
     o2p_i32 esize;
     o2p_i32 negative;
-    o2p_i32 reserved;
+    o2p_i32 values_known;
 } o2p_tn_one_hot_params;
 
 /* o2p_tensor_reverse_sequence: blocks of `block` elements over (time, batch) or (batch,
@@ -199,14 +202,18 @@ typedef struct o2p_tn_fill_params {
 
 /* o2p_tensor_range: y[k] = start + k * delta (integers, wrapping) or the running sum
  * start + delta + ... in the element type (float, double: one thread, as the spec's
- * function body and the host kernel add). start and delta are read from the device. Size 40. */
+ * function body and the host kernel add). start and delta are read from the device, or are
+ * start_bits/delta_bits (the element's bytes) when they are constants (the pointers 0).
+ * Size 56. */
 typedef struct o2p_tn_range_params {
     o2p_u64 start_ptr;
     o2p_u64 delta_ptr;
     o2p_u64 y_ptr;
     o2p_i64 n;
+    o2p_u64 start_bits;
+    o2p_u64 delta_bits;
     o2p_i32 dtype;
-    o2p_i32 reserved;
+    o2p_i32 known;
 } o2p_tn_range_params;
 
 /* o2p_tensor_eye_like: y[r, c] = 1 where c == r + k, 0 elsewhere. Size 40. */

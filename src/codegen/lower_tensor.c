@@ -18,14 +18,14 @@ _Static_assert(sizeof(o2p_tn_pad_params) == 552, "o2p_tn_pad_params layout");
 _Static_assert(sizeof(o2p_tn_gather_params) == 64, "o2p_tn_gather_params layout");
 _Static_assert(sizeof(o2p_tn_elements_params) == 360, "o2p_tn_elements_params layout");
 _Static_assert(sizeof(o2p_tn_nd_params) == 344, "o2p_tn_nd_params layout");
-_Static_assert(sizeof(o2p_tn_one_hot_params) == 64, "o2p_tn_one_hot_params layout");
+_Static_assert(sizeof(o2p_tn_one_hot_params) == 80, "o2p_tn_one_hot_params layout");
 _Static_assert(sizeof(o2p_tn_reverse_sequence_params) == 72,
                "o2p_tn_reverse_sequence_params layout");
 _Static_assert(sizeof(o2p_tn_topk_params) == 80, "o2p_tn_topk_params layout");
 _Static_assert(sizeof(o2p_tn_cumsum_params) == 56, "o2p_tn_cumsum_params layout");
 _Static_assert(sizeof(o2p_tn_trilu_params) == 56, "o2p_tn_trilu_params layout");
 _Static_assert(sizeof(o2p_tn_fill_params) == 152, "o2p_tn_fill_params layout");
-_Static_assert(sizeof(o2p_tn_range_params) == 40, "o2p_tn_range_params layout");
+_Static_assert(sizeof(o2p_tn_range_params) == 56, "o2p_tn_range_params layout");
 _Static_assert(sizeof(o2p_tn_eye_params) == 40, "o2p_tn_eye_params layout");
 
 #define FAMILY "tensor"
@@ -588,6 +588,13 @@ static o2p_status lower_range(const cg_layer *l, cg_emit *e)
     memset(&p, 0, sizeof p);
     p.n = n;
     p.dtype = (int32_t)t;
+    if (known) {
+        /* the values are here: the kernel needs no device copy of the constants */
+        size_t es = o2p_dtype_size(t);
+        p.known = 1;
+        memcpy(&p.start_bits, in[0]->data, es);
+        memcpy(&p.delta_bits, in[2]->data, es);
+    }
     cg_launch *ln;
     if (t == O2P_DTYPE_FLOAT || t == O2P_DTYPE_DOUBLE) {
         /* a running sum: one thread, as the host kernel adds */
@@ -596,8 +603,10 @@ static o2p_status lower_range(const cg_layer *l, cg_emit *e)
     } else {
         ln = launch_1d(e, "o2p_tensor_range", (uint64_t)n, &p, sizeof p);
     }
-    PTR(e, ln, o2p_tn_range_params, start_ptr, in_id(l, 0), 0);
-    PTR(e, ln, o2p_tn_range_params, delta_ptr, in_id(l, 2), 0);
+    if (!known) {
+        PTR(e, ln, o2p_tn_range_params, start_ptr, in_id(l, 0), 0);
+        PTR(e, ln, o2p_tn_range_params, delta_ptr, in_id(l, 2), 0);
+    }
     PTR(e, ln, o2p_tn_range_params, y_ptr, out_id(l, 0), 0);
     return cg_emit_status(e);
 }
@@ -1543,9 +1552,16 @@ static o2p_status lower_one_hot(const cg_layer *l, cg_emit *e)
     p.ind_dtype = (int32_t)ind->dtype;
     p.esize = (int32_t)es;
     p.negative = a->opset >= 11;
+    if (is_const(val)) {
+        /* off and on are here: the kernel needs no device copy of them */
+        p.values_known = 1;
+        memcpy(&p.off_bits, val->data, es);
+        memcpy(&p.on_bits, (const unsigned char *)val->data + es, es);
+    }
     cg_launch *ln = launch_1d(e, "o2p_tensor_one_hot", (uint64_t)total, &p, sizeof p);
     PTR(e, ln, o2p_tn_one_hot_params, ind_ptr, in_id(l, 0), 0);
-    PTR(e, ln, o2p_tn_one_hot_params, val_ptr, in_id(l, 2), 0);
+    if (!p.values_known)
+        PTR(e, ln, o2p_tn_one_hot_params, val_ptr, in_id(l, 2), 0);
     PTR(e, ln, o2p_tn_one_hot_params, y_ptr, out_id(l, 0), 0);
     return cg_emit_status(e);
 }

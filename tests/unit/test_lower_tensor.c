@@ -330,6 +330,23 @@ START_TEST(test_generators)
     ck_assert_uint_eq(l->grid[0] * l->block[0], 1);
     ck_assert_int_eq(rp.n, 6);
     ck_assert_int_eq(rp.dtype, O2P_CU_FLOAT);
+    ck_assert_int_eq(rp.known, 1); /* constants travel in the params */
+    ck_assert_uint_eq(rp.start_bits, 0x3f800000u);
+    ck_assert_uint_eq(rp.delta_bits, 0x3f000000u);
+    ck_assert_int_eq(l->num_patches, 1);
+    patched(l, offsetof(o2p_tn_range_params, y_ptr), OUT_BASE, 0);
+    fx_free(f);
+    /* start and delta at run time: read from the device, the count from the output */
+    o2p_tn_range_params ip;
+    f = fx_new("Range", 11);
+    fx_in(f, tn(f, I32, 0, NULL, NULL));
+    fx_in(f, tn(f, I32, 0, NULL, NULL));
+    fx_in(f, tn(f, I32, 0, NULL, NULL));
+    fx_out(f, tn(f, I32, 1, D(1000), NULL));
+    ck_assert_int_eq(fx_lower(f), O2P_OK);
+    l = kernel(f, 0, "o2p_tensor_range", 1000, &ip, sizeof ip);
+    ck_assert_int_eq(ip.known, 0);
+    ck_assert_int_eq(ip.n, 1000);
     patched(l, offsetof(o2p_tn_range_params, start_ptr), 0, 0);
     patched(l, offsetof(o2p_tn_range_params, delta_ptr), 2, 0);
     patched(l, offsetof(o2p_tn_range_params, y_ptr), OUT_BASE, 0);
@@ -667,7 +684,22 @@ START_TEST(test_gather_family)
     ck_assert_int_eq(op.depth, 4);
     ck_assert_int_eq(op.inner, 3);
     ck_assert_int_eq(op.negative, 1);
+    ck_assert_int_eq(op.values_known, 0);
     patched(l, offsetof(o2p_tn_one_hot_params, val_ptr), 2, 0);
+    fx_free(f);
+    static const float off_on[2] = {0.5f, 3.0f};
+    f = fx_new("OneHot", 9);
+    fx_in(f, tn(f, F32, 1, D(3), NULL));
+    fx_in(f, tn(f, I64, 0, NULL, &depth));
+    fx_in(f, tn(f, F32, 1, D(2), off_on));
+    fx_out(f, tn(f, F32, 2, D(3, 4), NULL));
+    ck_assert_int_eq(fx_lower(f), O2P_OK);
+    l = kernel(f, 0, "o2p_tensor_one_hot", 12, &op, sizeof op);
+    ck_assert_int_eq(op.values_known, 1);
+    ck_assert_uint_eq(op.off_bits, 0x3f000000u);
+    ck_assert_uint_eq(op.on_bits, 0x40400000u);
+    ck_assert_int_eq(op.negative, 0);
+    ck_assert_int_eq(l->num_patches, 2);
     fx_free(f);
 }
 END_TEST
