@@ -9,8 +9,8 @@
 static_assert(sizeof(o2p_tn_copy_params) == 552, "");
 static_assert(sizeof(o2p_tn_pad_params) == 552, "");
 static_assert(sizeof(o2p_tn_gather_params) == 64, "");
-static_assert(sizeof(o2p_tn_elements_params) == 360, "");
-static_assert(sizeof(o2p_tn_nd_params) == 344, "");
+static_assert(sizeof(o2p_tn_elements_params) == 368, "");
+static_assert(sizeof(o2p_tn_nd_params) == 352, "");
 static_assert(sizeof(o2p_tn_one_hot_params) == 80, "");
 static_assert(sizeof(o2p_tn_reverse_sequence_params) == 72, "");
 static_assert(sizeof(o2p_tn_topk_params) == 80, "");
@@ -207,9 +207,26 @@ extern "C" __global__ void o2p_tensor_gather_elements(const o2p_tn_elements_para
     }
 }
 
+// Applies update j to element `at` of y.
+O2P_DEVICE void tn_scatter_one(const o2p_tn_elements_params &p, o2p_i64 at, o2p_i64 j)
+{
+    if (p.reduction == O2P_TN_RED_NONE)
+        tn_move((void *)p.y_ptr, at, (const void *)p.upd_ptr, j, p.esize);
+    else
+        tn_reduce_into(p.reduction, p.dtype, (void *)p.y_ptr, at, (const void *)p.upd_ptr, j);
+}
+
 extern "C" __global__ void o2p_tensor_scatter_elements(const o2p_tn_elements_params p)
 {
     const void *ind = (const void *)p.ind_ptr;
+    if (p.per_update) {
+        O2P_FOR(j, p.n) {
+            o2p_i64 w = tn_wrap(tn_index(ind, p.ind_i64, j), p.d);
+            if (w >= 0)
+                tn_scatter_one(p, o2p_offset(p.ind, j) + w * p.axis_stride, j);
+        }
+        return;
+    }
     O2P_FOR(line, p.lines) {
         o2p_i64 in = line % p.ind_inner, o = line / p.ind_inner;
         for (o2p_i64 t = 0; t < p.ind_axis_dim; t++) {
@@ -217,12 +234,7 @@ extern "C" __global__ void o2p_tensor_scatter_elements(const o2p_tn_elements_par
             o2p_i64 w = tn_wrap(tn_index(ind, p.ind_i64, j), p.d);
             if (w < 0)
                 continue;
-            o2p_i64 at = o2p_offset(p.ind, j) + w * p.axis_stride;
-            if (p.reduction == O2P_TN_RED_NONE)
-                tn_move((void *)p.y_ptr, at, (const void *)p.upd_ptr, j, p.esize);
-            else
-                tn_reduce_into(p.reduction, p.dtype, (void *)p.y_ptr, at,
-                               (const void *)p.upd_ptr, j);
+            tn_scatter_one(p, o2p_offset(p.ind, j) + w * p.axis_stride, j);
         }
     }
 }
@@ -259,13 +271,19 @@ extern "C" __global__ void o2p_tensor_gather_nd(const o2p_tn_nd_params p)
 
 extern "C" __global__ void o2p_tensor_scatter_nd(const o2p_tn_nd_params p)
 {
-    if (p.reduction == O2P_TN_RED_NONE) {
-        // duplicate tuples without a reduction are undefined in ONNX: any one may win
+    if (p.per_update) {
+        // no two threads meet: the tuples are distinct, or without a reduction ONNX leaves
+        // the winner among duplicates open
         O2P_FOR(i, p.n) {
             o2p_i64 e = i % p.slice, t = i / p.slice;
             o2p_i64 off = tn_tuple_offset(p, t);
-            if (off >= 0)
+            if (off < 0)
+                continue;
+            if (p.reduction == O2P_TN_RED_NONE)
                 tn_move((void *)p.y_ptr, off + e, (const void *)p.upd_ptr, i, p.esize);
+            else
+                tn_reduce_into(p.reduction, p.dtype, (void *)p.y_ptr, off + e,
+                               (const void *)p.upd_ptr, i);
         }
         return;
     }

@@ -66,9 +66,11 @@ typedef struct o2p_tn_gather_params {
 /* o2p_tensor_gather_elements / o2p_tensor_scatter_elements. `ind` has the indices' dims with
  * the data's strides (0 on the axis): offset(ind, j) is the data offset of index element j
  * with 0 on the axis. Gather: one thread per index element. Scatter (y already holds a copy
- * of the data): one thread per line along the axis (lines = n / ind_axis_dim), which applies
- * its updates in order, so duplicate indices combine as the host kernel does; an index out
- * of range is skipped. Size 360. */
+ * of the data): with per_update, one thread per index element (no reduction, where ONNX
+ * leaves the order of duplicates open, or indices known at build to hit distinct elements);
+ * otherwise one thread per line along the axis (lines = n / ind_axis_dim), which applies its
+ * updates in order, so duplicate indices combine as the host kernel does. An index out of
+ * range is skipped. Size 368. */
 typedef struct o2p_tn_elements_params {
     o2p_u64 x_ptr;   /* gather: the data */
     o2p_u64 ind_ptr;
@@ -85,6 +87,8 @@ typedef struct o2p_tn_elements_params {
     o2p_i32 esize;
     o2p_i32 dtype;
     o2p_i32 reduction; /* O2P_TN_RED_* */
+    o2p_i32 per_update;
+    o2p_i32 reserved;
 } o2p_tn_elements_params;
 
 /* o2p_tensor_gather_nd / o2p_tensor_scatter_nd. An index tuple has m entries addressing axes
@@ -92,8 +96,9 @@ typedef struct o2p_tn_elements_params {
  * after them. Gather: one thread per output element (n = batches * tuples * slice).
  * Scatter (y already holds the data; tuples counts all of them): without a reduction one
  * thread per update element (n = tuples * slice); with one, one thread per slice element
- * (n = slice) that applies the tuples in order. Out-of-range tuples read zeros / are
- * skipped. Size 344. */
+ * (n = slice) that applies the tuples in order, unless per_update (the tuples are known at
+ * build to be distinct): then one thread per update element too. Out-of-range tuples read
+ * zeros / are skipped. Size 352. */
 typedef struct o2p_tn_nd_params {
     o2p_u64 x_ptr;
     o2p_u64 ind_ptr;
@@ -110,6 +115,8 @@ typedef struct o2p_tn_nd_params {
     o2p_i32 esize;
     o2p_i32 dtype;
     o2p_i32 reduction;
+    o2p_i32 per_update;
+    o2p_i32 reserved;
 } o2p_tn_nd_params;
 
 /* o2p_tensor_one_hot: y[o, v, i] = values[1] where indices[o, i] == v (negative indices count

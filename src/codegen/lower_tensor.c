@@ -7,6 +7,7 @@
  * inference gave stands in when it determines them, and the op is refused otherwise. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "codegen/codegen.h"
@@ -16,8 +17,8 @@
 _Static_assert(sizeof(o2p_tn_copy_params) == 552, "o2p_tn_copy_params layout");
 _Static_assert(sizeof(o2p_tn_pad_params) == 552, "o2p_tn_pad_params layout");
 _Static_assert(sizeof(o2p_tn_gather_params) == 64, "o2p_tn_gather_params layout");
-_Static_assert(sizeof(o2p_tn_elements_params) == 360, "o2p_tn_elements_params layout");
-_Static_assert(sizeof(o2p_tn_nd_params) == 344, "o2p_tn_nd_params layout");
+_Static_assert(sizeof(o2p_tn_elements_params) == 368, "o2p_tn_elements_params layout");
+_Static_assert(sizeof(o2p_tn_nd_params) == 352, "o2p_tn_nd_params layout");
 _Static_assert(sizeof(o2p_tn_one_hot_params) == 80, "o2p_tn_one_hot_params layout");
 _Static_assert(sizeof(o2p_tn_reverse_sequence_params) == 72,
                "o2p_tn_reverse_sequence_params layout");
@@ -1197,6 +1198,22 @@ static o2p_status check_indices(const host_kernel_args *a, const host_tensor *in
     return O2P_OK;
 }
 
+static int cmp_i64(const void *pa, const void *pb)
+{
+    int64_t a = *(const int64_t *)pa, b = *(const int64_t *)pb;
+    return a < b ? -1 : a > b;
+}
+
+/* Whether the n target offsets are pairwise distinct (sorts them); 0 when out of memory. */
+static int distinct(int64_t *offs, int64_t n)
+{
+    qsort(offs, (size_t)n, sizeof *offs, cmp_i64);
+    for (int64_t i = 1; i < n; i++)
+        if (offs[i] == offs[i - 1])
+            return 0;
+    return 1;
+}
+
 static o2p_status lower_gather(const cg_layer *l, cg_emit *e)
 {
     const host_kernel_args *a = &l->args;
@@ -1360,8 +1377,30 @@ static o2p_status lower_scatter_elements(const cg_layer *l, cg_emit *e)
     o2p_tn_elements_params p;
     elements_fill(&p, x, ind, ax, ni, es);
     p.reduction = red;
-    cg_launch *ln = launch_1d(e, "o2p_tensor_scatter_elements", (uint64_t)p.lines, &p,
-                              sizeof p);
+    /* a thread per update where no two can meet (indices known to be distinct) or where
+     * ONNX leaves the winner among run-time duplicates open (no reduction); otherwise a
+     * thread per line that applies its updates in the host kernel's order */
+    p.per_update = red == O2P_TN_RED_NONE && !is_const(ind);
+    if (is_const(ind)) {
+        int64_t *offs = malloc((size_t)ni * sizeof *offs), coord[HOST_MAX_RANK] = {0};
+        int64_t st[HOST_MAX_RANK];
+        if (offs) {
+            host_tn_strides(x->rank, x->dims, st);
+            for (int64_t j = 0; j < ni; j++) {
+                int64_t w = 0, at = 0;
+                host_tn_wrap_index(host_get_i64(ind, j), x->dims[ax], &w);
+                for (int k = 0; k < x->rank; k++)
+                    at += (k == ax ? w : coord[k]) * st[k];
+                offs[j] = at;
+                for (int k = ind->rank - 1; k >= 0 && ++coord[k] == ind->dims[k]; k--)
+                    coord[k] = 0;
+            }
+            p.per_update = distinct(offs, ni);
+            free(offs);
+        }
+    }
+    uint64_t threads = p.per_update ? (uint64_t)ni : (uint64_t)p.lines;
+    cg_launch *ln = launch_1d(e, "o2p_tensor_scatter_elements", threads, &p, sizeof p);
     PTR(e, ln, o2p_tn_elements_params, ind_ptr, in_id(l, 1), 0);
     PTR(e, ln, o2p_tn_elements_params, upd_ptr, in_id(l, 2), 0);
     PTR(e, ln, o2p_tn_elements_params, y_ptr, out_id(l, 0), 0);
@@ -1495,9 +1534,27 @@ static o2p_status lower_scatter_nd(const cg_layer *l, cg_emit *e)
     nd_fill(&p, x, ind, (int)m, 0, es);
     p.tuples = tuples;
     p.reduction = red;
-    /* without a reduction every update element is independent; with one, a thread owns a
-     * slice position and applies the tuples in order (duplicates combine as on the host) */
-    p.n = red == O2P_TN_RED_NONE ? tuples * p.slice : p.slice;
+    /* with tuples known to be distinct, or without a reduction on run-time tuples (ONNX
+     * leaves the winner among duplicates open), every update element is independent;
+     * otherwise a thread owns a slice position and applies the tuples in order (duplicates
+     * combine, or the last one wins, as on the host) */
+    p.per_update = red == O2P_TN_RED_NONE && !is_const(ind);
+    if (is_const(ind) && tuples > 0) {
+        int64_t *offs = malloc((size_t)tuples * sizeof *offs);
+        if (offs) {
+            for (int64_t t = 0; t < tuples; t++) {
+                int64_t at = 0, w = 0;
+                for (int k = 0; k < (int)m; k++) {
+                    host_tn_wrap_index(host_get_i64(ind, t * m + k), x->dims[k], &w);
+                    at += w * p.strides[k];
+                }
+                offs[t] = at;
+            }
+            p.per_update = distinct(offs, tuples);
+            free(offs);
+        }
+    }
+    p.n = p.per_update ? tuples * p.slice : p.slice;
     if (n == 0 || tuples == 0 || p.slice == 0)
         return cg_emit_status(e);
     cg_launch *ln = launch_1d(e, "o2p_tensor_scatter_nd", (uint64_t)p.n, &p, sizeof p);

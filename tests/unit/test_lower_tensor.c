@@ -221,6 +221,8 @@ START_TEST(test_table)
     ck_assert_uint_eq(offsetof(o2p_tn_pad_params, out_dims), 32);
     ck_assert_uint_eq(offsetof(o2p_tn_elements_params, ind), 80);
     ck_assert_uint_eq(offsetof(o2p_tn_nd_params, dims), 72);
+    ck_assert_uint_eq(sizeof(o2p_tn_elements_params), 368);
+    ck_assert_uint_eq(sizeof(o2p_tn_nd_params), 352);
 }
 END_TEST
 
@@ -718,6 +720,7 @@ START_TEST(test_scatter_family)
     copy_launch(f, 0, OUT_BASE, 0, 0, 0, 48); /* the data first */
     const cg_launch *l = kernel(f, 1, "o2p_tensor_scatter_elements", 3, &ep, sizeof ep);
     ck_assert_int_eq(ep.lines, 3); /* a line per column: its updates in order */
+    ck_assert_int_eq(ep.per_update, 0);
     ck_assert_int_eq(ep.ind_axis_dim, 2);
     ck_assert_int_eq(ep.ind_inner, 3);
     ck_assert_int_eq(ep.reduction, O2P_TN_RED_ADD);
@@ -747,6 +750,7 @@ START_TEST(test_scatter_family)
     ck_assert_int_eq(fx_lower(f), O2P_OK);
     copy_launch(f, 0, OUT_BASE, 0, 0, 0, 48);
     kernel(f, 1, "o2p_tensor_scatter_nd", 1, &np, sizeof np);
+    ck_assert_int_eq(np.per_update, 0); /* tuple (1, 1) twice */
     ck_assert_int_eq(np.n, 1); /* one slice position applies the 3 tuples in order */
     ck_assert_int_eq(np.tuples, 3);
     ck_assert_int_eq(np.m, 2);
@@ -761,7 +765,33 @@ START_TEST(test_scatter_family)
     ck_assert_int_eq(fx_lower(f), O2P_OK);
     kernel(f, 1, "o2p_tensor_scatter_nd", 6, &np, sizeof np);
     ck_assert_int_eq(np.n, 6); /* no reduction: every update element at once */
+    ck_assert_int_eq(np.per_update, 1);
     ck_assert_int_eq(np.slice, 3);
+    fx_free(f);
+
+    /* distinct constant tuples with a reduction: every update element at once too */
+    f = fx_new("ScatterND", 16);
+    fx_in(f, tn(f, F32, 2, D(4, 3), NULL));
+    fx_in(f, tn(f, I64, 2, D(3, 1), D(3, 0, -3)));
+    fx_in(f, tn(f, F32, 2, D(3, 3), NULL));
+    fx_str(f, "reduction", "add");
+    fx_out(f, tn(f, F32, 2, D(4, 3), NULL));
+    ck_assert_int_eq(fx_lower(f), O2P_OK);
+    kernel(f, 1, "o2p_tensor_scatter_nd", 9, &np, sizeof np);
+    ck_assert_int_eq(np.per_update, 1);
+    ck_assert_int_eq(np.n, 9);
+    fx_free(f);
+    /* -3 and 1 are the same row: applied in order */
+    f = fx_new("ScatterND", 16);
+    fx_in(f, tn(f, F32, 2, D(4, 3), NULL));
+    fx_in(f, tn(f, I64, 2, D(3, 1), D(1, 0, -3)));
+    fx_in(f, tn(f, F32, 2, D(3, 3), NULL));
+    fx_str(f, "reduction", "add");
+    fx_out(f, tn(f, F32, 2, D(4, 3), NULL));
+    ck_assert_int_eq(fx_lower(f), O2P_OK);
+    kernel(f, 1, "o2p_tensor_scatter_nd", 3, &np, sizeof np);
+    ck_assert_int_eq(np.per_update, 0);
+    ck_assert_int_eq(np.n, 3);
     fx_free(f);
 
     f = fx_new("ScatterND", 16);
