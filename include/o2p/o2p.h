@@ -376,20 +376,42 @@ O2P_API o2p_status o2p_builder_config_create(o2p_builder_config **out);
 O2P_API void o2p_builder_config_destroy(o2p_builder_config *config);
 
 /* Flags, levels, sources and targets that this version does not implement yet are refused
- * with O2P_ERR_UNSUPPORTED and a message saying so (never silently ignored). */
+ * with O2P_ERR_UNSUPPORTED and a message saying so (never silently ignored). How they fit
+ * together (a flag or level against the target) is checked by o2p_builder_build_serialized,
+ * so the calls may come in any order. */
+/* FP16 / BF16: float layers may use kernels that compute in fp16 / bf16 (cuda target only;
+ * a host build refuses them). TF32 (on by default): float GEMMs and convolutions may use tf32
+ * tensor cores. STRICT_TYPES is not supported yet. */
 O2P_API o2p_status o2p_builder_config_set_flag(o2p_builder_config *config, o2p_builder_flag flag,
                                                int on);
 O2P_API int o2p_builder_config_get_flag(const o2p_builder_config *config, o2p_builder_flag flag);
+/* cuda target only (DESIGN.md §7). AMPERE_PLUS: one plan for every GPU from sm_80 up (SASS
+ * per major architecture NVRTC knows, plus compute_80 PTX); it takes no compute capabilities
+ * (the build refuses a list), excludes arch-specific kernels and kernels with more than
+ * 99 KiB of shared memory per block, and disables cuBLAS(Lt)/cuDNN (with a warning when they
+ * were asked for). SAME_COMPUTE_CAPABILITY: any GPU of exactly one compute capability (the
+ * build refuses more than one); cuBLAS(Lt)/cuDNN disabled likewise. */
 O2P_API o2p_status o2p_builder_config_set_hardware_compatibility_level(
     o2p_builder_config *config, o2p_hardware_compatibility level);
+/* The tactic sources the build may choose kernels from (default: BUILTIN). */
 O2P_API o2p_status o2p_builder_config_set_tactic_sources(o2p_builder_config *config,
                                                          uint32_t sources);
-/* target CUDA takes a list of compute capabilities (major*10+minor, e.g. 80, 90). */
+/* The target (default: HOST). CUDA takes the compute capabilities to build for (major*10+
+ * minor, e.g. 80, 90, 120; each 80 or more; order and repeats do not matter), none of which
+ * need be present; count 0 builds for the GPU present at build time (none: the build fails
+ * with O2P_ERR_UNSUPPORTED, saying to give compute capabilities or use the host target).
+ * HOST takes none (compute_caps NULL, count 0). */
 O2P_API o2p_status o2p_builder_config_set_target(o2p_builder_config *config, o2p_target target,
                                                  const int *compute_caps, int count);
 /* Largest scratch memory a layer may use (bytes; 0: no limit). */
 O2P_API o2p_status o2p_builder_config_set_workspace_limit(o2p_builder_config *config,
                                                           uint64_t bytes);
+/* Where the cuda target keeps compiled kernels between builds (a content-addressed cache,
+ * safe for concurrent builds): NULL (the default) is $XDG_CACHE_HOME/onnx2plan/kernels, else
+ * $HOME/.cache/onnx2plan/kernels; "" disables the cache; otherwise that folder. The string
+ * is copied. */
+O2P_API o2p_status o2p_builder_config_set_kernel_cache(o2p_builder_config *config,
+                                                       const char *dir);
 /* An optimization profile for an input: the smallest, typical and largest shape it will get.
  * Plans of this version have static shapes: min, opt and max must be equal, and the input
  * takes that shape (a range is refused with O2P_ERR_UNSUPPORTED). */

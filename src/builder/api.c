@@ -1,9 +1,11 @@
 /* api.c: the public builder and builder-config API over build_engine_create and the plan
  * writers. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "builder/builder.h"
+#include "lean/cuda_driver.h"
 #include "plan/engine_writer.h"
 #include "plan/plan.h"
 
@@ -31,8 +33,11 @@ struct o2p_builder_config {
     o2p_hardware_compatibility hw;
     uint32_t tactic_sources;
     o2p_target target;
+    int num_caps; /* cuda: 0 builds for the GPU present */
+    int caps[BUILD_MAX_ARCHS];
     uint64_t workspace_limit;
     int verbose;
+    char *kernel_cache; /* NULL: the default cache; "": none */
 };
 
 o2p_status o2p_builder_create(o2p_builder **out)
@@ -73,6 +78,7 @@ void o2p_builder_config_destroy(o2p_builder_config *config)
     for (int i = 0; i < config->num_plugins_to_serialize; i++)
         free(config->plugins_to_serialize[i]);
     free(config->plugins_to_serialize);
+    free(config->kernel_cache);
     free(config);
 }
 
@@ -159,17 +165,11 @@ o2p_status o2p_builder_config_set_flag(o2p_builder_config *c, o2p_builder_flag f
     if (!c || (unsigned)flag > O2P_FLAG_STRICT_TYPES)
         return o2p_fail(O2P_ERR_INVALID_ARGUMENT, "o2p_builder_config_set_flag: bad config or "
                         "flag %d", (int)flag);
-    static const char *const later[] = {
-        [O2P_FLAG_FP16] = "fp16 precision (--fp16)",
-        [O2P_FLAG_BF16] = "bf16 precision (--bf16)",
-        [O2P_FLAG_STRICT_TYPES] = "strict types",
-    };
-    /* TF32 only changes GPU math: it is a no-op request on the host target, so both
-     * settings are accepted and recorded. */
-    if (on && flag != O2P_FLAG_TF32 && flag != O2P_FLAG_VERSION_COMPATIBLE &&
-        flag != O2P_FLAG_EXCLUDE_LEAN_RUNTIME)
-        return o2p_fail(O2P_ERR_UNSUPPORTED, "%s: not supported yet in onnx2plan %s",
-                        later[flag], o2p_version());
+    /* FP16/BF16 apply to the cuda target: a host build refuses them (o2p_builder_build_
+     * serialized), since the target may be set after the flags. */
+    if (on && flag == O2P_FLAG_STRICT_TYPES)
+        return o2p_fail(O2P_ERR_UNSUPPORTED, "strict types: not supported yet in onnx2plan %s",
+                        o2p_version());
     if (on)
         c->flags |= 1u << flag;
     else
@@ -188,10 +188,8 @@ o2p_status o2p_builder_config_set_hardware_compatibility_level(o2p_builder_confi
     if (!c || (unsigned)level > O2P_HW_COMPAT_SAME_COMPUTE_CAPABILITY)
         return o2p_fail(O2P_ERR_INVALID_ARGUMENT, "hardware compatibility level %d is not one "
                         "of none, ampere+, same-cc", (int)level);
-    if (level != O2P_HW_COMPAT_NONE)
-        return o2p_fail(O2P_ERR_UNSUPPORTED, "hardware compatibility levels (--hw-compat) apply "
-                        "to the cuda target, which is not supported yet in onnx2plan %s",
-                        o2p_version());
+    /* How the level fits the target and its architectures is checked at the build, which
+     * sees them all whatever the order of the calls. */
     c->hw = level;
     return O2P_OK;
 }
@@ -201,10 +199,6 @@ o2p_status o2p_builder_config_set_tactic_sources(o2p_builder_config *c, uint32_t
     if (!c || (sources & ~0xFu))
         return o2p_fail(O2P_ERR_INVALID_ARGUMENT, "tactic sources 0x%x: unknown bits",
                         (unsigned)sources);
-    if (sources & ~(uint32_t)O2P_TACTIC_SOURCE_BUILTIN)
-        return o2p_fail(O2P_ERR_UNSUPPORTED, "the cublas, cublaslt and cudnn tactic sources "
-                        "come with the cuda target, which is not supported yet in onnx2plan %s",
-                        o2p_version());
     c->tactic_sources = sources;
     return O2P_OK;
 }
@@ -214,13 +208,54 @@ o2p_status o2p_builder_config_set_target(o2p_builder_config *c, o2p_target targe
 {
     if (!c || (unsigned)target > O2P_TARGET_CUDA)
         return o2p_fail(O2P_ERR_INVALID_ARGUMENT, "target %d is not host or cuda", (int)target);
-    if (target == O2P_TARGET_CUDA)
-        return o2p_fail(O2P_ERR_UNSUPPORTED, "the cuda target is not supported yet in onnx2plan "
-                        "%s; build with --target host", o2p_version());
-    if (count != 0 || compute_caps)
+    if (target == O2P_TARGET_HOST) {
+        if (count != 0 || compute_caps)
+            return o2p_fail(O2P_ERR_INVALID_ARGUMENT,
+                            "the host target takes no compute capabilities (--arch is for "
+                            "--target cuda)");
+        c->target = target;
+        c->num_caps = 0;
+        return O2P_OK;
+    }
+    if (count < 0 || count > BUILD_MAX_ARCHS || (count && !compute_caps))
         return o2p_fail(O2P_ERR_INVALID_ARGUMENT,
-                        "the host target takes no compute capabilities");
+                        "the cuda target takes 0 to %d compute capabilities, got %d%s",
+                        BUILD_MAX_ARCHS, count, count > 0 && !compute_caps ? " and NULL" : "");
+    int caps[BUILD_MAX_ARCHS];
+    int n = 0;
+    for (int i = 0; i < count; i++) {
+        int cc = compute_caps[i];
+        if (cc < 80 || cc > 199)
+            return o2p_fail(O2P_ERR_UNSUPPORTED,
+                            "compute capability %d (sm_%d): onnx2plan builds for NVIDIA GPUs "
+                            "from Ampere (sm_80) up; give major*10+minor, e.g. 80, 86, 90, "
+                            "100, 120", cc, cc);
+        /* ascending, each once (insertion) */
+        int k = n;
+        while (k > 0 && caps[k - 1] > cc)
+            k--;
+        if (k > 0 && caps[k - 1] == cc)
+            continue;
+        memmove(&caps[k + 1], &caps[k], (size_t)(n - k) * sizeof caps[0]);
+        caps[k] = cc;
+        n++;
+    }
     c->target = target;
+    c->num_caps = n;
+    memcpy(c->caps, caps, (size_t)n * sizeof caps[0]);
+    return O2P_OK;
+}
+
+o2p_status o2p_builder_config_set_kernel_cache(o2p_builder_config *c, const char *dir)
+{
+    if (!c)
+        return o2p_fail(O2P_ERR_INVALID_ARGUMENT, "o2p_builder_config_set_kernel_cache: config "
+                        "is NULL");
+    char *copy = NULL;
+    if (dir && !(copy = strdup(dir)))
+        return o2p_fail(O2P_ERR_OUT_OF_MEMORY, "out of memory");
+    free(c->kernel_cache);
+    c->kernel_cache = copy;
     return O2P_OK;
 }
 
@@ -239,6 +274,159 @@ o2p_status o2p_builder_config_set_verbose(o2p_builder_config *c, int on)
         return o2p_fail(O2P_ERR_INVALID_ARGUMENT, "o2p_builder_config_set_verbose: config is "
                         "NULL");
     c->verbose = on != 0;
+    return O2P_OK;
+}
+
+static const char *hw_level_name(o2p_hardware_compatibility hw)
+{
+    return hw == O2P_HW_COMPAT_AMPERE_PLUS ? "ampere+"
+           : hw == O2P_HW_COMPAT_SAME_COMPUTE_CAPABILITY ? "same-cc"
+                                                         : "none";
+}
+
+/* "sm_80, sm_90" into buf. */
+static const char *arch_list(const int *archs, int n, char *buf, size_t size)
+{
+    size_t len = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < n && len < size; i++)
+        len += (size_t)snprintf(buf + len, size - len, "%ssm_%d", i ? ", " : "", archs[i]);
+    return buf;
+}
+
+/* The major architectures an ampere+ plan carries SASS for (DESIGN.md §7), as far as NVRTC
+ * compiles for them; compute_80 PTX covers the rest. */
+static const int ampere_plus_archs[] = {80, 90, 100, 120};
+
+/* The build options of a config: the target, its architectures (the GPU present when none
+ * are given; every major one from sm_80 under ampere+), precision, sources, limits.
+ * *device gets the build GPU's properties when one is present and among the targets (all
+ * zero otherwise: the runtime then skips the property warnings). */
+static o2p_status resolve_options(const o2p_builder_config *c, build_options *opt,
+                                  plan_device_props *device)
+{
+    memset(opt, 0, sizeof *opt);
+    memset(device, 0, sizeof *device);
+    opt->tactic_sources = c->tactic_sources;
+    opt->workspace_limit = c->workspace_limit;
+    opt->verbose = c->verbose;
+    opt->hw_compat = c->hw;
+    opt->allow_tf32 = o2p_builder_config_get_flag(c, O2P_FLAG_TF32);
+    opt->allow_fp16 = o2p_builder_config_get_flag(c, O2P_FLAG_FP16);
+    opt->allow_bf16 = o2p_builder_config_get_flag(c, O2P_FLAG_BF16);
+    opt->kernel_cache = c->kernel_cache;
+    if (c->target == O2P_TARGET_HOST) {
+        opt->target = BUILD_TARGET_HOST;
+        if (opt->allow_fp16 || opt->allow_bf16)
+            return o2p_fail(O2P_ERR_UNSUPPORTED,
+                            "%s precision (--%s) applies to the cuda target; the host target's "
+                            "reference kernels compute in the tensors' own types: drop the "
+                            "flag, or build with --target cuda",
+                            opt->allow_fp16 ? "fp16" : "bf16", opt->allow_fp16 ? "fp16" : "bf16");
+        if (c->hw != O2P_HW_COMPAT_NONE)
+            return o2p_fail(O2P_ERR_UNSUPPORTED,
+                            "the %s hardware-compatibility level (--hw-compat) applies to the "
+                            "cuda target; a host plan runs on any machine: drop it, or build "
+                            "with --target cuda", hw_level_name(c->hw));
+        return O2P_OK;
+    }
+    opt->target = BUILD_TARGET_CUDA;
+    char list[256];
+    cuda_device_info dev;
+    int have_dev = 0;
+    if (c->hw == O2P_HW_COMPAT_AMPERE_PLUS) {
+        if (c->num_caps)
+            return o2p_fail(O2P_ERR_INVALID_ARGUMENT,
+                            "the ampere+ hardware-compatibility level builds one plan for every "
+                            "GPU from sm_80 up (SASS for each major architecture and compute_80 "
+                            "PTX) and takes no architectures, but %s were given: drop --arch, "
+                            "or drop --hw-compat ampere+ to build for exactly those",
+                            arch_list(c->caps, c->num_caps, list, sizeof list));
+        int known[64];
+        int nknown = cg_nvrtc_archs(known, 64);
+        if (nknown < 0) {
+            o2p_error_prefix("the ampere+ hardware-compatibility level needs NVRTC to know "
+                             "its architectures");
+            return O2P_ERR_UNSUPPORTED;
+        }
+        for (size_t i = 0; i < sizeof ampere_plus_archs / sizeof ampere_plus_archs[0]; i++)
+            for (int k = 0; k < nknown; k++)
+                if (known[k] == ampere_plus_archs[i])
+                    opt->archs[opt->num_archs++] = ampere_plus_archs[i];
+        if (!opt->num_archs)
+            return o2p_fail(O2P_ERR_UNSUPPORTED,
+                            "the ampere+ hardware-compatibility level needs NVRTC to compile for "
+                            "sm_80, and this NVRTC does not: install CUDA 12 or later");
+    } else if (c->num_caps) {
+        opt->num_archs = c->num_caps;
+        memcpy(opt->archs, c->caps, (size_t)c->num_caps * sizeof c->caps[0]);
+    } else {
+        if (cuda_device_query(0, &dev) != O2P_OK) {
+            char why[512];
+            snprintf(why, sizeof why, "%s", o2p_last_error());
+            return o2p_fail(O2P_ERR_UNSUPPORTED,
+                            "the cuda target builds for the GPU present when no architecture "
+                            "is given, and there is none (%s): give the GPUs to build for with "
+                            "--arch sm_XY[,sm_XY...] (e.g. --arch sm_80,sm_90; API: "
+                            "o2p_builder_config_set_target with compute capabilities), or build "
+                            "for the reference kernels with --target host", why);
+        }
+        have_dev = 1;
+        if (dev.compute_cap < 80)
+            return o2p_fail(O2P_ERR_UNSUPPORTED,
+                            "the GPU present (%s) is sm_%d, and onnx2plan builds for GPUs from "
+                            "sm_80 up: give the GPUs to build for with --arch sm_XY, or build "
+                            "with --target host", dev.name, dev.compute_cap);
+        opt->num_archs = 1;
+        opt->archs[0] = dev.compute_cap;
+    }
+    if (c->hw == O2P_HW_COMPAT_SAME_COMPUTE_CAPABILITY && opt->num_archs != 1)
+        return o2p_fail(O2P_ERR_INVALID_ARGUMENT,
+                        "the same-cc hardware-compatibility level builds for the GPUs of one "
+                        "compute capability, but %d were given (%s): give one --arch, or drop "
+                        "--hw-compat same-cc", opt->num_archs,
+                        arch_list(opt->archs, opt->num_archs, list, sizeof list));
+    if (c->hw != O2P_HW_COMPAT_NONE &&
+        (c->tactic_sources & ~(uint32_t)O2P_TACTIC_SOURCE_BUILTIN)) {
+        char names[64] = "";
+        size_t len = 0;
+        static const char *const lib[] = {"", "cublas", "cublaslt", "cudnn"};
+        for (int b = 1; b < 4; b++)
+            if (c->tactic_sources & (1u << b))
+                len += (size_t)snprintf(names + len, sizeof names - len, "%s%s",
+                                        len ? ", " : "", lib[b]);
+        o2p_log(O2P_SEVERITY_WARNING,
+                "the %s tactic source%s disabled under the %s hardware-compatibility level "
+                "(the plan runs on GPUs the libraries' kernels were not chosen for): builtin "
+                "kernels only", names, strchr(names, ',') ? "s are" : " is",
+                hw_level_name(c->hw));
+    }
+    /* The build GPU's properties go into the header when the plan is for it. */
+    if (!have_dev) {
+        have_dev = cuda_device_query(0, &dev) == O2P_OK;
+        if (!have_dev)
+            o2p_clear_error();
+    }
+    int among = 0;
+    for (int i = 0; have_dev && i < opt->num_archs; i++)
+        among |= opt->archs[i] == dev.compute_cap;
+    if (among) {
+        device->memory_bus_width = dev.memory_bus_width;
+        device->l2_cache_size = dev.l2_cache_size;
+        device->shared_mem_per_block = dev.shared_mem_per_block;
+        device->shared_mem_per_multiprocessor = dev.shared_mem_per_multiprocessor;
+        device->texture_alignment = dev.texture_alignment;
+        device->multiprocessor_count = dev.multiprocessor_count;
+        device->integrated = dev.integrated;
+    }
+    if (opt->verbose)
+        o2p_log(O2P_SEVERITY_INFO,
+                "target cuda: %s (hardware compatibility %s%s), tf32 %s, fp16 %s, bf16 %s%s%s",
+                arch_list(opt->archs, opt->num_archs, list, sizeof list), hw_level_name(c->hw),
+                c->hw == O2P_HW_COMPAT_AMPERE_PLUS ? ", plus compute_80 PTX" : "",
+                opt->allow_tf32 ? "on" : "off", opt->allow_fp16 ? "on" : "off",
+                opt->allow_bf16 ? "on" : "off", among ? ", build GPU " : "",
+                among ? dev.name : "");
     return O2P_OK;
 }
 
@@ -271,10 +459,9 @@ o2p_status o2p_builder_build_serialized(o2p_builder *builder, o2p_network *netwo
         return o2p_fail(O2P_ERR_INVALID_ARGUMENT,
                         "excluding the lean runtime (--exclude-lean-runtime) applies to "
                         "version-compatible plans: add --version-compatible");
-    build_options opt = {.target = BUILD_TARGET_HOST,
-                         .tactic_sources = config->tactic_sources,
-                         .workspace_limit = config->workspace_limit,
-                         .verbose = config->verbose};
+    build_options opt;
+    plan_device_props device;
+    O2P_TRY(resolve_options(config, &opt, &device));
     build_engine e;
     O2P_TRY(build_engine_create(network, &opt, &e));
     uint8_t *engine_bytes = NULL;
@@ -287,6 +474,24 @@ o2p_status o2p_builder_build_serialized(o2p_builder *builder, o2p_network *netwo
         h.hw_compat = PLAN_HW_COMPAT_NONE;
         h.device_memory_size = e.arena_size;
         h.tactic_sources = PLAN_TACTIC_BUILTIN;
+        if (opt.target == BUILD_TARGET_CUDA) {
+            h.target = PLAN_TARGET_CUDA;
+            h.hw_compat = opt.hw_compat == O2P_HW_COMPAT_AMPERE_PLUS ? PLAN_HW_COMPAT_AMPERE_PLUS
+                          : opt.hw_compat == O2P_HW_COMPAT_SAME_COMPUTE_CAPABILITY
+                              ? PLAN_HW_COMPAT_SAME_CC
+                              : PLAN_HW_COMPAT_NONE;
+            h.compute_cap_count = (uint32_t)opt.num_archs;
+            for (int i = 0; i < opt.num_archs; i++)
+                h.compute_caps[i] = (uint16_t)opt.archs[i];
+            h.device = device;
+            h.device_memory_size = e.weights_size + e.arena_size + e.workspace_size;
+            uint32_t used = 0;
+            for (int i = 0; i < e.num_layers; i++)
+                used |= build_tactic_source_bit(e.layers[i].tactic.source);
+            /* the bits are the same as O2P_TACTIC_SOURCE_*; an engine of copies only still
+             * runs on the builtin executor */
+            h.tactic_sources = used ? used : PLAN_TACTIC_BUILTIN;
+        }
         plan_section_desc sec[PLAN_MAX_SECTIONS] = {
             {PLAN_SECTION_ENGINE, PLAN_SECTION_REQUIRED, 0, engine_bytes, engine_size},
             {PLAN_SECTION_LEAN_RUNTIME, PLAN_SECTION_REQUIRED, 4096, rt_lean_blob,

@@ -186,6 +186,214 @@ static o2p_status plan_memory(build_engine *e)
     return O2P_OK;
 }
 
+/* ---------------------------------------------------------------- cuda target */
+
+static void host_view(const build_tensor *bt, host_tensor *h)
+{
+    memset(h, 0, sizeof *h);
+    h->dtype = bt->t->dtype;
+    h->rank = bt->t->shape.rank;
+    for (int i = 0; i < bt->t->shape.rank && i < HOST_MAX_RANK; i++)
+        h->dims[i] = bt->t->shape.dims[i].value;
+    /* the lowering may read constants (a Reshape's shape, a Pad's pads), nothing else */
+    h->data = bt->storage == BUILD_STORAGE_WEIGHTS ? (void *)bt->t->data : NULL;
+}
+
+/* Chooses the layer's tactic and lowers it into its launches. */
+static o2p_status lower_layer(build_engine *e, build_layer *bl, const build_options *opt)
+{
+    const ir_layer *l = bl->layer;
+    int nin = l->num_inputs, nout = l->num_outputs, nattr = l->num_attrs;
+    host_tensor *views = calloc((size_t)(nin + nout + nattr) + 1, sizeof *views);
+    const host_tensor **in = calloc((size_t)nin + 1, sizeof *in);
+    host_tensor **out = calloc((size_t)nout + 1, sizeof *out);
+    host_attr *attrs = calloc((size_t)nattr + 1, sizeof *attrs);
+    o2p_status st = O2P_OK;
+    cg_emit em;
+    cg_emit_init(&em);
+    if (!views || !in || !out || !attrs) {
+        st = o2p_fail(O2P_ERR_OUT_OF_MEMORY, "out of memory lowering layer '%s'", l->name);
+        goto done;
+    }
+    for (int i = 0; i < nin; i++)
+        if (bl->inputs[i] >= 0) {
+            host_view(&e->tensors[bl->inputs[i]], &views[i]);
+            in[i] = &views[i];
+        }
+    for (int i = 0; i < nout; i++)
+        if (bl->outputs[i] >= 0) {
+            host_view(&e->tensors[bl->outputs[i]], &views[nin + i]);
+            out[i] = &views[nin + i];
+        }
+    for (int a = 0; a < nattr; a++) {
+        const ir_attr *ia = &l->attrs[a];
+        host_attr *ha = &attrs[a];
+        ha->name = ia->name;
+        ha->type = ia->type;
+        ha->i = ia->i;
+        ha->f = ia->f;
+        ha->s = ia->s;
+        ha->count = ia->count;
+        ha->ints = ia->ints;
+        ha->floats = ia->floats;
+        ha->strings = (const char *const *)ia->strings;
+        if (bl->attr_tensors[a] >= 0) {
+            host_view(&e->tensors[bl->attr_tensors[a]], &views[nin + nout + a]);
+            ha->tensor = &views[nin + nout + a];
+        }
+    }
+    cg_layer cl = {{l->op_type, l->name, e->opset, nin, in, nout, out, nattr, attrs},
+                   bl->inputs, bl->outputs, bl->attr_tensors};
+    st = build_select_cuda_tactic(l, &cl, opt, &bl->tactic);
+    if (st != O2P_OK)
+        goto done;
+    /* candidates() may name its tactics in storage of its own: the engine keeps copies */
+    bl->tactic.source = o2p_arena_strdup(&e->arena, bl->tactic.source);
+    bl->tactic.kernel = o2p_arena_strdup(&e->arena, bl->tactic.kernel);
+    if (!bl->tactic.source || !bl->tactic.kernel) {
+        st = o2p_fail(O2P_ERR_OUT_OF_MEMORY, "out of memory lowering layer '%s'", l->name);
+        goto done;
+    }
+    cg_options o;
+    build_cg_options(opt, &o);
+    const cg_op *op = cg_op_find(l->op_type);
+    st = op->lower(&cl, &bl->tactic.cuda, &o, &em);
+    if (st == O2P_OK)
+        st = cg_emit_status(&em);
+    if (st != O2P_OK) {
+        /* lowerings name the layer; the launch list's own errors do not */
+        if (!strstr(o2p_last_error(), l->name))
+            o2p_error_prefix("layer '%s' (%s), tactic %s", l->name, l->op_type,
+                             bl->tactic.cuda.kernel);
+        goto done;
+    }
+    if (opt->workspace_limit && em.workspace > opt->workspace_limit) {
+        st = o2p_fail(O2P_ERR_INTERNAL,
+                      "layer '%s' (%s): tactic %s declared %llu bytes of workspace and its "
+                      "launches use %llu, more than the limit of %llu",
+                      l->name, l->op_type, bl->tactic.cuda.kernel,
+                      (unsigned long long)bl->tactic.workspace,
+                      (unsigned long long)em.workspace,
+                      (unsigned long long)opt->workspace_limit);
+        goto done;
+    }
+    for (int i = 0; i < em.count; i++) {
+        cg_launch *ln = &em.launches[i];
+        ln->family = o2p_arena_strdup(&e->arena, ln->family);
+        ln->function = o2p_arena_strdup(&e->arena, ln->function);
+        if (!ln->family || !ln->function) {
+            st = o2p_fail(O2P_ERR_OUT_OF_MEMORY, "out of memory lowering layer '%s'", l->name);
+            goto done;
+        }
+    }
+    bl->workspace = em.workspace;
+    if (em.workspace > e->workspace_size)
+        e->workspace_size = em.workspace;
+    bl->launches = em.launches;
+    bl->num_launches = em.count;
+    em.launches = NULL; /* the engine owns them now */
+    em.count = 0;
+done:
+    cg_emit_free(&em);
+    free(views);
+    free(in);
+    free(out);
+    free(attrs);
+    return st;
+}
+
+static o2p_status lower_cuda(build_engine *e, const build_options *opt)
+{
+    for (int li = 0; li < e->num_layers; li++)
+        O2P_TRY(lower_layer(e, &e->layers[li], opt));
+    return O2P_OK;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Compiles every kernel family the launches use, for each image the plan needs: SASS per
+ * target architecture and, under ampere+, compute_80 PTX (DESIGN.md §7). Families in name
+ * order, so that the same build gives the same plan. */
+static o2p_status compile_images(build_engine *e, const build_options *opt)
+{
+    int total = 0;
+    for (int li = 0; li < e->num_layers; li++)
+        total += e->layers[li].num_launches;
+    const char **families = calloc((size_t)total + 1, sizeof *families);
+    if (!families)
+        return o2p_fail(O2P_ERR_OUT_OF_MEMORY, "out of memory (kernel families)");
+    int nfam = 0;
+    for (int li = 0; li < e->num_layers; li++)
+        for (int k = 0; k < e->layers[li].num_launches; k++) {
+            const cg_launch *ln = &e->layers[li].launches[k];
+            if (ln->kind == CG_LAUNCH_KERNEL)
+                families[nfam++] = ln->family;
+        }
+    qsort(families, (size_t)nfam, sizeof *families, cmp_str);
+    int uniq = 0;
+    for (int i = 0; i < nfam; i++)
+        if (!uniq || strcmp(families[uniq - 1], families[i]) != 0)
+            families[uniq++] = families[i];
+    nfam = uniq;
+    o2p_status st = O2P_OK;
+    if (nfam == 0)
+        goto done; /* nothing to compile: copies and memsets only, or no layers */
+    int known[64];
+    int nknown = cg_nvrtc_archs(known, 64);
+    if (nknown < 0) {
+        st = O2P_ERR_UNSUPPORTED;
+        o2p_error_prefix("the cuda target compiles its kernels with NVRTC");
+        goto done;
+    }
+    for (int a = 0; a < opt->num_archs; a++) {
+        int ok = 0;
+        for (int k = 0; k < nknown; k++)
+            ok |= known[k] == opt->archs[a];
+        if (!ok) {
+            char list[256] = "";
+            size_t len = 0;
+            for (int k = 0; k < nknown && len < sizeof list; k++)
+                len += (size_t)snprintf(list + len, sizeof list - len, "%ssm_%d",
+                                        k ? ", " : "", known[k]);
+            st = o2p_fail(O2P_ERR_UNSUPPORTED,
+                          "NVRTC cannot compile for sm_%d (it compiles for %s): build for "
+                          "those (--arch), or use a newer CUDA toolkit",
+                          opt->archs[a], list);
+            goto done;
+        }
+    }
+    int per_family = opt->num_archs + (opt->hw_compat == O2P_HW_COMPAT_AMPERE_PLUS);
+    e->images = o2p_arena_array(&e->arena, (size_t)nfam * (size_t)per_family,
+                                sizeof *e->images);
+    if (!e->images) {
+        st = o2p_fail(O2P_ERR_OUT_OF_MEMORY, "out of memory (kernel images)");
+        goto done;
+    }
+    cg_compile_options copt = {opt->kernel_cache, opt->verbose};
+    for (int f = 0; f < nfam && st == O2P_OK; f++) {
+        for (int k = 0; k < per_family && st == O2P_OK; k++) {
+            build_image *img = &e->images[e->num_images];
+            img->family = families[f];
+            img->kind = k < opt->num_archs ? CG_IMAGE_SASS : CG_IMAGE_PTX;
+            img->arch = k < opt->num_archs ? opt->archs[k] : 80;
+            img->arch_specific = 0;
+            st = cg_compile(img->family, img->arch, img->kind, &copt, &img->bytes, &img->size);
+            if (st != O2P_OK) {
+                o2p_error_prefix("kernel family '%s' for %s_%d", img->family,
+                                 img->kind == CG_IMAGE_SASS ? "sm" : "compute", img->arch);
+                break;
+            }
+            e->num_images++;
+        }
+    }
+done:
+    free(families);
+    return st;
+}
+
 o2p_status build_engine_create(ir_network *net, const build_options *opt, build_engine *e)
 {
     memset(e, 0, sizeof *e);
@@ -245,12 +453,17 @@ o2p_status build_engine_create(ir_network *net, const build_options *opt, build_
         ir_layer *l = g->layers.items[li];
         build_layer *bl = &e->layers[li];
         bl->layer = l;
-        st = build_select_tactic(l, opt, &bl->tactic);
-        if (st != O2P_OK)
-            break;
+        /* cuda tactics are chosen once memory is planned (the lowering sees tensor
+         * indices); a plugin layer is refused on cuda here, before any work */
+        if (opt->target == BUILD_TARGET_HOST || l->plugin) {
+            st = build_select_tactic(l, opt, &bl->tactic);
+            if (st != O2P_OK)
+                break;
+        }
         bl->inputs = o2p_arena_array(&e->arena, (size_t)l->num_inputs, sizeof(int));
         bl->outputs = o2p_arena_array(&e->arena, (size_t)l->num_outputs, sizeof(int));
-        if (!bl->inputs || !bl->outputs) {
+        bl->attr_tensors = o2p_arena_array(&e->arena, (size_t)l->num_attrs, sizeof(int));
+        if (!bl->inputs || !bl->outputs || !bl->attr_tensors) {
             st = o2p_fail(O2P_ERR_OUT_OF_MEMORY, "out of memory (engine)");
             break;
         }
@@ -265,12 +478,12 @@ o2p_status build_engine_create(ir_network *net, const build_options *opt, build_
                 st = add_tensor(e, &ix, l->outputs[k], &cap, &bl->outputs[k]);
         }
         /* TENSOR attributes are constants the kernel reads: they go into the weights. */
-        for (int a = 0; a < l->num_attrs && st == O2P_OK; a++)
+        for (int a = 0; a < l->num_attrs && st == O2P_OK; a++) {
+            bl->attr_tensors[a] = -1;
             if (l->attrs[a].type == O2P_ATTR_TENSOR && l->attrs[a].tensors &&
-                l->attrs[a].tensors[0]) {
-                int unused;
-                st = add_tensor(e, &ix, l->attrs[a].tensors[0], &cap, &unused);
-            }
+                l->attrs[a].tensors[0])
+                st = add_tensor(e, &ix, l->attrs[a].tensors[0], &cap, &bl->attr_tensors[a]);
+        }
     }
     for (int i = 0; i < g->outputs.count && st == O2P_OK; i++) {
         st = add_tensor(e, &ix, g->outputs.items[i], &cap, &e->outputs[i]);
@@ -295,6 +508,10 @@ o2p_status build_engine_create(ir_network *net, const build_options *opt, build_
     }
     e->weights_size = w;
     st = plan_memory(e);
+    if (st == O2P_OK && opt->target == BUILD_TARGET_CUDA)
+        st = lower_cuda(e, opt);
+    if (st == O2P_OK && opt->target == BUILD_TARGET_CUDA)
+        st = compile_images(e, opt);
 out:
     o2p_strmap_free(&ix.map);
     if (st != O2P_OK)
@@ -304,6 +521,15 @@ out:
 
 void build_engine_free(build_engine *e)
 {
+    for (int i = 0; e->layers && i < e->num_layers; i++) {
+        free(e->layers[i].launches);
+        e->layers[i].launches = NULL;
+        e->layers[i].num_launches = 0;
+    }
+    for (int i = 0; e->images && i < e->num_images; i++)
+        free(e->images[i].bytes);
+    e->images = NULL;
+    e->num_images = 0;
     free(e->tensors);
     e->tensors = NULL;
     o2p_arena_free(&e->arena);

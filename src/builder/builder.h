@@ -31,8 +31,10 @@ typedef struct build_options {
     uint32_t tactic_sources; /* O2P_TACTIC_SOURCE_* mask */
     uint64_t workspace_limit; /* 0: none */
     int verbose;
-    /* cuda target: the compute capabilities to build for (major*10+minor, ascending) and
-     * the hardware-compatibility level (an o2p_hardware_compatibility) */
+    /* cuda target: the compute capabilities to build for (major*10+minor, ascending; each
+     * kernel family gets a SASS image per entry, plus compute_80 PTX under ampere+, where
+     * the list is every major architecture NVRTC knows) and the hardware-compatibility level
+     * (an o2p_hardware_compatibility) */
     int num_archs;
     int archs[BUILD_MAX_ARCHS];
     int hw_compat;
@@ -41,8 +43,37 @@ typedef struct build_options {
 } build_options;
 
 /* Picks the tactic for a layer among the candidates of the tactic table that pass the
- * filters; fails with a message listing every candidate and why it was excluded. */
+ * filters; fails with a message listing every candidate and why it was excluded. The host
+ * target's tactics, and the refusal of plugin layers on the cuda target. */
 o2p_status build_select_tactic(const ir_layer *l, const build_options *opt, build_tactic *out);
+
+/* The cuda target: the candidates of the layer's op (cg_op_find(op)->candidates), filtered
+ * by build_cuda_excluded, the lowest cost chosen; -v logs every candidate, why each excluded
+ * one was excluded, and the choice. cl is the layer as the lowering sees it. */
+o2p_status build_select_cuda_tactic(const ir_layer *l, const cg_layer *cl,
+                                    const build_options *opt, build_tactic *out);
+/* Why a cuda candidate cannot be used (written into buf, which is returned), or NULL. The
+ * filters of DESIGN.md §8, in order: target architectures (min_cc above the lowest target;
+ * an arch-specific kernel needs exactly its one architecture), the ampere+ level (no
+ * arch-specific kernels, at most 99 KiB of shared memory per block), the tactic sources
+ * (only builtin under a hardware-compatibility level), the precision flags (an fp16/bf16
+ * kernel needs its flag unless `native`, the layer's floating type, is that type), the
+ * workspace limit. */
+const char *build_cuda_excluded(const cg_tactic *t, const build_options *opt, o2p_dtype native,
+                                char *buf, size_t size);
+/* The index of the candidate to use: the lowest cost among those not excluded, the first of
+ * equals; -1 when every one is excluded. */
+int build_cuda_choose(const cg_tactic *cands, int n, const build_options *opt, o2p_dtype native);
+/* The floating type of a layer's tensors (FLOAT16 or BFLOAT16 when all its floating tensors
+ * have that type; FLOAT when they are mixed; UNDEFINED when it has none). */
+o2p_dtype build_layer_native_dtype(const cg_layer *l);
+/* O2P_TACTIC_SOURCE_* of a source name ("builtin", "cublas", ...), 0 for others. */
+uint32_t build_tactic_source_bit(const char *source);
+/* The sources a build may use: the mask, less cuBLAS(Lt)/cuDNN under a
+ * hardware-compatibility level. */
+uint32_t build_effective_tactic_sources(const build_options *opt);
+/* What the lowering is told about the build (cg_options) from the build options. */
+void build_cg_options(const build_options *opt, cg_options *o);
 
 /* ---- the engine description */
 
@@ -62,10 +93,12 @@ typedef struct build_layer {
     build_tactic tactic;
     int *inputs;  /* tensor indices, -1 for omitted */
     int *outputs; /* tensor indices, -1 for omitted */
+    int *attr_tensors; /* per attribute: a TENSOR attribute's tensor index, -1 otherwise */
     /* cuda target: what runs the layer (the lowering's cg_emit launches; owned by the
      * engine) */
     int num_launches;
     cg_launch *launches;
+    uint64_t workspace; /* bytes of workspace its launches use */
 } build_layer;
 
 /* A compiled kernel family for one architecture (cuda target). */

@@ -213,5 +213,37 @@ o2p_status cg_compile(const char *family, int arch, cg_image_kind kind,
 /* Whether NVRTC can be loaded; the architectures (major*10+minor) it compiles for into
  * archs (at most cap), count returned; -1 with an error when it cannot be loaded. */
 int cg_nvrtc_archs(int *archs, int cap);
+/* Compiles source text (called `name` in NVRTC's log, e.g. "broken.cu") with the embedded
+ * headers as cg_compile does on a cache miss, without the cache: for sources that are not
+ * families (tests, timing). Fails with O2P_ERR_INTERNAL and the NVRTC log when it does not
+ * compile. A PTX image is NUL-terminated text and *size counts the NUL. */
+o2p_status cg_compile_source(const char *name, const char *source, int arch, cg_image_kind kind,
+                             void **image, size_t *size);
+/* How many NVRTC compiles and kernel-cache hits cg_compile has had in this process. */
+void cg_compile_stats(int *compiles, int *hits);
+
+/* SHA-256 (FIPS 180-4), incremental: the kernel cache's key. */
+typedef struct cg_sha256 {
+    uint32_t state[8];
+    uint64_t bytes;
+    unsigned char block[64];
+} cg_sha256;
+void cg_sha256_init(cg_sha256 *h);
+void cg_sha256_update(cg_sha256 *h, const void *data, size_t size);
+void cg_sha256_final(cg_sha256 *h, unsigned char digest[32]);
+
+/* The kernel cache folder for opt (malloc'ed), or NULL when the cache is disabled ("") or no
+ * folder can be named (no $HOME; a warning). */
+char *cg_cache_dir(const cg_compile_options *opt);
+/* The cache entry of dir named label-<hex key>: 1 with *image (malloc'ed) and *size when it
+ * is there and intact (magic, key, size and checksum agree); 0 otherwise. A damaged entry is
+ * never used: it is reported as a warning and the caller's store replaces it. */
+int cg_cache_load(const char *dir, const char *label, const unsigned char key[32], void **image,
+                  size_t *size);
+/* Writes the entry (creating dir with its parents, mode 0700) under a temporary name in dir
+ * and renames it into place, so readers never see a partial entry and concurrent writers of
+ * the same key both succeed. Failure is a warning (once per process): the build goes on. */
+void cg_cache_store(const char *dir, const char *label, const unsigned char key[32],
+                    const void *image, size_t size);
 
 #endif

@@ -1,11 +1,13 @@
-/* context.c: the lean runtime's execution context for the host target: an activation arena
- * and the caller's I/O bindings, over an engine it only reads; execute runs the layers in
- * order through their host kernels. A context is for one thread at a time; contexts of one
- * engine may run on as many threads as there are contexts (lean.h). */
+/* context.c: the lean runtime's execution context: the caller's I/O bindings and, for the
+ * host target, an activation arena over an engine it only reads; execute runs the layers in
+ * order through their host kernels. For the cuda target the device side lives in
+ * cuda_exec.c. A context is for one thread at a time; contexts of one engine may run on as
+ * many threads as there are contexts (lean.h). */
 #include <stdlib.h>
 #include <string.h>
 
 #include "lean/lean.h"
+#include "lean/lean_abi.h"
 #include "plan/engine_format.h"
 
 #define ARENA_ALIGN 64u
@@ -22,6 +24,7 @@ struct lean_context {
     lean_range *ranges; /* per I/O tensor, for the overlap check */
     o2p_plugin_tensor *plugin_in, *plugin_out; /* a plugin layer's inputs and outputs */
     void *workspace; /* max_workspace bytes for plugin layers (NULL when 0) */
+    lean_cuda_context *cuda; /* cuda engines: device memory and launch parameters */
 };
 
 /* Memory for tensors of no bytes that have none of their own (kernels get a valid pointer). */
@@ -31,6 +34,7 @@ void lean_context_destroy(lean_context *ctx)
 {
     if (!ctx)
         return;
+    lean_cuda_context_destroy(ctx->cuda);
     free(ctx->arena_block);
     free(ctx->bound);
     free(ctx->in_views);
@@ -51,11 +55,33 @@ o2p_status lean_context_create(const lean_engine *e, lean_context **out)
     *out = NULL;
     if (!e)
         return o2p_fail(O2P_ERR_INVALID_ARGUMENT, "lean_context_create: engine is NULL");
+    if (e->flags & LEAN_CREATE_TABLES_ONLY)
+        return o2p_fail(O2P_ERR_INVALID_ARGUMENT,
+                        "%s: the engine was created tables-only (for inspection): it looked up "
+                        "no kernel and makes no execution context",
+                        e->what);
     lean_context *ctx = calloc(1, sizeof *ctx);
     if (!ctx)
         return o2p_fail(O2P_ERR_OUT_OF_MEMORY, "%s: out of memory for an execution context",
                         e->what);
     ctx->engine = e;
+    if (e->target == ENGINE_TARGET_CUDA) {
+        size_t num_io = (size_t)(e->num_inputs + e->num_outputs);
+        ctx->bound = calloc(num_io + 1, sizeof *ctx->bound);
+        ctx->ranges = calloc(num_io + 1, sizeof *ctx->ranges);
+        if (!ctx->bound || !ctx->ranges) {
+            lean_context_destroy(ctx);
+            return o2p_fail(O2P_ERR_OUT_OF_MEMORY, "%s: out of memory for an execution context",
+                            e->what);
+        }
+        o2p_status st = lean_cuda_context_create(e, &ctx->cuda);
+        if (st != O2P_OK) {
+            lean_context_destroy(ctx);
+            return st;
+        }
+        *out = ctx;
+        return O2P_OK;
+    }
 
     /* calloc: the pages of a big arena come zeroed from the kernel as they are touched. */
     if (e->arena_size > SIZE_MAX - ARENA_ALIGN ||
@@ -276,6 +302,10 @@ o2p_status lean_context_execute(lean_context *ctx)
         return o2p_fail(O2P_ERR_INVALID_ARGUMENT, "lean_context_execute: the context is NULL");
     const lean_engine *e = ctx->engine;
     O2P_TRY(check_bindings(ctx));
+    if (ctx->cuda) {
+        O2P_TRY(lean_cuda_enqueue(ctx->cuda, ctx->bound, NULL));
+        return lean_cuda_sync(e, NULL);
+    }
     for (int i = 0; i < e->num_layers; i++)
         O2P_TRY(run_layer(ctx, i));
     /* Outputs the builder folded to constants. */
@@ -285,4 +315,25 @@ o2p_status lean_context_execute(lean_context *ctx)
             memcpy(ctx->bound[k], e->weights + t->offset, (size_t)t->nbytes);
     }
     return O2P_OK;
+}
+
+o2p_status lean_context_enqueue(lean_context *ctx, void *stream)
+{
+    if (!ctx)
+        return o2p_fail(O2P_ERR_INVALID_ARGUMENT, "lean_context_enqueue: the context is NULL");
+    if (!ctx->cuda) {
+        if (stream)
+            return o2p_fail(O2P_ERR_INVALID_ARGUMENT,
+                            "%s: enqueue: the engine runs on the host target, which has no "
+                            "streams; pass a NULL stream",
+                            ctx->engine->what);
+        return lean_context_execute(ctx);
+    }
+    O2P_TRY(check_bindings(ctx));
+    return lean_cuda_enqueue(ctx->cuda, ctx->bound, stream);
+}
+
+uint64_t lean_context_device_memory(const lean_context *ctx)
+{
+    return ctx ? lean_cuda_context_memory(ctx->cuda) : 0;
 }

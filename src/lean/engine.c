@@ -1,5 +1,5 @@
 /* engine.c: the lean runtime's engine: reads an ENGINE section (plan/engine_format.h,
- * version 2), checks every rule of the format before anything can run, and answers the
+ * version 3), checks every rule of the format before anything can run, and answers the
  * queries about I/O tensors, tensors and layers. Nothing in the section is trusted: a cursor
  * bounds every read, and every count is checked against the bytes left (and its limit)
  * before anything is allocated for it, so memory stays proportional to the section. */
@@ -10,12 +10,17 @@
 #include <string.h>
 
 #include "lean/lean.h"
+#include "lean/lean_abi.h"
 #include "plan/engine_format.h"
 
-#define HEADER_BYTES 40u
+#define HEADER_BYTES 48u
 /* The fewest bytes each kind of record takes, to check counts against the bytes left. */
 #define MIN_TENSOR_BYTES 36u /* name length, dtype, rank, io, storage, offset, nbytes */
-#define MIN_LAYER_BYTES 48u /* 4 string lengths, opset, 2 counts, smem, arch, attr count, plugin */
+#define MIN_LAYER_BYTES 52u /* 4 string lengths, opset, 2 counts, smem, arch, attr count, plugin,
+                               launch count */
+#define MIN_LAUNCH_BYTES 48u /* kind, 2 string lengths, grid, block, smem, param size, patches */
+#define MIN_PATCH_BYTES 16u
+#define MIN_IMAGE_BYTES 20u /* family length, kind, arch, arch_specific, size */
 #define MIN_ATTR_BYTES 12u   /* name length, type, the smallest value */
 
 typedef struct parser {
@@ -599,6 +604,259 @@ static o2p_status read_plugin(parser *ps, lean_layer *l)
     return O2P_OK;
 }
 
+/* ---------------------------------------------------------------- launches (cuda) */
+
+static uint64_t param_u64(const lean_launch *k, uint32_t at)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v |= (uint64_t)k->params[at + (uint32_t)i] << (8 * i);
+    return v;
+}
+
+/* Whether tensor t is one of the layer's inputs, outputs (outputs_only: outputs only) or
+ * TENSOR attribute tensors: the only tensors its launches may address. */
+static int layer_uses(const lean_engine *e, const lean_layer *l, int32_t t, int outputs_only)
+{
+    for (int i = 0; i < l->num_outputs; i++)
+        if (l->outputs[i] == t)
+            return 1;
+    if (outputs_only)
+        return 0;
+    for (int i = 0; i < l->num_inputs; i++)
+        if (l->inputs[i] == t)
+            return 1;
+    for (int i = 0; i < l->num_attrs; i++)
+        if (l->attrs[i].type == O2P_ATTR_TENSOR && l->attrs[i].tensor == &e->tensors[t].view)
+            return 1;
+    return 0;
+}
+
+/* Bytes addressable at a patch's target: the tensor's, or the workspace's. */
+static uint64_t patch_extent(const lean_engine *e, const lean_patch *p)
+{
+    return p->tensor == ENGINE_PATCH_WORKSPACE ? e->workspace_size : e->tensors[p->tensor].nbytes;
+}
+
+static const char *patch_target(const lean_engine *e, const lean_patch *p, char *buf, size_t size)
+{
+    char n[64];
+    if (p->tensor == ENGINE_PATCH_WORKSPACE)
+        snprintf(buf, size, "the workspace (%llu bytes)", (unsigned long long)e->workspace_size);
+    else
+        snprintf(buf, size, "tensor %d '%s' (%llu bytes)", (int)p->tensor,
+                 shown(e->tensors[p->tensor].name, n, sizeof n),
+                 (unsigned long long)e->tensors[p->tensor].nbytes);
+    return buf;
+}
+
+static o2p_status read_patches(parser *ps, const lean_layer *l, lean_launch *k)
+{
+    lean_engine *e = ps->e;
+    O2P_TRY(rd_count(ps, "the number of device addresses", MIN_PATCH_BYTES, ENGINE_MAX_PATCHES,
+                     &k->num_patches));
+    lean_patch *patches = o2p_arena_array(&e->mem, (size_t)k->num_patches, sizeof *patches);
+    if (!patches)
+        return out_of_memory(ps);
+    k->patches = patches;
+    char tn[160];
+    for (int i = 0; i < k->num_patches; i++) {
+        lean_patch *p = &patches[i];
+        O2P_TRY(rd_u32(ps, "param_offset", &p->param_offset));
+        O2P_TRY(rd_i32(ps, "the patch's tensor", &p->tensor));
+        O2P_TRY(rd_u64(ps, "the patch's byte_offset", &p->byte_offset));
+        if (p->param_offset % 8 || p->param_offset > k->param_size ||
+            k->param_size - p->param_offset < 8)
+            return fail(ps, O2P_ERR_PARSE,
+                        "device address %d is at parameter offset %u; addresses are 8 bytes at "
+                        "a multiple of 8 inside the %u parameter bytes",
+                        i, p->param_offset, k->param_size);
+        for (int j = 0; j < i; j++)
+            if (patches[j].param_offset == p->param_offset)
+                return fail(ps, O2P_ERR_PARSE,
+                            "device addresses %d and %d are both at parameter offset %u", j, i,
+                            p->param_offset);
+        if (p->tensor != ENGINE_PATCH_WORKSPACE &&
+            (p->tensor < 0 || p->tensor >= e->num_tensors))
+            return fail(ps, O2P_ERR_PARSE,
+                        "device address %d points at tensor %d, outside the table of %d tensors "
+                        "(-2: the workspace)",
+                        i, (int)p->tensor, e->num_tensors);
+        if (p->tensor != ENGINE_PATCH_WORKSPACE && !layer_uses(e, l, p->tensor, 0))
+            return fail(ps, O2P_ERR_PARSE,
+                        "device address %d points at %s, which is none of the layer's inputs, "
+                        "outputs and TENSOR attributes",
+                        i, patch_target(e, p, tn, sizeof tn));
+        if (p->byte_offset > patch_extent(e, p))
+            return fail(ps, O2P_ERR_PARSE,
+                        "device address %d is byte %llu of %s, past its end", i,
+                        (unsigned long long)p->byte_offset, patch_target(e, p, tn, sizeof tn));
+    }
+    return O2P_OK;
+}
+
+static const lean_patch *patch_at(const lean_launch *k, uint32_t param_offset)
+{
+    for (int i = 0; i < k->num_patches; i++)
+        if (k->patches[i].param_offset == param_offset)
+            return &k->patches[i];
+    return NULL;
+}
+
+/* bytes at a patch's address lie inside its tensor (or the workspace). */
+static o2p_status check_range(parser *ps, const lean_patch *p, uint64_t bytes, const char *role)
+{
+    char tn[160];
+    uint64_t extent = patch_extent(ps->e, p);
+    if (bytes > extent - p->byte_offset)
+        return fail(ps, O2P_ERR_PARSE,
+                    "its %s range, %llu bytes at byte %llu of %s, lies outside it", role,
+                    (unsigned long long)bytes, (unsigned long long)p->byte_offset,
+                    patch_target(ps->e, p, tn, sizeof tn));
+    return O2P_OK;
+}
+
+/* COPY and MEMSET: the fixed parameter records of engine_format.h, inside their tensors,
+ * writing one of the layer's outputs or the workspace. */
+static o2p_status check_copy_memset(parser *ps, const lean_layer *l, const lean_launch *k)
+{
+    const lean_engine *e = ps->e;
+    int copy = k->kind == ENGINE_LAUNCH_COPY;
+    const char *kind = copy ? "a COPY" : "a MEMSET";
+    if (k->family[0] || k->function[0])
+        return fail(ps, O2P_ERR_PARSE, "%s names a family or function; only KERNEL does", kind);
+    for (int i = 0; i < 3; i++)
+        if (k->grid[i] != 1 || k->block[i] != 1)
+            return fail(ps, O2P_ERR_PARSE, "%s has a grid or block other than 1", kind);
+    if (k->smem)
+        return fail(ps, O2P_ERR_PARSE, "%s has %u bytes of shared memory; it has none", kind,
+                    k->smem);
+    if (k->param_size != 24)
+        return fail(ps, O2P_ERR_PARSE, "%s has %u parameter bytes; it has 24", kind,
+                    k->param_size);
+    const lean_patch *dst = patch_at(k, 0), *src = copy ? patch_at(k, 8) : NULL;
+    if (k->num_patches != (copy ? 2 : 1) || !dst || (copy && !src))
+        return fail(ps, O2P_ERR_PARSE,
+                    "%s has device addresses at other places than %s", kind,
+                    copy ? "0 (dst) and 8 (src)" : "0 (dst)");
+    uint64_t bytes = param_u64(k, copy ? 16 : 8);
+    if (!copy && param_u64(k, 16) > 255)
+        return fail(ps, O2P_ERR_PARSE, "a MEMSET's value is %llu; it is a byte (0..255)",
+                    (unsigned long long)param_u64(k, 16));
+    if (param_u64(k, 0) || (copy && param_u64(k, 8)))
+        return fail(ps, O2P_ERR_PARSE, "%s has non-zero bytes where its addresses go", kind);
+    O2P_TRY(check_range(ps, dst, bytes, "destination"));
+    if (copy)
+        O2P_TRY(check_range(ps, src, bytes, "source"));
+    if (dst->tensor != ENGINE_PATCH_WORKSPACE) {
+        const lean_tensor *t = &e->tensors[dst->tensor];
+        char n[64];
+        if (t->storage == ENGINE_STORAGE_WEIGHTS || (t->io & ENGINE_IO_INPUT) ||
+            !layer_uses(e, l, dst->tensor, 1))
+            return fail(ps, O2P_ERR_PARSE,
+                        "%s writes tensor %d '%s', which is not one of the layer's outputs "
+                        "(never weights or an engine input)",
+                        kind, (int)dst->tensor, shown(t->name, n, sizeof n));
+    }
+    return O2P_OK;
+}
+
+static o2p_status check_kernel(parser *ps, const lean_launch *k)
+{
+    if (!k->family[0] || !k->function[0])
+        return fail(ps, O2P_ERR_PARSE, "a KERNEL launch needs a family and a function name");
+    static const uint32_t grid_max[3] = {0x7fffffffu, 65535u, 65535u};
+    static const uint32_t block_max[3] = {1024u, 1024u, 64u};
+    uint64_t threads = 1;
+    for (int i = 0; i < 3; i++) {
+        if (k->grid[i] < 1 || k->grid[i] > grid_max[i] || k->block[i] < 1 ||
+            k->block[i] > block_max[i])
+            return fail(ps, O2P_ERR_PARSE,
+                        "grid %ux%ux%u, block %ux%ux%u: each is at least 1 and at most "
+                        "2147483647x65535x65535 and 1024x1024x64",
+                        k->grid[0], k->grid[1], k->grid[2], k->block[0], k->block[1],
+                        k->block[2]);
+        threads *= k->block[i];
+    }
+    if (threads > 1024)
+        return fail(ps, O2P_ERR_PARSE, "block %ux%ux%u has %llu threads, over 1024", k->block[0],
+                    k->block[1], k->block[2], (unsigned long long)threads);
+    return O2P_OK;
+}
+
+static o2p_status read_launch(parser *ps, int layer, const lean_layer *l, int index,
+                              lean_launch *k)
+{
+    lean_engine *e = ps->e;
+    char n[64], op[64];
+    where_set(ps, "layer %d '%s' (%s), launch %d", layer, shown(l->name, n, sizeof n),
+              shown(l->op_type, op, sizeof op), index);
+    O2P_TRY(rd_u32(ps, "the launch kind", &k->kind));
+    if (k->kind > ENGINE_LAUNCH_MEMSET)
+        return fail(ps, O2P_ERR_PARSE, "launch kind %u is unknown (0 KERNEL, 1 COPY, 2 MEMSET)",
+                    k->kind);
+    O2P_TRY(rd_str(ps, "the kernel family", &k->family));
+    O2P_TRY(rd_str(ps, "the kernel function", &k->function));
+    if (k->kind == ENGINE_LAUNCH_KERNEL) {
+        char fam[64], fn[64];
+        where_set(ps, "layer %d '%s' (%s), launch %d (%s.%s)", layer, shown(l->name, n, sizeof n),
+                  shown(l->op_type, op, sizeof op), index, shown(k->family, fam, sizeof fam),
+                  shown(k->function, fn, sizeof fn));
+    }
+    for (int i = 0; i < 3; i++)
+        O2P_TRY(rd_u32(ps, "the grid", &k->grid[i]));
+    for (int i = 0; i < 3; i++)
+        O2P_TRY(rd_u32(ps, "the block", &k->block[i]));
+    O2P_TRY(rd_u32(ps, "smem", &k->smem));
+    O2P_TRY(rd_u32(ps, "param_size", &k->param_size));
+    if (k->param_size > ps->end - ps->pos)
+        return fail(ps, O2P_ERR_PARSE,
+                    "truncated: the parameters are %u bytes long at offset %zu, but the tables "
+                    "end at %zu",
+                    k->param_size, ps->pos, ps->end);
+    if (k->param_size > ENGINE_MAX_PARAM_BYTES)
+        return fail(ps, O2P_ERR_LIMIT, "the parameters are %u bytes long, over the limit of %u",
+                    k->param_size, ENGINE_MAX_PARAM_BYTES);
+    uint8_t *params = o2p_arena_alloc(&e->mem, k->param_size ? k->param_size : 1, 16);
+    if (!params)
+        return out_of_memory(ps);
+    if (k->param_size)
+        memcpy(params, ps->bytes + ps->pos, k->param_size);
+    ps->pos += k->param_size;
+    k->params = params;
+    O2P_TRY(read_patches(ps, l, k));
+    if (k->kind == ENGINE_LAUNCH_KERNEL)
+        O2P_TRY(check_kernel(ps, k));
+    else
+        O2P_TRY(check_copy_memset(ps, l, k));
+    if (e->num_launches == INT32_MAX)
+        return fail(ps, O2P_ERR_LIMIT, "over 2^31-1 launches in all");
+    k->index = e->num_launches++;
+    k->buf_offset = e->param_bytes;
+    e->param_bytes += ((size_t)k->param_size + 15) & ~(size_t)15;
+    return O2P_OK;
+}
+
+static o2p_status read_launches(parser *ps, int index, lean_layer *l)
+{
+    lean_engine *e = ps->e;
+    where_layer(ps, index, l);
+    O2P_TRY(rd_count(ps, "the number of launches", MIN_LAUNCH_BYTES, ENGINE_MAX_LAUNCHES,
+                     &l->num_launches));
+    if (e->target == ENGINE_TARGET_HOST && l->num_launches)
+        return fail(ps, O2P_ERR_PARSE,
+                    "%d launches on the host target, where layers run by their op (0 launches)",
+                    l->num_launches);
+    if (l->num_launches && l->is_plugin)
+        return fail(ps, O2P_ERR_PARSE, "a plugin layer with launches; its plugin runs it");
+    l->launches = o2p_arena_array(&e->mem, (size_t)l->num_launches, sizeof *l->launches);
+    if (!l->launches)
+        return out_of_memory(ps);
+    for (int k = 0; k < l->num_launches; k++)
+        O2P_TRY(read_launch(ps, index, l, k, &l->launches[k]));
+    return O2P_OK;
+}
+
 static o2p_status read_layer(parser *ps, int index, lean_layer *l)
 {
     lean_engine *e = ps->e;
@@ -636,6 +894,16 @@ static o2p_status read_layer(parser *ps, int index, lean_layer *l)
     where_layer(ps, index, l);
     O2P_TRY(check_unique_attrs(ps, l));
     O2P_TRY(read_plugin(ps, l));
+    if (l->is_plugin && e->target == ENGINE_TARGET_CUDA) {
+        char pn[64];
+        where_layer(ps, index, l);
+        return fail(ps, O2P_ERR_UNSUPPORTED,
+                    "the plugin %s runs here, but this lean runtime cannot run plugin layers on "
+                    "the cuda target yet; build the plan with --target host",
+                    shown(l->plugin_name, pn, sizeof pn));
+    }
+    O2P_TRY(read_launches(ps, index, l));
+    where_layer(ps, index, l);
     return check_dataflow(ps, index, l);
 }
 
@@ -713,6 +981,96 @@ static o2p_status read_io(parser *ps)
     return O2P_OK;
 }
 
+/* ---------------------------------------------------------------- kernel images (cuda) */
+
+static o2p_status read_image(parser *ps, int index, lean_image *im)
+{
+    lean_engine *e = ps->e;
+    char fam[64];
+    where_set(ps, "kernel image %d", index);
+    O2P_TRY(rd_str(ps, "the family", &im->family));
+    if (!im->family[0])
+        return fail(ps, O2P_ERR_PARSE, "an image needs a family name");
+    where_set(ps, "kernel image %d (family '%s')", index, shown(im->family, fam, sizeof fam));
+    O2P_TRY(rd_u32(ps, "the image kind", &im->kind));
+    if (im->kind > ENGINE_IMAGE_PTX)
+        return fail(ps, O2P_ERR_PARSE, "image kind %u is unknown (0 SASS, 1 PTX)", im->kind);
+    O2P_TRY(rd_u32(ps, "the arch", &im->arch));
+    if (im->arch < 10 || im->arch > 999)
+        return fail(ps, O2P_ERR_PARSE, "arch %u is no compute capability (major*10+minor)",
+                    im->arch);
+    O2P_TRY(rd_u32(ps, "arch_specific", &im->arch_specific));
+    if (im->arch_specific > 1)
+        return fail(ps, O2P_ERR_PARSE, "arch_specific is %u; it is 0 or 1", im->arch_specific);
+    where_set(ps, "kernel image %d (family '%s', %s_%u%s)", index,
+              shown(im->family, fam, sizeof fam), im->kind == ENGINE_IMAGE_PTX ? "compute" : "sm",
+              im->arch, im->arch_specific ? "a" : "");
+    uint32_t size;
+    O2P_TRY(rd_u32(ps, "the image size", &size));
+    if (size > ps->end - ps->pos)
+        return fail(ps, O2P_ERR_PARSE,
+                    "truncated: the image is %u bytes long at offset %zu, but the tables end at "
+                    "%zu",
+                    size, ps->pos, ps->end);
+    if (size > ENGINE_MAX_IMAGE)
+        return fail(ps, O2P_ERR_LIMIT, "the image is %u bytes long, over the limit of %u", size,
+                    ENGINE_MAX_IMAGE);
+    if (!size)
+        return fail(ps, O2P_ERR_PARSE, "the image is empty");
+    im->bytes = ps->bytes + ps->pos;
+    im->size = size;
+    if (im->kind == ENGINE_IMAGE_PTX && memchr(im->bytes, '\0', size))
+        return fail(ps, O2P_ERR_PARSE, "the PTX text holds a NUL byte");
+    ps->pos += size;
+    for (int j = 0; j < index; j++) {
+        const lean_image *o = &e->images[j];
+        if (o->kind == im->kind && o->arch == im->arch && o->arch_specific == im->arch_specific &&
+            strcmp(o->family, im->family) == 0)
+            return fail(ps, O2P_ERR_PARSE, "image %d is the same family, kind and arch", j);
+    }
+    return O2P_OK;
+}
+
+/* The images, then: every KERNEL launch's family has one. */
+static o2p_status read_images(parser *ps)
+{
+    lean_engine *e = ps->e;
+    o2p_strmap families = {0};
+    where_set(ps, "the kernel images");
+    int num_images;
+    O2P_TRY(rd_count(ps, "the number of images", MIN_IMAGE_BYTES, ENGINE_MAX_IMAGES,
+                     &num_images));
+    if (e->target == ENGINE_TARGET_HOST && num_images)
+        return fail(ps, O2P_ERR_PARSE, "%d kernel images on the host target, which has none",
+                    num_images);
+    e->images = o2p_arena_array(&e->mem, (size_t)num_images, sizeof *e->images);
+    if (!e->images)
+        return out_of_memory(ps);
+    e->num_images = num_images; /* only now: create clears the images' bytes on failure */
+    o2p_status st = O2P_OK;
+    for (int i = 0; i < e->num_images && st == O2P_OK; i++) {
+        st = read_image(ps, i, &e->images[i]);
+        if (st == O2P_OK && !o2p_strmap_get(&families, e->images[i].family) &&
+            o2p_strmap_put(&families, e->images[i].family, &e->images[i]) != O2P_OK)
+            st = out_of_memory(ps);
+    }
+    for (int li = 0; li < e->num_layers && st == O2P_OK; li++) {
+        const lean_layer *l = &e->layers[li];
+        for (int k = 0; k < l->num_launches && st == O2P_OK; k++) {
+            const lean_launch *lk = &l->launches[k];
+            if (lk->kind != ENGINE_LAUNCH_KERNEL || o2p_strmap_get(&families, lk->family))
+                continue;
+            char n[64], op[64], fam[64], fn[64];
+            where_set(ps, "layer %d '%s' (%s), launch %d (%s.%s)", li, shown(l->name, n, sizeof n),
+                      shown(l->op_type, op, sizeof op), k, shown(lk->family, fam, sizeof fam),
+                      shown(lk->function, fn, sizeof fn));
+            st = fail(ps, O2P_ERR_PARSE, "the plan carries no kernel image of family '%s'", fam);
+        }
+    }
+    o2p_strmap_free(&families);
+    return st;
+}
+
 /* ---------------------------------------------------------------- the section */
 
 static o2p_status read_header(parser *ps, size_t size)
@@ -734,17 +1092,19 @@ static o2p_status read_header(parser *ps, size_t size)
                     "(build it --version-compatible to embed that runtime, or rebuild it with "
                     "this onnx2plan)",
                     version, ENGINE_FORMAT_VERSION);
-    if (version != ENGINE_FORMAT_VERSION)
+    if (version == 0)
         return fail(ps, O2P_ERR_PARSE,
-                    "ENGINE format version %u does not exist (this lean runtime reads version "
-                    "%u)",
+                    "ENGINE format version 0 does not exist (this lean runtime reads version %u)",
+                    ENGINE_FORMAT_VERSION);
+    if (version != ENGINE_FORMAT_VERSION)
+        return fail(ps, O2P_ERR_UNSUPPORTED,
+                    "ENGINE format version %u is older than version %u, the one this lean "
+                    "runtime reads; the plan must run with the lean runtime that made it "
+                    "(embedded in a --version-compatible plan), or be rebuilt with this "
+                    "onnx2plan",
                     version, ENGINE_FORMAT_VERSION);
     O2P_TRY(rd_u32(ps, "target", &e->target));
-    if (e->target == ENGINE_TARGET_CUDA)
-        return fail(ps, O2P_ERR_UNSUPPORTED,
-                    "the engine was built for the cuda target; this lean runtime runs host "
-                    "engines only (rebuild the plan with --target host)");
-    if (e->target != ENGINE_TARGET_HOST)
+    if (e->target != ENGINE_TARGET_HOST && e->target != ENGINE_TARGET_CUDA)
         return fail(ps, O2P_ERR_UNSUPPORTED,
                     "target %u is unknown to this lean runtime (ENGINE format version %u knows "
                     "host 0 and cuda 1); the plan must run with the lean runtime that made it",
@@ -755,6 +1115,15 @@ static o2p_status read_header(parser *ps, size_t size)
     O2P_TRY(rd_u64(ps, "arena_size", &e->arena_size));
     O2P_TRY(rd_u64(ps, "weights_offset", &weights_offset));
     O2P_TRY(rd_u64(ps, "weights_size", &e->weights_size));
+    O2P_TRY(rd_u64(ps, "workspace_size", &e->workspace_size));
+    if (e->target == ENGINE_TARGET_HOST && e->workspace_size)
+        return fail(ps, O2P_ERR_PARSE,
+                    "workspace_size is %llu on the host target, where it is 0",
+                    (unsigned long long)e->workspace_size);
+    if (e->workspace_size > ENGINE_MAX_WORKSPACE)
+        return fail(ps, O2P_ERR_LIMIT, "workspace_size %llu is over the limit of %llu",
+                    (unsigned long long)e->workspace_size,
+                    (unsigned long long)ENGINE_MAX_WORKSPACE);
     if (e->arena_size > (uint64_t)INT64_MAX)
         return fail(ps, O2P_ERR_PARSE, "arena_size %llu is over 2^63-1",
                     (unsigned long long)e->arena_size);
@@ -775,6 +1144,7 @@ typedef struct lookups {
     lean_kernel_lookup kernel;
     lean_plugin_lookup plugin;
     void *user;
+    uint32_t flags;
 } lookups;
 
 static o2p_status read_section(parser *ps, size_t size, const lookups *lk)
@@ -807,6 +1177,7 @@ static o2p_status read_section(parser *ps, size_t size, const lookups *lk)
     }
 
     O2P_TRY(read_io(ps));
+    O2P_TRY(read_images(ps));
 
     where_set(ps, "padding before the weights");
     for (size_t p = ps->pos; p < ps->end; p++)
@@ -816,21 +1187,34 @@ static o2p_status read_section(parser *ps, size_t size, const lookups *lk)
                         "weights_offset (%zu) are zero",
                         p, ps->bytes[p], ps->pos, ps->end);
 
-    /* The weights, copied so the caller may free the section; aligned for direct use. */
-    where_set(ps, "weights");
-    size_t alloc =
-        ((size_t)e->weights_size + ENGINE_WEIGHTS_ALIGN - 1) & ~(size_t)(ENGINE_WEIGHTS_ALIGN - 1);
-    if (alloc == 0)
-        alloc = ENGINE_WEIGHTS_ALIGN;
-    e->weights = aligned_alloc(ENGINE_WEIGHTS_ALIGN, alloc);
-    if (!e->weights)
-        return fail(ps, O2P_ERR_OUT_OF_MEMORY, "out of memory for %llu bytes of weights",
-                    (unsigned long long)e->weights_size);
-    memcpy(e->weights, ps->bytes + ps->end, (size_t)e->weights_size);
-    memset(e->weights + e->weights_size, 0, alloc - (size_t)e->weights_size);
-    for (int i = 0; i < e->num_tensors; i++)
-        if (e->tensors[i].storage == ENGINE_STORAGE_WEIGHTS)
-            e->tensors[i].view.data = e->weights + e->tensors[i].offset;
+    int tables_only = (lk->flags & LEAN_CREATE_TABLES_ONLY) != 0;
+    int cuda = e->target == ENGINE_TARGET_CUDA;
+    if (!cuda || tables_only) {
+        /* The weights, copied so the caller may free the section; aligned for direct use.
+         * (A cuda engine uploads them from the section instead and keeps no host copy.) */
+        where_set(ps, "weights");
+        size_t alloc = ((size_t)e->weights_size + ENGINE_WEIGHTS_ALIGN - 1) &
+                       ~(size_t)(ENGINE_WEIGHTS_ALIGN - 1);
+        if (alloc == 0)
+            alloc = ENGINE_WEIGHTS_ALIGN;
+        e->weights = aligned_alloc(ENGINE_WEIGHTS_ALIGN, alloc);
+        if (!e->weights)
+            return fail(ps, O2P_ERR_OUT_OF_MEMORY, "out of memory for %llu bytes of weights",
+                        (unsigned long long)e->weights_size);
+        memcpy(e->weights, ps->bytes + ps->end, (size_t)e->weights_size);
+        memset(e->weights + e->weights_size, 0, alloc - (size_t)e->weights_size);
+        for (int i = 0; i < e->num_tensors; i++)
+            if (e->tensors[i].storage == ENGINE_STORAGE_WEIGHTS)
+                e->tensors[i].view.data = e->weights + e->tensors[i].offset;
+    }
+    if (tables_only)
+        return O2P_OK;
+    if (cuda) {
+        /* Native layers run by their launches: no host kernel is looked up. */
+        char prefix[600];
+        snprintf(prefix, sizeof prefix, "%s: ENGINE section, ", ps->what);
+        return lean_cuda_engine_load(e, ps->bytes + ps->end, prefix);
+    }
 
     /* Last, so that everything above can be checked without any kernel. */
     for (int i = 0; i < e->num_layers; i++) {
@@ -873,9 +1257,9 @@ static o2p_status read_section(parser *ps, size_t size, const lookups *lk)
     return O2P_OK;
 }
 
-o2p_status lean_engine_create_ex(const void *section, size_t size, const char *what,
-                                 lean_kernel_lookup lookup, lean_plugin_lookup plugin_lookup,
-                                 void *user, lean_engine **out)
+o2p_status lean_engine_create_flags(const void *section, size_t size, const char *what,
+                                    lean_kernel_lookup lookup, lean_plugin_lookup plugin_lookup,
+                                    void *user, uint32_t flags, lean_engine **out)
 {
     if (!out)
         return o2p_fail(O2P_ERR_INVALID_ARGUMENT, "lean_engine_create: out is NULL");
@@ -884,25 +1268,39 @@ o2p_status lean_engine_create_ex(const void *section, size_t size, const char *w
         what = "ENGINE";
     if (!section && size)
         return o2p_fail(O2P_ERR_INVALID_ARGUMENT, "%s: the ENGINE section is NULL", what);
+    if (flags & ~LEAN_CREATE_TABLES_ONLY)
+        return o2p_fail(O2P_ERR_INVALID_ARGUMENT, "%s: unknown engine create flags 0x%x", what,
+                        flags);
     lean_engine *e = calloc(1, sizeof *e);
     if (!e)
         return o2p_fail(O2P_ERR_OUT_OF_MEMORY, "%s: out of memory for the engine", what);
     o2p_arena_init(&e->mem);
+    e->flags = flags;
     e->what = o2p_arena_strdup(&e->mem, what);
     if (!e->what) {
         free(e);
         return o2p_fail(O2P_ERR_OUT_OF_MEMORY, "%s: out of memory for the engine", what);
     }
     parser ps = {.bytes = section, .end = size, .what = e->what, .e = e};
-    lookups lk = {lookup ? lookup : host_kernel_find, plugin_lookup, user};
+    lookups lk = {lookup ? lookup : host_kernel_find, plugin_lookup, user, flags};
     o2p_status st = read_section(&ps, size, &lk);
     free(ps.scratch);
+    /* the image bytes lie in the caller's section, which may go away now */
+    for (int i = 0; i < e->num_images; i++)
+        e->images[i].bytes = NULL;
     if (st != O2P_OK) {
         lean_engine_destroy(e);
         return st;
     }
     *out = e;
     return O2P_OK;
+}
+
+o2p_status lean_engine_create_ex(const void *section, size_t size, const char *what,
+                                 lean_kernel_lookup lookup, lean_plugin_lookup plugin_lookup,
+                                 void *user, lean_engine **out)
+{
+    return lean_engine_create_flags(section, size, what, lookup, plugin_lookup, user, 0, out);
 }
 
 o2p_status lean_engine_create_with_kernels(const void *section, size_t size, const char *what,
@@ -920,6 +1318,7 @@ void lean_engine_destroy(lean_engine *engine)
 {
     if (!engine)
         return;
+    lean_cuda_engine_unload(engine);
     free(engine->weights);
     o2p_strmap_free(&engine->io_names);
     o2p_arena_free(&engine->mem);
@@ -936,6 +1335,52 @@ uint64_t lean_engine_arena_size(const lean_engine *e)
 uint32_t lean_engine_target(const lean_engine *e)
 {
     return e ? e->target : 0;
+}
+
+uint64_t lean_engine_workspace_size(const lean_engine *e)
+{
+    return e ? e->workspace_size : 0;
+}
+
+uint64_t lean_engine_context_memory(const lean_engine *e)
+{
+    if (!e)
+        return 0;
+    if (e->target != ENGINE_TARGET_CUDA)
+        return e->arena_size;
+    /* both are under 2^63 and 2^40 (the reader's limits): no overflow */
+    return ((e->arena_size + 255u) & ~(uint64_t)255u) + e->workspace_size;
+}
+
+int lean_engine_num_images(const lean_engine *e)
+{
+    return e ? e->num_images : 0;
+}
+
+o2p_status lean_engine_image(const lean_engine *e, int index, const char **family,
+                             uint32_t *kind, uint32_t *arch, uint32_t *arch_specific,
+                             uint64_t *size)
+{
+    if (!e || index < 0 || index >= e->num_images)
+        return o2p_fail(O2P_ERR_INVALID_ARGUMENT, "lean_engine_image: no image %d (%d in all)",
+                        index, e ? e->num_images : 0);
+    const lean_image *im = &e->images[index];
+    if (family)
+        *family = im->family;
+    if (kind)
+        *kind = im->kind;
+    if (arch)
+        *arch = im->arch;
+    if (arch_specific)
+        *arch_specific = im->arch_specific;
+    if (size)
+        *size = im->size;
+    return O2P_OK;
+}
+
+int lean_engine_loaded_image(const lean_engine *e, const char *family)
+{
+    return e && family ? lean_cuda_engine_loaded_image(e, family) : -1;
 }
 
 int lean_engine_num_io(const lean_engine *e)
@@ -1172,4 +1617,16 @@ const char *lean_engine_layer_plugin_namespace(const lean_engine *e, int layer)
 {
     const lean_layer *l = layer_at(e, layer);
     return l && l->is_plugin ? l->plugin_namespace : NULL;
+}
+
+int lean_engine_layer_num_launches(const lean_engine *e, int layer)
+{
+    const lean_layer *l = layer_at(e, layer);
+    return l ? l->num_launches : 0;
+}
+
+const lean_launch *lean_engine_layer_launch(const lean_engine *e, int layer, int index)
+{
+    const lean_layer *l = layer_at(e, layer);
+    return l && index >= 0 && index < l->num_launches ? &l->launches[index] : NULL;
 }

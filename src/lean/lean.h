@@ -1,12 +1,16 @@
-/* lean.h: the lean runtime for the host target: an engine read from an ENGINE section
- * (src/plan/engine_format.h, version 2) and execution contexts that run it with the host
- * reference kernels (DESIGN.md §1, §2, §6).
+/* lean.h: the lean runtime: an engine read from an ENGINE section (src/plan/engine_format.h,
+ * version 3) and execution contexts that run it: host engines with the host reference
+ * kernels, cuda engines through the CUDA driver API (cuda_exec.c; DESIGN.md §1, §2, §6, §9).
  *
- * Engine: lean_engine_create parses and validates the whole section before anything can run,
- * copies the weights blob into its own allocation aligned to 256 bytes and keeps
- * NUL-terminated copies of every string: the caller may free the section as soon as create
- * returns. An engine is immutable after create. Besides every rule engine_format.h lists,
- * create holds a section to what running it safely needs:
+ * Engine: lean_engine_create parses and validates the whole section before anything can run
+ * and keeps NUL-terminated copies of every string: the caller may free the section as soon as
+ * create returns. Host engines (and tables-only ones) copy the weights blob into their own
+ * allocation aligned to 256 bytes; cuda engines upload it to the device once and keep no host
+ * copy (their WEIGHTS tensors' and TENSOR attributes' views have data NULL). A cuda engine
+ * loads, at create, the best kernel image per family for device 0 and looks up every
+ * launch's function, so that a plan that cannot run on this GPU is refused then, never at the
+ * first launch. An engine is immutable after create. Besides every rule engine_format.h
+ * lists, create holds a section to what running it safely needs:
  * - ARENA offsets are multiples of the element size (up to 8), as kernels load whole
  *   elements; a layer's ARENA outputs overlap none of its inputs or other outputs (the
  *   kernels assume no aliasing; ranges of different layers may overlap: memory reuse);
@@ -16,13 +20,17 @@
  * - a layer writes no WEIGHTS tensor and no engine input; every IO output is written by a
  *   layer; attribute names are unique per layer; opset >= 1; arch_specific is 0 or 1 and, on
  *   the host target, smem_bytes and arch_specific are 0;
- * - the op's kernel is looked up last, so that every other rule is checked (and testable)
- *   without kernels.
+ * - launches (cuda): a patch addresses one of its layer's inputs, outputs or TENSOR attribute
+ *   tensors, or the workspace; no two patches of a launch share a param_offset; an image is
+ *   listed once per (family, kind, arch, arch_specific);
+ * - the op's kernel (host) or the device and images (cuda) are looked up last, so that every
+ *   other rule is checked (and testable) without kernels or a GPU.
  *
  * Threads: one engine, many contexts. Contexts share their engine read-only and never write
  * to it, so any number of contexts of one engine may execute at the same time on different
  * threads; one context is used by one thread at a time (it holds the activation arena and
- * the tensor bindings). Destroy every context before its engine.
+ * the tensor bindings). Destroy every context before its engine. Every entry point that
+ * touches the device makes device 0's primary context current on the calling thread.
  *
  * Errors: every fallible call returns an o2p_status and leaves a message in o2p_last_error()
  * that names the section (`what`, e.g. the plan path), the record at fault and the reason.
@@ -48,9 +56,11 @@ typedef host_kernel_fn (*lean_kernel_lookup)(const char *op_type);
 
 /* Reads an ENGINE section of `size` bytes. `what` names it in messages (NULL: "ENGINE").
  * Refusals: O2P_ERR_PARSE for a malformed section; O2P_ERR_LIMIT for a count or string
- * over an ENGINE_MAX_* limit; O2P_ERR_UNSUPPORTED for a newer format version, a target
- * other than host, or a layer whose op has no kernel in this lean runtime;
- * O2P_ERR_OUT_OF_MEMORY. On failure *out is NULL. */
+ * over an ENGINE_MAX_* limit; O2P_ERR_UNSUPPORTED for another format version, an unknown
+ * target, a host layer whose op has no kernel in this lean runtime, a plugin layer on the
+ * cuda target, and (cuda) no driver or GPU, or no kernel image this GPU can load;
+ * O2P_ERR_OUT_OF_MEMORY (host memory, or device memory for the weights). On failure *out is
+ * NULL. */
 o2p_status lean_engine_create(const void *section, size_t size, const char *what,
                               lean_engine **out);
 /* The same with the kernels found through `lookup` (host_kernel_find when NULL). */
@@ -68,12 +78,34 @@ o2p_status lean_engine_create_ex(const void *section, size_t size, const char *w
                                  lean_kernel_lookup kernel_lookup,
                                  lean_plugin_lookup plugin_lookup, void *user,
                                  lean_engine **out);
+/* The same with flags: LEAN_CREATE_TABLES_ONLY (lean_abi.h) reads and checks every table
+ * but loads nothing onto a device and looks up no kernel or plugin (inspect and check on a
+ * machine without a GPU); such an engine answers every query but makes no context. */
+o2p_status lean_engine_create_flags(const void *section, size_t size, const char *what,
+                                    lean_kernel_lookup kernel_lookup,
+                                    lean_plugin_lookup plugin_lookup, void *user, uint32_t flags,
+                                    lean_engine **out);
 void lean_engine_destroy(lean_engine *engine);
 
 /* Bytes of the activation arena each context allocates ("device memory size"). */
 uint64_t lean_engine_arena_size(const lean_engine *engine);
-/* ENGINE_TARGET_HOST (the only target this runtime accepts). */
+/* ENGINE_TARGET_HOST or ENGINE_TARGET_CUDA. */
 uint32_t lean_engine_target(const lean_engine *engine);
+/* Bytes of scratch each context keeps after its arena for the launches (cuda; 0 on host). */
+uint64_t lean_engine_workspace_size(const lean_engine *engine);
+/* Bytes of device memory a context allocates (cuda): the arena rounded up to 256, plus the
+ * workspace; on the host target the arena size. */
+uint64_t lean_engine_context_memory(const lean_engine *engine);
+/* Kernel images (cuda): their count, and image i's family, kind (ENGINE_IMAGE_SASS / _PTX),
+ * arch (major*10+minor), arch_specific and size (O2P_ERR_INVALID_ARGUMENT when out of range;
+ * any out pointer may be NULL). The image bytes are not kept after create. */
+int lean_engine_num_images(const lean_engine *engine);
+o2p_status lean_engine_image(const lean_engine *engine, int index, const char **family,
+                             uint32_t *kind, uint32_t *arch, uint32_t *arch_specific,
+                             uint64_t *size);
+/* The index of the image loaded for a family on this device (cuda engines not created
+ * tables-only), or -1. */
+int lean_engine_loaded_image(const lean_engine *engine, const char *family);
 
 /* ---- I/O tensors: the engine inputs in their order, then the engine outputs in theirs. */
 typedef enum lean_io_mode { LEAN_IO_NONE = 0, LEAN_IO_INPUT = 1, LEAN_IO_OUTPUT = 2 } lean_io_mode;
@@ -125,18 +157,27 @@ const host_attr *lean_engine_layer_attr(const lean_engine *engine, int layer, in
 const char *lean_engine_layer_plugin(const lean_engine *engine, int layer);
 const char *lean_engine_layer_plugin_version(const lean_engine *engine, int layer);
 const char *lean_engine_layer_plugin_namespace(const lean_engine *engine, int layer);
+/* A layer's launches (cuda), for inspect: count, and launch i (NULL when out of range). */
+typedef struct lean_launch lean_launch;
+int lean_engine_layer_num_launches(const lean_engine *engine, int layer);
+const lean_launch *lean_engine_layer_launch(const lean_engine *engine, int layer, int index);
 
 /* ---------------------------------------------------------------- execution context */
 
-/* A context with its own activation arena (lean_engine_arena_size bytes, 64-byte aligned,
- * zeroed) and no tensor bound. O2P_ERR_OUT_OF_MEMORY when the arena cannot be had. */
+/* A context with its own activation arena and no tensor bound: host engines get
+ * lean_engine_arena_size bytes, 64-byte aligned, zeroed; cuda engines one device allocation
+ * of lean_engine_context_memory bytes (the arena, then the workspace at a 256-byte boundary)
+ * and every launch's parameter bytes with the arena, weights and workspace addresses already
+ * patched in. O2P_ERR_OUT_OF_MEMORY when the memory cannot be had (for the device: checked
+ * against its free memory first); O2P_ERR_INVALID_ARGUMENT for a tables-only engine. */
 o2p_status lean_context_create(const lean_engine *engine, lean_context **out);
 void lean_context_destroy(lean_context *ctx);
 const lean_engine *lean_context_engine(const lean_context *ctx);
 
 /* Binds the memory of an engine input (read only, never written) or output (written by
  * execute): lean_engine_io_nbytes bytes, aligned at least to the element type's size (up to
- * 8). NULL unbinds. An unknown name or a tensor that is not an engine input or output is
+ * 8); a device address (CUdeviceptr) for cuda engines, host memory for host engines. NULL
+ * unbinds. An unknown name or a tensor that is not an engine input or output is
  * O2P_ERR_INVALID_ARGUMENT naming it. */
 o2p_status lean_context_set_tensor_address(lean_context *ctx, const char *name, void *ptr);
 /* The address bound to an I/O tensor, or NULL. */
@@ -147,6 +188,18 @@ void *lean_context_get_tensor_address(const lean_context *ctx, const char *name)
  * output's memory may overlap another bound tensor's (O2P_ERR_INVALID_ARGUMENT naming
  * them). A kernel failure is returned with its status and the layer named. */
 o2p_status lean_context_execute(lean_context *ctx);
+
+/* Runs the engine on a stream. Host engines: stream must be NULL, and this is execute. Cuda
+ * engines: every launch (kernels, device copies, memsets, then the outputs folded to
+ * constants copied from the weights) is enqueued on the stream (a CUstream; NULL: the
+ * legacy default stream) with the bound device addresses, without waiting for any of it;
+ * the bindings may change as soon as it returns. A driver error is returned naming the layer
+ * and the launch. (lean_context_execute on a cuda engine enqueues on the default stream and
+ * waits for it.) */
+o2p_status lean_context_enqueue(lean_context *ctx, void *stream);
+/* The device address of the context's arena (cuda; its workspace follows at
+ * lean_engine_context_memory - workspace), or 0. */
+uint64_t lean_context_device_memory(const lean_context *ctx);
 
 /* ---------------------------------------------------------------- private to src/lean
  * The engine's tables, shared by engine.c (which fills them) and context.c (which runs
@@ -162,6 +215,37 @@ typedef struct lean_tensor {
     int writer;   /* the layer that writes it, or -1 */
     int io_index; /* its index among the engine I/O tensors, or -1 */
 } lean_tensor;
+
+/* A device address written into a launch's parameter bytes (engine_format.h). */
+typedef struct lean_patch {
+    uint32_t param_offset;
+    int32_t tensor; /* a tensor index, or ENGINE_PATCH_WORKSPACE */
+    uint64_t byte_offset;
+} lean_patch;
+
+struct lean_launch {
+    uint32_t kind; /* ENGINE_LAUNCH_* */
+    const char *family;
+    const char *function;
+    uint32_t grid[3], block[3];
+    uint32_t smem;
+    uint32_t param_size;
+    const uint8_t *params;
+    int num_patches;
+    const lean_patch *patches;
+    int index;         /* among all launches of the engine, in execution order */
+    size_t buf_offset; /* of its parameter bytes in a context's buffer (16-byte aligned) */
+};
+
+/* A kernel image's record; bytes points into the section during create only. */
+typedef struct lean_image {
+    const char *family;
+    uint32_t kind; /* ENGINE_IMAGE_* */
+    uint32_t arch;
+    uint32_t arch_specific;
+    uint64_t size;
+    const uint8_t *bytes;
+} lean_image;
 
 typedef struct lean_layer {
     const char *name;
@@ -189,6 +273,8 @@ typedef struct lean_layer {
     size_t plugin_size;
     uint64_t workspace;
     const o2p_plugin_creator *plugin;
+    int num_launches; /* cuda */
+    lean_launch *launches;
 } lean_layer;
 
 struct lean_engine {
@@ -209,6 +295,13 @@ struct lean_engine {
     int max_layer_inputs;
     int max_layer_outputs;
     uint64_t max_workspace; /* the largest plugin layer workspace (each context has one) */
+    uint32_t flags;         /* lean_engine_create_flags' */
+    uint64_t workspace_size; /* cuda: the launches' scratch after the arena */
+    int num_launches;        /* cuda: over all layers */
+    size_t param_bytes;      /* cuda: a context's parameter buffer */
+    int num_images;
+    lean_image *images;
+    struct lean_cuda_engine *cuda; /* cuda engines not created tables-only: the device side */
 };
 
 /* Bytes per element of an o2p_dtype (0 for UNDEFINED, STRING and unknown values), and the
@@ -228,5 +321,28 @@ typedef struct lean_range {
 /* Sorts ranges (n >= 0) and finds a pair that overlaps where at least one is writable (empty
  * ranges never overlap): returns 1 and their ids in *a, *b, or 0 when there is none. */
 int lean_find_overlap(lean_range *ranges, int n, int *a, int *b);
+
+/* ---- the cuda executor (cuda_exec.c) */
+
+/* The image of `family` to load on a device of compute capability cc (major*10+minor): SASS
+ * of exactly cc (an arch-specific sm_XYa one first), else SASS of the same major with the
+ * highest minor not above cc's (arch-specific images run on their exact arch only), else the
+ * PTX of the highest arch not above cc; -1 when none fits. */
+int lean_pick_image(const lean_image *images, int num_images, const char *family, int cc);
+/* Device 0: loads the images and functions and uploads the weights (`weights`: the blob in
+ * the section). On failure everything it made is released; messages start with `prefix`. */
+o2p_status lean_cuda_engine_load(lean_engine *engine, const uint8_t *weights,
+                                 const char *prefix);
+void lean_cuda_engine_unload(lean_engine *engine);
+int lean_cuda_engine_loaded_image(const lean_engine *engine, const char *family);
+/* A context's device side: the arena and workspace, and the prepared parameter bytes. */
+typedef struct lean_cuda_context lean_cuda_context;
+o2p_status lean_cuda_context_create(const lean_engine *engine, lean_cuda_context **out);
+void lean_cuda_context_destroy(lean_cuda_context *c);
+uint64_t lean_cuda_context_memory(const lean_cuda_context *c);
+/* Enqueues every launch with the I/O tensors at bound[io] (device addresses). */
+o2p_status lean_cuda_enqueue(lean_cuda_context *c, void *const *bound, void *stream);
+/* Waits for the stream (execute on a cuda engine). */
+o2p_status lean_cuda_sync(const lean_engine *engine, void *stream);
 
 #endif

@@ -44,10 +44,30 @@ static o2p_status engine_create_ex(const void *section, size_t size, const char 
                                  (lean_engine **)engine);
 }
 
-/* The format-3 fields (engine_create_flags ...) come with the cuda executor: until then the
- * table's size stops before them. */
+static o2p_status engine_create_flags(const void *section, size_t size, const char *what,
+                                      const o2p_plugin_creator *(*plugin_lookup)(
+                                          void *user, const char *name, const char *version,
+                                          const char *plugin_namespace),
+                                      void *user, uint32_t flags, void **engine)
+{
+    return lean_engine_create_flags(section, size, what, host_kernel_find, plugin_lookup, user,
+                                    flags, (lean_engine **)engine);
+}
+static uint32_t engine_target(const void *e) { return lean_engine_target(e); }
+static uint64_t engine_context_memory(const void *e) { return lean_engine_context_memory(e); }
+static int engine_num_images(const void *e) { return lean_engine_num_images(e); }
+static o2p_status engine_image(const void *e, int index, const char **family, uint32_t *kind,
+                               uint32_t *arch, uint64_t *size)
+{
+    return lean_engine_image(e, index, family, kind, arch, NULL, size);
+}
+static o2p_status context_enqueue(void *ctx, void *stream)
+{
+    return lean_context_enqueue(ctx, stream);
+}
+
 static const o2p_lean_api api = {
-    offsetof(o2p_lean_api, engine_create_flags),
+    sizeof(o2p_lean_api),
     O2P_LEAN_ABI_VERSION,
     O2P_VERSION_MAJOR,
     O2P_VERSION_MINOR,
@@ -68,12 +88,12 @@ static const o2p_lean_api api = {
     context_set_tensor_address,
     context_execute,
     engine_create_ex,
-    NULL,
-    NULL,
-    NULL,
-    NULL,
-    NULL,
-    NULL,
+    engine_create_flags,
+    engine_target,
+    engine_context_memory,
+    engine_num_images,
+    engine_image,
+    context_enqueue,
 };
 
 const o2p_lean_api *lean_builtin_api(void)

@@ -103,8 +103,8 @@
 #define O2P_ENGINE_FORMAT_BUMP 0
 #endif
 /* 1: the first; 2: the plugin record after a layer's attributes; 3: workspace_size, launches
- * per layer and kernel images (the cuda target). The reader and writer move to 3 together. */
-#define ENGINE_FORMAT_VERSION (2u + (unsigned)(O2P_ENGINE_FORMAT_BUMP))
+ * per layer and kernel images (the cuda target). */
+#define ENGINE_FORMAT_VERSION (3u + (unsigned)(O2P_ENGINE_FORMAT_BUMP))
 #define ENGINE_WEIGHTS_ALIGN 256u
 
 #define ENGINE_TARGET_HOST 0u

@@ -180,20 +180,84 @@ static o2p_status put_plugin(wbuf *b, const build_layer *bl)
     return st;
 }
 
+/* A layer's launches (cuda target): kind, family, function, grid, block, smem, the parameter
+ * bytes and the device addresses the runtime patches into them. */
+static o2p_status put_launches(wbuf *b, const build_layer *bl)
+{
+    const ir_layer *l = bl->layer;
+    if (bl->num_launches < 0 || (uint32_t)bl->num_launches > ENGINE_MAX_LAUNCHES)
+        return o2p_fail(O2P_ERR_LIMIT, "layer '%s' (%s): %d kernel launches, over the limit of %u",
+                        l->name, l->op_type, bl->num_launches, ENGINE_MAX_LAUNCHES);
+    put_u32(b, (uint32_t)bl->num_launches);
+    for (int k = 0; k < bl->num_launches; k++) {
+        const cg_launch *c = &bl->launches[k];
+        if (c->param_size > ENGINE_MAX_PARAM_BYTES || c->num_patches < 0 ||
+            (uint32_t)c->num_patches > ENGINE_MAX_PATCHES)
+            return o2p_fail(O2P_ERR_INTERNAL,
+                            "layer '%s' (%s): launch %d has %u parameter bytes and %d device "
+                            "addresses (at most %u and %u)",
+                            l->name, l->op_type, k, c->param_size, c->num_patches,
+                            ENGINE_MAX_PARAM_BYTES, ENGINE_MAX_PATCHES);
+        put_u32(b, (uint32_t)c->kind);
+        put_str(b, c->family); /* "" for COPY and MEMSET (cg_emit's) */
+        put_str(b, c->function);
+        for (int i = 0; i < 3; i++)
+            put_u32(b, c->grid[i]);
+        for (int i = 0; i < 3; i++)
+            put_u32(b, c->block[i]);
+        put_u32(b, c->smem);
+        put_u32(b, c->param_size);
+        put(b, c->params, c->param_size);
+        put_u32(b, (uint32_t)c->num_patches);
+        for (int p = 0; p < c->num_patches; p++) {
+            put_u32(b, c->patches[p].param_offset);
+            put_u32(b, (uint32_t)c->patches[p].tensor);
+            put_u64(b, c->patches[p].byte_offset);
+        }
+    }
+    return O2P_OK;
+}
+
+/* The compiled kernel families (cuda target), in the engine's order. */
+static o2p_status put_images(wbuf *b, const build_engine *e)
+{
+    if ((uint32_t)e->num_images > ENGINE_MAX_IMAGES)
+        return o2p_fail(O2P_ERR_LIMIT, "%d kernel images, over the limit of %u", e->num_images,
+                        ENGINE_MAX_IMAGES);
+    put_u32(b, (uint32_t)e->num_images);
+    for (int i = 0; i < e->num_images; i++) {
+        const build_image *im = &e->images[i];
+        if (im->size > ENGINE_MAX_IMAGE)
+            return o2p_fail(O2P_ERR_LIMIT,
+                            "the kernel image of family '%s' for arch %d is %zu bytes, over the "
+                            "limit of %u",
+                            im->family, im->arch, im->size, ENGINE_MAX_IMAGE);
+        put_str(b, im->family);
+        put_u32(b, (uint32_t)im->kind); /* CG_IMAGE_* are ENGINE_IMAGE_* */
+        put_u32(b, (uint32_t)im->arch);
+        put_u32(b, (uint32_t)im->arch_specific);
+        put_u32(b, (uint32_t)im->size);
+        put(b, im->bytes, im->size);
+    }
+    return O2P_OK;
+}
+
 o2p_status plan_write_engine(const build_engine *e, uint8_t **out, size_t *size)
 {
+    int cuda = e->target == BUILD_TARGET_CUDA;
     wbuf b = {0};
     o2p_status st = O2P_OK;
     *out = NULL;
     *size = 0;
     put_u32(&b, ENGINE_MAGIC);
     put_u32(&b, ENGINE_FORMAT_VERSION);
-    put_u32(&b, e->target == BUILD_TARGET_CUDA ? ENGINE_TARGET_CUDA : ENGINE_TARGET_HOST);
+    put_u32(&b, cuda ? ENGINE_TARGET_CUDA : ENGINE_TARGET_HOST);
     put_u32(&b, 0);
     put_u64(&b, e->arena_size);
     size_t weights_offset_at = b.len;
     put_u64(&b, 0); /* weights_offset, patched below */
     put_u64(&b, e->weights_size);
+    put_u64(&b, cuda ? e->workspace_size : 0);
     put_u32(&b, (uint32_t)e->num_tensors);
     for (int i = 0; i < e->num_tensors; i++) {
         const build_tensor *bt = &e->tensors[i];
@@ -234,6 +298,10 @@ o2p_status plan_write_engine(const build_engine *e, uint8_t **out, size_t *size)
             st = put_attr(&b, e, l, &l->attrs[a]);
         if (st == O2P_OK)
             st = put_plugin(&b, bl);
+        if (st == O2P_OK && cuda)
+            st = put_launches(&b, bl);
+        else
+            put_u32(&b, 0); /* the host target runs layers by op, not by launches */
     }
     put_u32(&b, (uint32_t)e->num_inputs);
     for (int i = 0; i < e->num_inputs; i++)
@@ -241,6 +309,10 @@ o2p_status plan_write_engine(const build_engine *e, uint8_t **out, size_t *size)
     put_u32(&b, (uint32_t)e->num_outputs);
     for (int i = 0; i < e->num_outputs; i++)
         put_u32(&b, (uint32_t)e->outputs[i]);
+    if (st == O2P_OK && cuda)
+        st = put_images(&b, e);
+    else
+        put_u32(&b, 0);
     size_t woff = (b.len + ENGINE_WEIGHTS_ALIGN - 1) & ~(size_t)(ENGINE_WEIGHTS_ALIGN - 1);
     put_zeros(&b, woff - b.len);
     for (int i = 0; i < e->num_tensors && !b.failed; i++) {

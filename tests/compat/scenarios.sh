@@ -295,7 +295,7 @@ run_flags=(--seed "$seed" --iterations 1 --warmup 0)
 build_plan() {
     local cli=$1 plan=$2
     shift 2
-    run_cmd "$cli" "$model" -o "$scratch/$plan" --shapes "$shapes" "$@"
+    run_cmd "$cli" "$model" -o "$scratch/$plan" --target host --shapes "$shapes" "$@"
     if [[ $last_rc -ne 0 || ! -s $scratch/$plan ]]; then
         setup_failed "'$(short_cmd)' exited $last_rc: $(first_line "$last_err")"
     fi
@@ -435,7 +435,7 @@ s7_next_major() {
 s8_vc_plugin_plan() {
     local m=${O2P_TESTDATA_DIR:-/usr/share/libonnx-testdata/data}/node/test_instancenorm_example/model.onnx
     [[ -f $m ]] || { reason="no ONNX test data ($m)"; return 1; }
-    run_cmd "$cur" "$m" -o "$scratch/vc-plugin.plan" --version-compatible --plugin-instancenorm
+    run_cmd "$cur" "$m" -o "$scratch/vc-plugin.plan" --target host --version-compatible --plugin-instancenorm
     expect_ok || return 1
     run_cmd "$cur" inspect "$scratch/vc-plugin.plan"
     expect_ok || return 1

@@ -179,7 +179,7 @@ def main():
         inp = os.path.join(args.workdir, name + ".in.npz")
         outp = os.path.join(args.workdir, name + ".out.npz")
         np.savez(inp, **feeds)
-        cmd = [args.tool, path, "-o", plan] + (["--shapes", ",".join(shapes)] if shapes else [])
+        cmd = [args.tool, path, "-o", plan, "--target", "host"] + (["--shapes", ",".join(shapes)] if shapes else [])
         t0 = time.time()
         r = subprocess.run(cmd, capture_output=True, text=True)
         build_s = time.time() - t0

@@ -132,7 +132,7 @@ typedef struct spec_layer {
     int nin, nout, nattr;
     int32_t in[8], out[8];
     const char *src, *kernel;
-    uint32_t smem, arch;
+    uint32_t smem, arch, num_launches;
     spec_attr attrs[8];
 } spec_layer;
 
@@ -146,6 +146,8 @@ typedef struct spec {
     uint8_t weights[1024];
     size_t weights_size;
     size_t pad_extra; /* zero bytes added between the tables and the weights */
+    uint64_t workspace_size;
+    uint32_t num_images;
 } spec;
 
 /* Where some fields landed, for tests that patch them. */
@@ -231,6 +233,7 @@ static uint8_t *encode(const spec *s, size_t *size, uint8_t **kinds, spec_pos *p
     p.weights_offset = b.len;
     put_u64(&b, 0, K_OTHER);
     put_u64(&b, s->weights_size, K_OTHER);
+    put_u64(&b, s->workspace_size, K_OTHER);
     p.num_tensors = b.len;
     put_u32(&b, (uint32_t)s->nt, K_OTHER);
     for (int i = 0; i < s->nt; i++) {
@@ -269,6 +272,7 @@ static uint8_t *encode(const spec *s, size_t *size, uint8_t **kinds, spec_pos *p
         for (int a = 0; a < l->nattr; a++)
             put_attr(&b, &l->attrs[a]);
         put_u32(&b, 0, K_OTHER); /* a native layer (the plugin record, format 2) */
+        put_u32(&b, l->num_launches, K_OTHER); /* format 3: none on the host target */
     }
     put_u32(&b, (uint32_t)s->nin, K_OTHER);
     for (int i = 0; i < s->nin; i++)
@@ -276,6 +280,7 @@ static uint8_t *encode(const spec *s, size_t *size, uint8_t **kinds, spec_pos *p
     put_u32(&b, (uint32_t)s->nout, K_OTHER);
     for (int i = 0; i < s->nout; i++)
         put_u32(&b, (uint32_t)s->out[i], K_OTHER);
+    put_u32(&b, s->num_images, K_OTHER); /* format 3: none on the host target */
     p.padding = b.len;
     size_t woff = (b.len + s->pad_extra + ENGINE_WEIGHTS_ALIGN - 1) & ~(size_t)255;
     static const uint8_t zeros[256];
@@ -876,9 +881,25 @@ START_TEST(test_header_refusals)
     TU_ASSERT_ERROR_HAS("must run with the lean runtime that made it");
     s.version = 0;
     refused(&s, O2P_ERR_PARSE, "version 0");
+    s.version = 2;
+    refused(&s, O2P_ERR_UNSUPPORTED, "ENGINE format version 2 is older than version");
+    TU_ASSERT_ERROR_HAS("lean runtime that made it");
+    /* a cuda engine's tables are fine; main() points the driver at nothing */
     spec_add_relu(&s, 0);
     s.target = ENGINE_TARGET_CUDA;
-    refused(&s, O2P_ERR_UNSUPPORTED, "cuda");
+    refused(&s, O2P_ERR_UNSUPPORTED, "cannot load the CUDA driver");
+    TU_ASSERT_ERROR_HAS(WHAT ": ENGINE section, device: ");
+    /* the format-3 fields are empty on the host target */
+    spec_add_relu(&s, 0);
+    s.workspace_size = 256;
+    refused(&s, O2P_ERR_PARSE, "workspace_size is 256 on the host target");
+    spec_add_relu(&s, 0);
+    s.num_images = 1;
+    s.pad_extra = 64; /* bytes for the record the count promises */
+    refused(&s, O2P_ERR_PARSE, "1 kernel images on the host target");
+    spec_add_relu(&s, 0);
+    s.l[0].num_launches = 1;
+    refused(&s, O2P_ERR_PARSE, "layer 0 'add' (Add): 1 launches on the host target");
     s.target = 7;
     refused(&s, O2P_ERR_UNSUPPORTED, "target 7 is unknown");
     TU_ASSERT_ERROR_HAS("lean runtime that made it");
@@ -1509,6 +1530,9 @@ END_TEST
 
 int main(void)
 {
+    /* Host engines never touch a GPU; a section changed into a cuda one is refused for want
+     * of a driver, the same on every machine (test_lean_cuda runs cuda engines). */
+    setenv("O2P_CUDA_DRIVER_LIBRARY", "/nonexistent/libcuda.so.1", 1);
     Suite *s = suite_create("lean");
     TCase *tc = tcase_create("lean");
     tcase_set_timeout(tc, 300);

@@ -236,10 +236,14 @@ START_TEST(test_build_refusals_are_clear)
     TU_ASSERT_ERROR_HAS("--shapes");
     TU_ASSERT_ERROR_HAS("input");
     o2p_network_destroy(net);
-    /* what later issues bring is refused by name, never ignored */
-    ck_assert_int_eq(o2p_builder_config_set_target(c, O2P_TARGET_CUDA, NULL, 0),
-                     O2P_ERR_UNSUPPORTED);
-    ck_assert_int_eq(o2p_builder_config_set_flag(c, O2P_FLAG_FP16, 1), O2P_ERR_UNSUPPORTED);
+    /* what only the cuda target means is refused by name on the host target, never ignored
+     * (the cuda target itself: tests/unit/test_cuda_build.c) */
+    ck_assert_int_eq(o2p_builder_config_set_flag(c, O2P_FLAG_FP16, 1), O2P_OK);
+    net = parse_model("input", 1);
+    ck_assert_int_eq(o2p_builder_build_serialized(b, net, c, &plan, &size), O2P_ERR_UNSUPPORTED);
+    TU_ASSERT_ERROR_HAS("--fp16");
+    o2p_network_destroy(net);
+    ck_assert_int_eq(o2p_builder_config_set_flag(c, O2P_FLAG_FP16, 0), O2P_OK);
     /* excluding the lean runtime only means something for version-compatible plans */
     ck_assert_int_eq(o2p_builder_config_set_flag(c, O2P_FLAG_EXCLUDE_LEAN_RUNTIME, 1), O2P_OK);
     net = parse_model("input", 1);
@@ -250,9 +254,14 @@ START_TEST(test_build_refusals_are_clear)
     ck_assert_int_eq(o2p_builder_config_set_flag(c, O2P_FLAG_EXCLUDE_LEAN_RUNTIME, 0), O2P_OK);
     ck_assert_int_eq(o2p_builder_config_set_hardware_compatibility_level(
                          c, O2P_HW_COMPAT_AMPERE_PLUS),
-                     O2P_ERR_UNSUPPORTED);
-    ck_assert_int_eq(o2p_builder_config_set_tactic_sources(c, O2P_TACTIC_SOURCE_CUDNN),
-                     O2P_ERR_UNSUPPORTED);
+                     O2P_OK);
+    net = parse_model("input", 1);
+    ck_assert_int_eq(o2p_builder_build_serialized(b, net, c, &plan, &size), O2P_ERR_UNSUPPORTED);
+    TU_ASSERT_ERROR_HAS("--hw-compat");
+    o2p_network_destroy(net);
+    ck_assert_int_eq(o2p_builder_config_set_hardware_compatibility_level(c, O2P_HW_COMPAT_NONE),
+                     O2P_OK);
+    ck_assert_int_eq(o2p_builder_config_set_tactic_sources(c, 0x10), O2P_ERR_INVALID_ARGUMENT);
     ck_assert(o2p_builder_config_get_flag(c, O2P_FLAG_TF32));
     /* a plugin library to carry that does not exist: the build names it */
     const char *lib = "/nonexistent/libfoo.so";
