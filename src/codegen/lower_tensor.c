@@ -1979,6 +1979,20 @@ static int tn_candidates(const cg_layer *l, const cg_options *o, cg_tactic *out,
                 *why = needs_const(a, i);
             return 0;
         }
+    const host_tensor *x = host_in(a, 0);
+    if (x && (strcmp(a->op_type, "TopK") == 0 || strcmp(a->op_type, "CumSum") == 0) &&
+        !topk_supports(x->dtype)) {
+        if (why)
+            *why = "the element type is not a number the kernel orders or sums";
+        return 0;
+    }
+    if (x && strcmp(a->op_type, "Range") == 0 && x->dtype != O2P_DTYPE_INT16 &&
+        x->dtype != O2P_DTYPE_INT32 && x->dtype != O2P_DTYPE_INT64 &&
+        x->dtype != O2P_DTYPE_FLOAT && x->dtype != O2P_DTYPE_DOUBLE) {
+        if (why)
+            *why = "Range takes int16, int32, int64, float or double";
+        return 0;
+    }
     uint64_t bytes = 0;
     for (int i = 0; i < a->num_outputs; i++) {
         const host_tensor *y = host_out(a, i);
