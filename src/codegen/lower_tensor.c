@@ -1910,7 +1910,7 @@ static const tn_op tn_ops[] = {
     {"Unsqueeze", "cuda.tensor.copy", lower_unsqueeze, 1},
     {"Shape", "cuda.tensor.fill", lower_shape, 1},
     {"Size", "cuda.tensor.fill", lower_size, 1},
-    {"ConstantOfShape", "cuda.tensor.fill", lower_constant_of_shape, 1},
+    {"ConstantOfShape", "cuda.tensor.fill", lower_constant_of_shape, 0},
     {"Range", "cuda.tensor.range", lower_range, 0},
     {"EyeLike", "cuda.tensor.eye_like", lower_eye_like, 0},
     {"Transpose", "cuda.tensor.copy_strided", lower_transpose, 0},
