@@ -14,8 +14,8 @@ static_assert(sizeof(o2p_tn_nd_params) == 352, "");
 static_assert(sizeof(o2p_tn_one_hot_params) == 80, "");
 static_assert(sizeof(o2p_tn_reverse_sequence_params) == 72, "");
 static_assert(sizeof(o2p_tn_topk_params) == 80, "");
-static_assert(sizeof(o2p_tn_cumsum_params) == 56, "");
-static_assert(sizeof(o2p_tn_trilu_params) == 56, "");
+static_assert(sizeof(o2p_tn_cumsum_params) == 208, "");
+static_assert(sizeof(o2p_tn_trilu_params) == 72, "");
 static_assert(sizeof(o2p_tn_fill_params) == 152, "");
 static_assert(sizeof(o2p_tn_range_params) == 56, "");
 static_assert(sizeof(o2p_tn_eye_params) == 40, "");
@@ -428,14 +428,28 @@ extern "C" __global__ void o2p_tensor_cumsum(const o2p_tn_cumsum_params p)
     const bool is_float = t == O2P_CU_FLOAT || t == O2P_CU_FLOAT16 || t == O2P_CU_BFLOAT16;
     const void *x = (const void *)p.x_ptr;
     void *y = (void *)p.y_ptr;
-    O2P_FOR(line, p.lines) {
-        o2p_i64 o = line / p.inner, in = line % p.inner;
+    o2p_i64 lines = p.lines, d = p.d, inner = p.inner;
+    if (p.axis_ptr) {
+        o2p_i64 a = tn_index((const void *)p.axis_ptr, p.axis_i64, 0);
+        if (a < -p.rank || a >= p.rank) {
+            O2P_FOR(i, p.n) o2p_store_i64(y, t, i, 0);
+            return;
+        }
+        a = a < 0 ? a + p.rank : a;
+        d = p.dims[a];
+        inner = 1;
+        for (int k = (int)a + 1; k < p.rank; k++)
+            inner *= p.dims[k];
+        lines = d * inner ? p.n / (d * inner) * inner : 0;
+    }
+    O2P_FOR(line, lines) {
+        o2p_i64 o = line / inner, in = line % inner;
         // float32 and the 16-bit floats sum in float, double in double, integers wrap
         float accf = 0;
         double accd = 0;
         tn_u64 acci = 0;
-        for (o2p_i64 s = 0; s < p.d; s++) {
-            o2p_i64 j = p.reverse ? p.d - 1 - s : s, at = (o * p.d + j) * p.inner + in;
+        for (o2p_i64 s = 0; s < d; s++) {
+            o2p_i64 j = p.reverse ? d - 1 - s : s, at = (o * d + j) * inner + in;
             if (p.exclusive) {
                 if (t == O2P_CU_DOUBLE)
                     o2p_store_f64(y, t, at, accd);
@@ -466,10 +480,16 @@ extern "C" __global__ void o2p_tensor_cumsum(const o2p_tn_cumsum_params p)
 
 extern "C" __global__ void o2p_tensor_trilu(const o2p_tn_trilu_params p)
 {
+    o2p_i64 k = p.k;
+    if (p.k_ptr) {
+        // beyond [-rows, cols] k has the effect of the bound; keeps r + k from overflowing
+        k = tn_index((const void *)p.k_ptr, p.k_i64, 0);
+        k = k < -p.rows ? -p.rows : (k > p.cols ? p.cols : k);
+    }
     O2P_FOR(i, p.n) {
         o2p_i64 c = i % p.cols, r = (i / p.cols) % p.rows;
         // upper keeps c >= r + k, lower keeps c <= r + k
-        bool keep = p.upper ? c >= r + p.k : c <= r + p.k;
+        bool keep = p.upper ? c >= r + k : c <= r + k;
         if (keep)
             tn_move((void *)p.y_ptr, i, (const void *)p.x_ptr, i, p.esize);
         else

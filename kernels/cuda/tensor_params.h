@@ -171,30 +171,41 @@ typedef struct o2p_tn_topk_params {
     o2p_i32 reserved;
 } o2p_tn_topk_params;
 
-/* o2p_tensor_cumsum: one thread per line along the axis (lines = outer * inner). Size 56. */
+/* o2p_tensor_cumsum: one thread per line along the axis (lines = outer * inner). An axis
+ * read at run time (axis_ptr, not 0) is normalized over x's dims by each thread, which then
+ * finds d, inner and lines itself; an axis out of range gives zeros. Size 208. */
 typedef struct o2p_tn_cumsum_params {
     o2p_u64 x_ptr;
     o2p_u64 y_ptr;
+    o2p_u64 axis_ptr; /* 0: the axis is known and lines/d/inner are set */
+    o2p_i64 n;        /* elements */
     o2p_i64 lines;
     o2p_i64 d;
     o2p_i64 inner;
+    o2p_i64 dims[O2P_CU_MAX_RANK];
+    o2p_i32 rank;
+    o2p_i32 axis_i64;
     o2p_i32 dtype;
     o2p_i32 exclusive;
     o2p_i32 reverse;
     o2p_i32 reserved;
 } o2p_tn_cumsum_params;
 
-/* o2p_tensor_trilu: y = x with the elements outside the kept triangle zeroed (k already
- * clamped into [-rows, cols]). Size 56. */
+/* o2p_tensor_trilu: y = x with the elements outside the kept triangle zeroed; k is given
+ * (already clamped into [-rows, cols]) or read at run time from k_ptr (not 0) and clamped
+ * there. Size 72. */
 typedef struct o2p_tn_trilu_params {
     o2p_u64 x_ptr;
     o2p_u64 y_ptr;
+    o2p_u64 k_ptr;
     o2p_i64 n;
     o2p_i64 rows;
     o2p_i64 cols;
     o2p_i64 k;
     o2p_i32 upper;
     o2p_i32 esize;
+    o2p_i32 k_i64;
+    o2p_i32 reserved;
 } o2p_tn_trilu_params;
 
 /* o2p_tensor_fill: y[i] = the low esize bytes of values[i % count], i < n (Shape, Size,

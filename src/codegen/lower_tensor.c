@@ -23,8 +23,8 @@ _Static_assert(sizeof(o2p_tn_one_hot_params) == 80, "o2p_tn_one_hot_params layou
 _Static_assert(sizeof(o2p_tn_reverse_sequence_params) == 72,
                "o2p_tn_reverse_sequence_params layout");
 _Static_assert(sizeof(o2p_tn_topk_params) == 80, "o2p_tn_topk_params layout");
-_Static_assert(sizeof(o2p_tn_cumsum_params) == 56, "o2p_tn_cumsum_params layout");
-_Static_assert(sizeof(o2p_tn_trilu_params) == 56, "o2p_tn_trilu_params layout");
+_Static_assert(sizeof(o2p_tn_cumsum_params) == 208, "o2p_tn_cumsum_params layout");
+_Static_assert(sizeof(o2p_tn_trilu_params) == 72, "o2p_tn_trilu_params layout");
 _Static_assert(sizeof(o2p_tn_fill_params) == 152, "o2p_tn_fill_params layout");
 _Static_assert(sizeof(o2p_tn_range_params) == 56, "o2p_tn_range_params layout");
 _Static_assert(sizeof(o2p_tn_eye_params) == 40, "o2p_tn_eye_params layout");
@@ -1157,9 +1157,20 @@ static o2p_status lower_trilu(const cg_layer *l, cg_emit *e)
     O2P_TRY(data_in(a, "input 0 (data)", &x, &n, &es, 0));
     if (x->rank < 2)
         return host_error(a, "the input must have rank 2 or more, not %d", x->rank);
-    if (host_in(a, 1)) {
-        O2P_TRY(need_const(a, 1, "input 1 (k)"));
-        O2P_TRY(host_tn_read_scalar_int(a, host_in(a, 1), "input 1 (k)", &k));
+    const host_tensor *kt = host_in(a, 1);
+    int k_known = !kt || is_const(kt);
+    if (kt && k_known) {
+        O2P_TRY(host_tn_read_scalar_int(a, kt, "input 1 (k)", &k));
+    } else if (kt) {
+        /* k comes at run time: the kernel reads and clamps it */
+        int64_t nk;
+        O2P_TRY(host_tn_check_dims(a, kt, "input 1 (k)", &nk));
+        if (!host_tn_is_index_type(kt->dtype))
+            return host_error(a, "input 1 (k) must be int64 (or int32), not %s",
+                              o2p_dtype_name(kt->dtype));
+        if (kt->rank > 1 || nk != 1)
+            return host_error(a, "input 1 (k) must hold a single value (it has %lld, rank %d)",
+                              (long long)nk, kt->rank);
     }
     int upper = host_attr_int(a, "upper", 1) != 0;
     O2P_TRY(check_out(a, 0, x->dtype, x->rank, x->dims, NULL));
@@ -1175,8 +1186,11 @@ static o2p_status lower_trilu(const cg_layer *l, cg_emit *e)
     p.k = k < -rows ? -rows : k > cols ? cols : k;
     p.upper = upper;
     p.esize = (int32_t)es;
+    p.k_i64 = kt && kt->dtype == O2P_DTYPE_INT64;
     cg_launch *ln = launch_1d(e, "o2p_tensor_trilu", (uint64_t)n, &p, sizeof p);
     PTR(e, ln, o2p_tn_trilu_params, x_ptr, in_id(l, 0), 0);
+    if (!k_known)
+        PTR(e, ln, o2p_tn_trilu_params, k_ptr, in_id(l, 1), 0);
     PTR(e, ln, o2p_tn_trilu_params, y_ptr, out_id(l, 0), 0);
     return cg_emit_status(e);
 }
@@ -1822,12 +1836,24 @@ static o2p_status lower_topk(const cg_layer *l, cg_emit *e)
 static o2p_status lower_cumsum(const cg_layer *l, cg_emit *e)
 {
     const host_kernel_args *a = &l->args;
-    const host_tensor *x = host_in(a, 0);
-    int64_t n, axis;
-    int ax;
+    const host_tensor *x = host_in(a, 0), *at = host_in(a, 1);
+    int64_t n, axis = 0;
+    int ax = 0;
     O2P_TRY(host_tn_check_dims(a, x, "input 0 (x)", &n));
-    O2P_TRY(need_const(a, 1, "input 1 (axis)"));
-    O2P_TRY(host_tn_read_scalar_int(a, host_in(a, 1), "input 1 (axis)", &axis));
+    int axis_known = is_const(at);
+    if (axis_known) {
+        O2P_TRY(host_tn_read_scalar_int(a, at, "input 1 (axis)", &axis));
+    } else {
+        /* the axis comes at run time: the kernel reads it and finds its line */
+        int64_t na;
+        O2P_TRY(host_tn_check_dims(a, at, "input 1 (axis)", &na));
+        if (!host_tn_is_index_type(at->dtype))
+            return host_error(a, "input 1 (axis) must be int64 (or int32), not %s",
+                              o2p_dtype_name(at->dtype));
+        if (at->rank > 1 || na != 1)
+            return host_error(a, "input 1 (axis) must hold a single value (it has %lld, rank "
+                                 "%d)", (long long)na, at->rank);
+    }
     o2p_dtype t = x->dtype;
     int is_float = t == O2P_DTYPE_FLOAT || t == O2P_DTYPE_DOUBLE || t == O2P_DTYPE_FLOAT16 ||
                    t == O2P_DTYPE_BFLOAT16;
@@ -1836,22 +1862,31 @@ static o2p_status lower_cumsum(const cg_layer *l, cg_emit *e)
                  t == O2P_DTYPE_UINT32 || t == O2P_DTYPE_UINT64;
     if (!is_float && !is_int)
         return host_unsupported_dtype(a, t);
-    if (x->rank == 0 || !host_norm_axis(axis, x->rank, &ax))
+    if (x->rank == 0 || (axis_known && !host_norm_axis(axis, x->rank, &ax)))
         return host_error(a, "axis %lld is out of range for rank %d", (long long)axis, x->rank);
     O2P_TRY(check_out(a, 0, t, x->rank, x->dims, NULL));
     if (n == 0)
         return O2P_OK;
     o2p_tn_cumsum_params p;
     memset(&p, 0, sizeof p);
+    p.n = n;
+    p.rank = x->rank;
+    for (int i = 0; i < x->rank; i++)
+        p.dims[i] = x->dims[i];
     p.d = x->dims[ax];
     p.inner = prod(x->dims, ax + 1, x->rank);
     p.lines = prod(x->dims, 0, ax) * p.inner;
+    p.axis_i64 = at->dtype == O2P_DTYPE_INT64;
     p.dtype = (int32_t)t;
     p.exclusive = host_attr_int(a, "exclusive", 0) != 0;
     p.reverse = host_attr_int(a, "reverse", 0) != 0;
-    cg_launch *ln = launch_1d(e, "o2p_tensor_cumsum", (uint64_t)p.lines, &p, sizeof p);
+    /* a run-time axis leaves the line count to the kernel: at most n */
+    uint64_t threads = axis_known ? (uint64_t)p.lines : (uint64_t)n;
+    cg_launch *ln = launch_1d(e, "o2p_tensor_cumsum", threads, &p, sizeof p);
     PTR(e, ln, o2p_tn_cumsum_params, x_ptr, in_id(l, 0), 0);
     PTR(e, ln, o2p_tn_cumsum_params, y_ptr, out_id(l, 0), 0);
+    if (!axis_known)
+        PTR(e, ln, o2p_tn_cumsum_params, axis_ptr, in_id(l, 1), 0);
     return cg_emit_status(e);
 }
 
@@ -1875,7 +1910,7 @@ static const tn_op tn_ops[] = {
     {"Unsqueeze", "cuda.tensor.copy", lower_unsqueeze, 1},
     {"Shape", "cuda.tensor.fill", lower_shape, 1},
     {"Size", "cuda.tensor.fill", lower_size, 1},
-    {"ConstantOfShape", "cuda.tensor.fill", lower_constant_of_shape, 1},
+    {"ConstantOfShape", "cuda.tensor.fill", lower_constant_of_shape, 0},
     {"Range", "cuda.tensor.range", lower_range, 0},
     {"EyeLike", "cuda.tensor.eye_like", lower_eye_like, 0},
     {"Transpose", "cuda.tensor.copy_strided", lower_transpose, 0},
@@ -1908,18 +1943,23 @@ static const tn_op *tn_find(const char *op_type)
     return NULL;
 }
 
-/* Inputs whose values the lowering must read at build (no output shape stands in). */
-static int needs_const(const host_kernel_args *a, int i)
+/* Why input i of this layer must be a constant (its values decide what the kernel does and
+ * no output shape stands in for them), or NULL when it need not be. */
+static const char *needs_const(const host_kernel_args *a, int i)
 {
     const char *op = a->op_type;
-    if (strcmp(op, "Slice") == 0)
-        return a->opset >= 10 && i >= 1;
-    if (strcmp(op, "Pad") == 0)
-        return a->opset >= 11 && (i == 1 || i == 2 || (i == 3 && a->opset >= 18));
-    if (strcmp(op, "Trilu") == 0 || strcmp(op, "CumSum") == 0 || strcmp(op, "Compress") == 0 ||
-        strcmp(op, "OneHot") == 0)
-        return i == 1;
-    return 0;
+    if (strcmp(op, "Slice") == 0 && a->opset >= 10 && i >= 1 && i <= 4)
+        return "Slice's starts, ends, axes and steps are computed at run time (the CUDA "
+               "lowering needs them at build)";
+    if (strcmp(op, "Pad") == 0 && a->opset >= 11 &&
+        (i == 1 || i == 2 || (i == 3 && a->opset >= 18)))
+        return "Pad's pads, constant_value or axes are computed at run time (the CUDA lowering "
+               "needs them at build)";
+    if (strcmp(op, "Compress") == 0 && i == 1)
+        return "Compress's condition is computed at run time (the output shape depends on it)";
+    if (strcmp(op, "OneHot") == 0 && i == 1)
+        return "OneHot's depth is computed at run time (the output shape depends on it)";
+    return NULL;
 }
 
 static int tn_candidates(const cg_layer *l, const cg_options *o, cg_tactic *out, int cap,
@@ -1936,10 +1976,23 @@ static int tn_candidates(const cg_layer *l, const cg_options *o, cg_tactic *out,
     for (int i = 0; i < a->num_inputs; i++)
         if (needs_const(a, i) && host_in(a, i) && !is_const(host_in(a, i))) {
             if (why)
-                *why = "an input whose values the kernel needs at build (pads, starts/ends, "
-                       "k, axis, depth or condition) is computed at run time";
+                *why = needs_const(a, i);
             return 0;
         }
+    const host_tensor *x = host_in(a, 0);
+    if (x && (strcmp(a->op_type, "TopK") == 0 || strcmp(a->op_type, "CumSum") == 0) &&
+        !topk_supports(x->dtype)) {
+        if (why)
+            *why = "the element type is not a number the kernel orders or sums";
+        return 0;
+    }
+    if (x && strcmp(a->op_type, "Range") == 0 && x->dtype != O2P_DTYPE_INT16 &&
+        x->dtype != O2P_DTYPE_INT32 && x->dtype != O2P_DTYPE_INT64 &&
+        x->dtype != O2P_DTYPE_FLOAT && x->dtype != O2P_DTYPE_DOUBLE) {
+        if (why)
+            *why = "Range takes int16, int32, int64, float or double";
+        return 0;
+    }
     uint64_t bytes = 0;
     for (int i = 0; i < a->num_outputs; i++) {
         const host_tensor *y = host_out(a, i);

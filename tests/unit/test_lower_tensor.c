@@ -612,6 +612,17 @@ START_TEST(test_pad_tile_trilu)
     ck_assert_int_eq(tp.upper, 0);
     ck_assert_int_eq(tp.esize, 4);
     fx_free(f);
+    /* k computed at run time: read (and clamped) by the kernel */
+    f = fx_new("Trilu", 14);
+    fx_in(f, tn(f, F16, 2, D(4, 3), NULL));
+    fx_in(f, tn(f, I64, 0, NULL, NULL));
+    fx_out(f, tn(f, F16, 2, D(4, 3), NULL));
+    ck_assert_int_eq(fx_lower(f), O2P_OK);
+    l = kernel(f, 0, "o2p_tensor_trilu", 12, &tp, sizeof tp);
+    patched(l, offsetof(o2p_tn_trilu_params, k_ptr), 1, 0);
+    ck_assert_int_eq(tp.k_i64, 1);
+    ck_assert_int_eq(tp.upper, 1);
+    fx_free(f);
 }
 END_TEST
 
@@ -842,7 +853,14 @@ START_TEST(test_topk_cumsum_reverse)
     fx_in(f, tn(f, I64, 1, D(1), D(2)));
     fx_out(f, tn(f, BOOL, 2, D(4, 2), NULL));
     fx_out(f, tn(f, I64, 2, D(4, 2), NULL));
-    expect_fail(f, O2P_ERR_UNSUPPORTED, "bool");
+    fx_no_candidate(f, "not a number");
+    {
+        const cg_op *op = cg_op_find("TopK");
+        cg_tactic t = cg_simple_tactic("cuda.tensor.topk", 0, 1);
+        cg_options o = {.min_cc = 80, .max_cc = 80};
+        ck_assert_int_eq(op->lower(&f->l, &t, &o, &f->e), O2P_ERR_UNSUPPORTED);
+        ck_assert(tu_contains(o2p_last_error(), "bool"));
+    }
     fx_free(f);
 
     o2p_tn_cumsum_params cp;
@@ -854,7 +872,9 @@ START_TEST(test_topk_cumsum_reverse)
     fx_int(f, "reverse", 1);
     fx_out(f, tn(f, I64, 3, D(3, 4, 2), NULL));
     ck_assert_int_eq(fx_lower(f), O2P_OK);
-    kernel(f, 0, "o2p_tensor_cumsum", 6, &cp, sizeof cp);
+    l = kernel(f, 0, "o2p_tensor_cumsum", 6, &cp, sizeof cp);
+    ck_assert_int_eq(l->num_patches, 2); /* the axis is known: no address for it */
+    ck_assert_int_eq(cp.axis_ptr, 0);
     ck_assert_int_eq(cp.lines, 6);
     ck_assert_int_eq(cp.d, 4);
     ck_assert_int_eq(cp.inner, 2);
@@ -862,11 +882,24 @@ START_TEST(test_topk_cumsum_reverse)
     ck_assert_int_eq(cp.reverse, 1);
     ck_assert_int_eq(cp.dtype, O2P_CU_INT64);
     fx_free(f);
+    /* an axis computed at run time: the kernel reads it and finds its lines */
     f = fx_new("CumSum", 14);
     fx_in(f, tn(f, F32, 2, D(3, 4), NULL));
-    fx_in(f, tn(f, I64, 0, NULL, NULL));
+    fx_in(f, tn(f, I32, 0, NULL, NULL));
     fx_out(f, tn(f, F32, 2, D(3, 4), NULL));
-    fx_no_candidate(f, "run time");
+    ck_assert_int_eq(fx_lower(f), O2P_OK);
+    l = kernel(f, 0, "o2p_tensor_cumsum", 12, &cp, sizeof cp);
+    patched(l, offsetof(o2p_tn_cumsum_params, axis_ptr), 1, 0);
+    ck_assert_int_eq(cp.axis_i64, 0);
+    ck_assert_int_eq(cp.rank, 2);
+    ck_assert_int_eq(cp.dims[1], 4);
+    ck_assert_int_eq(cp.n, 12);
+    fx_free(f);
+    f = fx_new("CumSum", 14);
+    fx_in(f, tn(f, F32, 2, D(3, 4), NULL));
+    fx_in(f, tn(f, F32, 0, NULL, NULL));
+    fx_out(f, tn(f, F32, 2, D(3, 4), NULL));
+    expect_fail(f, O2P_ERR_SHAPE, "must be int64");
     fx_free(f);
 
     o2p_tn_reverse_sequence_params rp;
