@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "common/common.h"
 #include "lean/lean.h"
@@ -392,6 +394,35 @@ START_TEST(test_element_count_at_and_past)
         }
         tu_model_free(m);
     }
+}
+END_TEST
+
+/* 2 GiB of model: at the limit the bytes are read (zero pages: refused as broken protobuf at
+ * the first byte), one byte more is refused by its size alone, as is a (sparse) file of that
+ * size. */
+START_TEST(test_model_bytes_at_and_past)
+{
+    const size_t limit = (size_t)2 << 30;
+    void *zeros =
+        mmap(NULL, limit + 1, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    ck_assert_ptr_ne(zeros, MAP_FAILED);
+    o2p_network *net;
+    TU_ASSERT_STATUS(tu_parse_bytes(zeros, limit, NULL, "2g.onnx", &net, NULL), O2P_ERR_PARSE);
+    TU_ASSERT_STATUS(tu_parse_bytes(zeros, limit + 1, NULL, "2g.onnx", &net, NULL), O2P_ERR_LIMIT);
+    TU_ASSERT_ERROR_HAS("2 GiB");
+    ck_assert(tu_contains_number(o2p_last_error(), (long long)limit + 1));
+    munmap(zeros, limit + 1);
+    char *dir = tu_tempdir();
+    char *path = tu_printf("%s/big.onnx", dir);
+    FILE *f = fopen(path, "wb");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_eq(ftruncate(fileno(f), (off_t)limit + 1), 0);
+    fclose(f);
+    TU_ASSERT_STATUS(tu_parse_file(path, &net, NULL), O2P_ERR_LIMIT);
+    TU_ASSERT_ERROR_HAS("big.onnx");
+    free(path);
+    tu_rmtree(dir);
+    free(dir);
 }
 END_TEST
 
@@ -784,6 +815,7 @@ int main(void)
     tcase_add_test(tc, test_nesting_at_and_past);
     tcase_add_test(tc, test_rank_at_and_past);
     tcase_add_test(tc, test_element_count_at_and_past);
+    tcase_add_test(tc, test_model_bytes_at_and_past);
     tcase_add_test(tc, test_plan_sections_at_and_past);
     tcase_add_test(tc, test_engine_minimal_is_valid);
     tcase_add_test(tc, test_engine_string_attrs_list);
