@@ -356,7 +356,14 @@ static o2p_status ein_parse(const host_kernel_args *a, int nin, const host_tenso
     return O2P_OK;
 }
 
-static o2p_status einsum(const host_kernel_args *a)
+/* The einsum plan of layer a (its inputs and equation), checked: labels numbered with the
+ * output's first; dims[EIN_MAX_LABELS]; strides[8][EIN_MAX_LABELS] per input. Exported (not
+ * static) so the CUDA lowering (src/codegen/lower_extra.c) plans equations exactly as here;
+ * it checks the inputs' headers only (the lowering has no data). */
+o2p_status host_extra_einsum_plan(const host_kernel_args *a, int64_t *dims, int64_t *strides,
+                                  int *num_labels, int *num_out);
+o2p_status host_extra_einsum_plan(const host_kernel_args *a, int64_t *dims, int64_t *strides,
+                                  int *num_labels, int *num_out)
 {
     int nin = a->num_inputs;
     if (nin < 1 || nin > 8)
@@ -365,20 +372,45 @@ static o2p_status einsum(const host_kernel_args *a)
                         a->layer_name ? a->layer_name : "", nin);
     const host_tensor *in[8];
     for (int i = 0; i < nin; i++) {
-        O2P_TRY(host_nn_input(a, i, "Inputs", &in[i]));
+        int ok;
+        in[i] = host_in(a, i);
+        if (!in[i])
+            return host_error(a, "input %d is missing", i);
+        if (in[i]->rank < 0 || in[i]->rank > HOST_MAX_RANK || (host_numel(in[i], &ok), !ok))
+            return host_error(a, "input %d has an invalid shape", i);
         if (in[i]->dtype != in[0]->dtype)
             return host_error(a, "input %d is %s but input 0 is %s", i,
                               o2p_dtype_name(in[i]->dtype), o2p_dtype_name(in[0]->dtype));
     }
     o2p_dtype dt = in[0]->dtype;
-    int is_float = host_nn_is_float(dt);
-    if (!is_float && !host_nn_is_integer(dt))
+    if (!host_nn_is_float(dt) && !host_nn_is_integer(dt))
         return host_unsupported_dtype(a, dt);
+    ein_plan plan;
+    plan.strides = (int64_t(*)[EIN_MAX_LABELS])strides;
+    int out_codes[HOST_MAX_RANK], out_rank;
+    O2P_TRY(ein_parse(a, nin, in, &plan, out_codes, &out_rank));
+    memcpy(dims, plan.dims, sizeof plan.dims);
+    *num_labels = plan.num_labels;
+    *num_out = plan.num_out;
+    return O2P_OK;
+}
+
+static o2p_status einsum(const host_kernel_args *a)
+{
     int64_t strides[8][EIN_MAX_LABELS];
     ein_plan plan;
     plan.strides = strides;
-    int out_codes[HOST_MAX_RANK], out_rank;
-    O2P_TRY(ein_parse(a, nin, in, &plan, out_codes, &out_rank));
+    const host_tensor *t;
+    for (int i = 0; i < a->num_inputs; i++)
+        O2P_TRY(host_nn_input(a, i, "Inputs", &t));
+    O2P_TRY(host_extra_einsum_plan(a, plan.dims, &strides[0][0], &plan.num_labels, &plan.num_out));
+    int nin = a->num_inputs;
+    const host_tensor *in[8];
+    for (int i = 0; i < nin; i++)
+        in[i] = host_in(a, i);
+    o2p_dtype dt = in[0]->dtype;
+    int is_float = host_nn_is_float(dt);
+    int out_rank = plan.num_out;
     host_tensor *Y;
     O2P_TRY(host_nn_output(a, 0, dt, out_rank, plan.dims, &Y));
     int64_t nout = host_nn_numel(Y);
