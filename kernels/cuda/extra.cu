@@ -217,9 +217,9 @@ extern "C" __global__ void o2p_extra_dynq_apply(o2p_extra_dynq_params p)
     double zp = *(const unsigned char *)p.zp_ptr;
     O2P_FOR(i, p.total)
     {
-        y[i] = scale != 0.0f
-                   ? (unsigned char)extra_quant_round((double)__fdiv_rn(x[i], scale), zp, 0.0, 255.0)
-                   : (unsigned char)zp;
+        y[i] = scale != 0.0f ? (unsigned char)extra_quant_round((double)__fdiv_rn(x[i], scale), zp,
+                                                                0.0, 255.0)
+                             : (unsigned char)zp;
     }
 }
 
@@ -257,9 +257,9 @@ extern "C" __global__ void o2p_extra_qmatmul(o2p_extra_qmatmul_params p)
         }
         const float *sa = (const float *)p.a_scale_ptr, *sb = (const float *)p.b_scale_ptr;
         double zy = o2p_load_f64((const void *)p.y_zp_ptr, p.y_dtype, 0);
-        double v = extra_requant(s, sa[p.a_scale_count == 1 ? 0 : row],
-                                 sb[p.b_scale_count == 1 ? 0 : col], *(const float *)p.y_scale_ptr,
-                                 zy, p.lo, p.hi);
+        double v =
+            extra_requant(s, sa[p.a_scale_count == 1 ? 0 : row], sb[p.b_scale_count == 1 ? 0 : col],
+                          *(const float *)p.y_scale_ptr, zy, p.lo, p.hi);
         o2p_store_f64((void *)p.y_ptr, p.y_dtype, i, v);
     }
 }
@@ -319,9 +319,8 @@ extern "C" __global__ void o2p_extra_qconv(o2p_extra_qconv_params p)
             s += ((const int *)p.bias_ptr)[m];
         const float *sw = (const float *)p.w_scale_ptr;
         double zy = o2p_load_f64((const void *)p.y_zp_ptr, p.y_dtype, 0);
-        double v = extra_requant(s, *(const float *)p.x_scale_ptr,
-                                 sw[p.w_scale_count == 1 ? 0 : m], *(const float *)p.y_scale_ptr,
-                                 zy, p.lo, p.hi);
+        double v = extra_requant(s, *(const float *)p.x_scale_ptr, sw[p.w_scale_count == 1 ? 0 : m],
+                                 *(const float *)p.y_scale_ptr, zy, p.lo, p.hi);
         o2p_store_f64((void *)p.y_ptr, p.y_dtype, i, v);
     }
 }

@@ -21,7 +21,7 @@
 typedef struct o2p_extra_loss_params {
     o2p_u64 x_ptr;
     o2p_u64 target_ptr;
-    o2p_u64 weight_ptr;   /* 0: every class weighs 1 */
+    o2p_u64 weight_ptr; /* 0: every class weighs 1 */
     o2p_u64 y_ptr;
     o2p_u64 log_prob_ptr; /* 0: not wanted */
     o2p_u64 ws_ptr;       /* sum/mean: losses [N*D] then weights [N*D], doubles */

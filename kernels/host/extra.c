@@ -21,10 +21,22 @@ static int is_int_target(o2p_dtype t)
 static int quant_range(o2p_dtype t, double *lo, double *hi)
 {
     switch (t) {
-    case O2P_DTYPE_UINT8: *lo = 0; *hi = 255; return 1;
-    case O2P_DTYPE_INT8: *lo = -128; *hi = 127; return 1;
-    case O2P_DTYPE_UINT16: *lo = 0; *hi = 65535; return 1;
-    case O2P_DTYPE_INT16: *lo = -32768; *hi = 32767; return 1;
+    case O2P_DTYPE_UINT8:
+        *lo = 0;
+        *hi = 255;
+        return 1;
+    case O2P_DTYPE_INT8:
+        *lo = -128;
+        *hi = 127;
+        return 1;
+    case O2P_DTYPE_UINT16:
+        *lo = 0;
+        *hi = 65535;
+        return 1;
+    case O2P_DTYPE_INT16:
+        *lo = -32768;
+        *hi = 32767;
+        return 1;
     default: return 0;
     }
 }
@@ -215,8 +227,8 @@ static int ein_letter(char c)
 #define EIN_ELL 52
 
 /* Parses one term (up to ',' '-' or end) into codes; *ell_rank the input's ellipsis dims. */
-static o2p_status ein_term(const host_kernel_args *a, const char **pp, int rank, int *codes,
-                           int *n, int is_output, int ell_rank_out)
+static o2p_status ein_term(const host_kernel_args *a, const char **pp, int rank, int *codes, int *n,
+                           int is_output, int ell_rank_out)
 {
     const char *p = *pp;
     int labels[HOST_MAX_RANK + 1], nl = 0, ell_pos = -1;
@@ -281,7 +293,8 @@ static o2p_status ein_parse(const host_kernel_args *a, int nin, const host_tenso
             if (c >= EIN_ELL && c - EIN_ELL + 1 > ell_rank)
                 ell_rank = c - EIN_ELL + 1;
             if (count[c] && cdim[c] != d && cdim[c] != 1 && d != 1)
-                return host_error(a, "equation '%s': a label is %lld in one place and %lld in another",
+                return host_error(a,
+                                  "equation '%s': a label is %lld in one place and %lld in another",
                                   eq, (long long)cdim[c], (long long)d);
             if (!count[c] || cdim[c] == 1)
                 cdim[c] = d;
@@ -455,7 +468,8 @@ static o2p_status einsum(const host_kernel_args *a)
     return O2P_OK;
 }
 
-/* ---------------------------------------------------------------- QuantizeLinear, DequantizeLinear */
+/* ---------------------------------------------------------------- QuantizeLinear, DequantizeLinear
+ */
 
 /* Common checks: x, scale (input 1), optional zero point (input 2); the per-axis geometry. */
 static o2p_status q_setup(const host_kernel_args *a, const host_tensor **X, const host_tensor **S,
@@ -838,7 +852,8 @@ static void conv_int(const conv_geom *g, const q_operand *qx, const q_operand *q
                     for (int d = nsp - 1; d >= 0; d--) {
                         int64_t kd = krem % w->kernel[d];
                         krem /= w->kernel[d];
-                        ioff += (opos[d] * w->stride[d] - w->pad_begin[d] + kd * w->dilation[d]) * mul;
+                        ioff +=
+                            (opos[d] * w->stride[d] - w->pad_begin[d] + kd * w->dilation[d]) * mul;
                         mul *= w->in[d];
                     }
                     for (int64_t c = 0; c < cg; c++) {

@@ -151,10 +151,22 @@ static o2p_status ex_want_dtype(const cg_layer *l, const host_tensor *t, const c
 static int quant_range(o2p_dtype t, double *lo, double *hi)
 {
     switch (t) {
-    case O2P_DTYPE_UINT8: *lo = 0; *hi = 255; return 1;
-    case O2P_DTYPE_INT8: *lo = -128; *hi = 127; return 1;
-    case O2P_DTYPE_UINT16: *lo = 0; *hi = 65535; return 1;
-    case O2P_DTYPE_INT16: *lo = -32768; *hi = 32767; return 1;
+    case O2P_DTYPE_UINT8:
+        *lo = 0;
+        *hi = 255;
+        return 1;
+    case O2P_DTYPE_INT8:
+        *lo = -128;
+        *hi = 127;
+        return 1;
+    case O2P_DTYPE_UINT16:
+        *lo = 0;
+        *hi = 65535;
+        return 1;
+    case O2P_DTYPE_INT16:
+        *lo = -32768;
+        *hi = 32767;
+        return 1;
     default: return 0;
     }
 }
@@ -196,11 +208,12 @@ static double layer_cost(const cg_layer *l, double flops)
     double bytes = 0.0;
     for (int i = 0; i < l->args.num_inputs; i++)
         if (l->args.inputs[i])
-            bytes += (double)numel(l->args.inputs[i]) * (double)o2p_dtype_size(l->args.inputs[i]->dtype);
+            bytes +=
+                (double)numel(l->args.inputs[i]) * (double)o2p_dtype_size(l->args.inputs[i]->dtype);
     for (int i = 0; i < l->args.num_outputs; i++)
         if (l->args.outputs[i])
-            bytes +=
-                (double)numel(l->args.outputs[i]) * (double)o2p_dtype_size(l->args.outputs[i]->dtype);
+            bytes += (double)numel(l->args.outputs[i]) *
+                     (double)o2p_dtype_size(l->args.outputs[i]->dtype);
     return 3e-6 + bytes / 1.5e12 + flops / 1.5e13;
 }
 
@@ -215,8 +228,7 @@ static int cand_one(cg_tactic *out, int cap, const char *kernel, double cost, ui
 
 /* ---------------------------------------------------------------- losses */
 
-static o2p_status loss_lower(const cg_layer *l, const cg_tactic *t, const cg_options *o,
-                             cg_emit *e)
+static o2p_status loss_lower(const cg_layer *l, const cg_tactic *t, const cg_options *o, cg_emit *e)
 {
     int softmax = strcmp(l->args.op_type, "SoftmaxCrossEntropyLoss") == 0;
     const host_tensor *X, *T, *W;
@@ -316,8 +328,7 @@ static int loss_candidates(const cg_layer *l, const cg_options *o, cg_tactic *ou
     const char *red = host_attr_string(&l->args, "reduction", "mean");
     if (x && x->rank >= 2 && strcmp(red, "none") != 0)
         ws = 2u * (uint64_t)(numel(x) / (x->dims[1] > 0 ? x->dims[1] : 1)) * sizeof(double) + 256u;
-    return cand_one(out, cap, "cuda.extra.loss", layer_cost(l, x ? 8.0 * (double)numel(x) : 0),
-                    ws);
+    return cand_one(out, cap, "cuda.extra.loss", layer_cost(l, x ? 8.0 * (double)numel(x) : 0), ws);
 }
 
 /* ---------------------------------------------------------------- Einsum */
@@ -357,7 +368,8 @@ static o2p_status einsum_lower(const cg_layer *l, const cg_tactic *t, const cg_o
         return O2P_OK;
     cg_launch *k = emit_1d(e, "o2p_extra_einsum", (uint64_t)p.total, &p, sizeof p);
     for (int i = 0; i < nin; i++)
-        cg_launch_ptr(e, k, (uint32_t)(offsetof(o2p_extra_einsum_params, in_ptr) + 8u * (uint32_t)i),
+        cg_launch_ptr(e, k,
+                      (uint32_t)(offsetof(o2p_extra_einsum_params, in_ptr) + 8u * (uint32_t)i),
                       l->input_tensors[i], 0);
     PTR(k, o2p_extra_einsum_params, y_ptr, l->output_tensors[0]);
     return cg_emit_status(e);
@@ -491,8 +503,7 @@ static int quant_candidates(const cg_layer *l, const cg_options *o, cg_tactic *o
 
 /* ---------------------------------------------------------------- DynamicQuantizeLinear */
 
-static o2p_status dynq_lower(const cg_layer *l, const cg_tactic *t, const cg_options *o,
-                             cg_emit *e)
+static o2p_status dynq_lower(const cg_layer *l, const cg_tactic *t, const cg_options *o, cg_emit *e)
 {
     const host_tensor *X;
     host_tensor *Y, *S, *Z;

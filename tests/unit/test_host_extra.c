@@ -105,11 +105,10 @@ static void assert_values(const host_tensor *y, const double *want, int64_t n, d
 
 START_TEST(test_table)
 {
-    static const char *const ops[] = {"ConvInteger",   "DequantizeLinear",
-                                      "DynamicQuantizeLinear", "Einsum",
-                                      "MatMulInteger", "NegativeLogLikelihoodLoss",
-                                      "QLinearConv",   "QLinearMatMul",
-                                      "QuantizeLinear", "SoftmaxCrossEntropyLoss"};
+    static const char *const ops[] = {
+        "ConvInteger",    "DequantizeLinear",          "DynamicQuantizeLinear", "Einsum",
+        "MatMulInteger",  "NegativeLogLikelihoodLoss", "QLinearConv",           "QLinearMatMul",
+        "QuantizeLinear", "SoftmaxCrossEntropyLoss"};
     for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
         ck_assert_msg(host_kernel_find(ops[i]) != NULL, "%s has no host kernel", ops[i]);
     ck_assert_int_eq(host_extra_kernel_count, (int)(sizeof ops / sizeof ops[0]));
@@ -333,9 +332,9 @@ START_TEST(test_dynamic_quantize)
     host_tensor *x = tval(F32, 1, D(4), V(-1, 0, 2, 3.5));
     host_tensor *y = tensor(U8, 1, D(4)), *s = tensor(F32, 0, NULL), *z = tensor(U8, 0, NULL);
     host_tensor *out[3] = {y, s, z};
-    TU_ASSERT_STATUS(run("DynamicQuantizeLinear", 11, 1, (const host_tensor *const[]){x}, 3, out,
-                         0, NULL),
-                     O2P_OK);
+    TU_ASSERT_STATUS(
+        run("DynamicQuantizeLinear", 11, 1, (const host_tensor *const[]){x}, 3, out, 0, NULL),
+        O2P_OK);
     float scale = 4.5f / 255.0f;
     ck_assert_float_eq(((float *)s->data)[0], scale);
     ck_assert_int_eq(((uint8_t *)z->data)[0], 57); /* rint(1 / scale) = rint(56.67) */
@@ -354,9 +353,9 @@ START_TEST(test_dynamic_quantize)
     ck_assert_int_eq(((uint8_t *)z->data)[0], 0);
     /* double input is refused */
     host_tensor *xd = tensor(F64, 1, D(2));
-    TU_ASSERT_STATUS(run("DynamicQuantizeLinear", 11, 1, (const host_tensor *const[]){xd}, 3, out,
-                         0, NULL),
-                     O2P_ERR_UNSUPPORTED);
+    TU_ASSERT_STATUS(
+        run("DynamicQuantizeLinear", 11, 1, (const host_tensor *const[]){xd}, 3, out, 0, NULL),
+        O2P_ERR_UNSUPPORTED);
     tfree(x), tfree(y), tfree(s), tfree(z), tfree(x0), tfree(y0), tfree(xd);
 }
 END_TEST
@@ -410,8 +409,8 @@ START_TEST(test_qlinear_matmul)
     host_tensor *zbad = tval(I8, 0, NULL, V(0));
     const host_tensor *in2[8] = {a, sa, zbad, b, sb, zb, sy, zy};
     TU_ASSERT_STATUS(run("QLinearMatMul", 10, 8, in2, 1, &y, 0, NULL), O2P_ERR_SHAPE);
-    tfree(a), tfree(b), tfree(sa), tfree(za), tfree(sb), tfree(zb), tfree(sy), tfree(zy),
-        tfree(y), tfree(zbad);
+    tfree(a), tfree(b), tfree(sa), tfree(za), tfree(sb), tfree(zb), tfree(sy), tfree(zy), tfree(y),
+        tfree(zbad);
 }
 END_TEST
 
@@ -445,8 +444,8 @@ START_TEST(test_conv_integer)
     host_tensor *b2 = tval(I32, 1, D(2), V(0, 0));
     const host_tensor *qin2[9] = {x, sx, zx, w, sw, zw, sy, zy, b2};
     TU_ASSERT_STATUS(run("QLinearConv", 10, 9, qin2, 1, &yq, 1, pads), O2P_ERR_SHAPE);
-    tfree(x), tfree(w), tfree(zx), tfree(y), tfree(sx), tfree(sw), tfree(sy), tfree(zy),
-        tfree(zw), tfree(bias), tfree(yq), tfree(b2);
+    tfree(x), tfree(w), tfree(zx), tfree(y), tfree(sx), tfree(sw), tfree(sy), tfree(zy), tfree(zw),
+        tfree(bias), tfree(yq), tfree(b2);
 }
 END_TEST
 
