@@ -173,6 +173,8 @@ const cg_op *cg_op_at(int index);
  * written yet defines an empty table. */
 extern const cg_op cg_elementwise_ops[];
 extern const int cg_elementwise_op_count;
+extern const cg_op cg_extra_ops[];
+extern const int cg_extra_op_count;
 extern const cg_op cg_gemm_ops[];
 extern const int cg_gemm_op_count;
 extern const cg_op cg_nn_ops[];
