@@ -34,8 +34,8 @@ extern "C" __global__ void o2p_signal_dft(const o2p_signal_dft_params p)
             double xr = o2p_load_f64(x, p.x_dtype, at) * wt;
             double xi = p.comp == 2 ? o2p_load_f64(x, p.x_dtype, at + 1) * wt : 0.0;
             // the twiddle's angle reduced mod n (k, t < 2^31: exact), as the host kernel
-            unsigned long long m = ((unsigned long long)k * (unsigned long long)t) %
-                                   (unsigned long long)p.n;
+            unsigned long long m =
+                ((unsigned long long)k * (unsigned long long)t) % (unsigned long long)p.n;
             double ang = 2.0 * O2P_SIGNAL_PI * (double)m / (double)p.n;
             if (!p.inverse)
                 ang = -ang;
@@ -60,7 +60,8 @@ extern "C" __global__ void o2p_signal_window(const o2p_signal_window_params p)
     O2P_FOR(i, p.size)
     {
         double x = p.denom > 0 ? 2.0 * O2P_SIGNAL_PI * (double)i / (double)p.denom
-                               : __longlong_as_double(0x7ff8000000000000LL), v;
+                               : __longlong_as_double(0x7ff8000000000000LL),
+               v;
         if (p.kind == O2P_SIGNAL_HANN)
             v = 0.5 - 0.5 * cos(x);
         else if (p.kind == O2P_SIGNAL_HAMMING)
@@ -74,8 +75,8 @@ extern "C" __global__ void o2p_signal_window(const o2p_signal_window_params p)
 // ---------------------------------------------------------------- MelWeightMatrix
 
 // The spectrogram bin of band edge i, as the host's mel_edge (float32 mel edges, then double).
-O2P_DEVICE long long o2p_signal_mel_edge(long long i, long long bins, long long dft,
-                                         long long rate, float lo, float hi)
+O2P_DEVICE long long o2p_signal_mel_edge(long long i, long long bins, long long dft, long long rate,
+                                         float lo, float hi)
 {
     float lo_mel = 2595.0f * log10f(1.0f + lo / 700.0f);
     float hi_mel = 2595.0f * log10f(1.0f + hi / 700.0f);
@@ -254,7 +255,7 @@ extern "C" __global__ void o2p_signal_random(const o2p_signal_random_params p)
             v = p.a + p.b * (sqrt(-2.0 * log(u1)) * cos(2.0 * O2P_SIGNAL_PI * u2));
         } else {
             v = o2p_signal_u01(seed, u) < o2p_load_f64((const void *)p.x_ptr, p.x_dtype, i) ? 1.0
-                                                                                         : 0.0;
+                                                                                            : 0.0;
         }
         o2p_store_f64((void *)p.y_ptr, p.y_dtype, i, v);
     }

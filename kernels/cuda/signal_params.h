@@ -64,7 +64,7 @@ typedef struct o2p_signal_unpool_params {
     o2p_u64 x_ptr;
     o2p_u64 i_ptr;
     o2p_u64 y_ptr;
-    o2p_i64 total; /* X's elements */
+    o2p_i64 total;  /* X's elements */
     o2p_i64 icount; /* prod(idims) */
     o2p_i64 idims[O2P_CU_MAX_RANK];
     o2p_i64 ydims[O2P_CU_MAX_RANK];

@@ -72,8 +72,9 @@ static o2p_status host_dft(const host_kernel_args *a)
         return host_error(a, "input has rank %d; DFT needs batch x signal... x 1|2", r);
     int64_t comp = X->dims[r - 1];
     if (comp != 1 && comp != 2)
-        return host_error(a, "the last dim of the input is %lld; it must be 1 (real) or 2 "
-                             "(complex)",
+        return host_error(a,
+                          "the last dim of the input is %lld; it must be 1 (real) or 2 "
+                          "(complex)",
                           (long long)comp);
     int64_t axis_attr = host_attr_int(a, "axis", 1), axis = axis_attr;
     if (axis < 0)
@@ -163,8 +164,8 @@ static o2p_status host_stft(const host_kernel_args *a)
         return host_error(a, "frame_length %lld is larger than 2^31", (long long)flen);
     int64_t B = X->dims[0], len = X->dims[1], comp = X->dims[2];
     if (flen > len)
-        return host_error(a, "frame_length %lld is longer than the signal (%lld)",
-                          (long long)flen, (long long)len);
+        return host_error(a, "frame_length %lld is longer than the signal (%lld)", (long long)flen,
+                          (long long)len);
     int onesided = host_attr_int(a, "onesided", 1) != 0;
     int64_t frames = (len - flen) / step + 1, bins = onesided ? flen / 2 + 1 : flen;
     int64_t ydims[4] = {B, frames, bins, 2};
@@ -275,12 +276,13 @@ static o2p_status host_mel_weight_matrix(const host_kernel_args *a)
     O2P_TRY(scalar_float(a, in[3], names[3], &lo));
     O2P_TRY(scalar_float(a, in[4], names[4], &hi));
     if (bins < 1 || dft < 1 || rate < 1)
-        return host_error(a, "num_mel_bins (%lld), dft_length (%lld) and sample_rate (%lld) "
-                             "must be 1 or more",
+        return host_error(a,
+                          "num_mel_bins (%lld), dft_length (%lld) and sample_rate (%lld) "
+                          "must be 1 or more",
                           (long long)bins, (long long)dft, (long long)rate);
     if (bins > ((int64_t)1 << 24) || dft > ((int64_t)1 << 40))
-        return host_error(a, "num_mel_bins %lld or dft_length %lld is too large",
-                          (long long)bins, (long long)dft);
+        return host_error(a, "num_mel_bins %lld or dft_length %lld is too large", (long long)bins,
+                          (long long)dft);
     o2p_dtype t;
     O2P_TRY(out_datatype(a, &t));
     int64_t spec = dft / 2 + 1, ydims[2] = {spec, bins};
@@ -293,8 +295,9 @@ static o2p_status host_mel_weight_matrix(const host_kernel_args *a)
         int64_t c = mel_edge(i + 1, bins, dft, rate, (float)lo, (float)hi);
         int64_t h = mel_edge(i + 2, bins, dft, rate, (float)lo, (float)hi);
         if (l < 0 || c < l || h < c || c >= spec || h > spec)
-            return host_error(a, "mel band %lld spans spectrogram bins %lld..%lld, outside 0..%lld "
-                                 "(check sample_rate and the edge frequencies)",
+            return host_error(a,
+                              "mel band %lld spans spectrogram bins %lld..%lld, outside 0..%lld "
+                              "(check sample_rate and the edge frequencies)",
                               (long long)i, (long long)l, (long long)h, (long long)spec - 1);
         if (c == l) {
             host_set_f64(Y, c * bins + i, 1.0);
@@ -482,8 +485,8 @@ static o2p_status host_center_crop_pad(const host_kernel_args *a)
      * end), shift < 0 crops (likewise) */
     int64_t shift[HOST_MAX_RANK];
     for (int d = 0; d < r; d++)
-        shift[d] = ydims[d] >= X->dims[d] ? (ydims[d] - X->dims[d]) / 2
-                                          : -((X->dims[d] - ydims[d]) / 2);
+        shift[d] =
+            ydims[d] >= X->dims[d] ? (ydims[d] - X->dims[d]) / 2 : -((X->dims[d] - ydims[d]) / 2);
     int64_t ny = host_nn_numel(Y);
     size_t es = o2p_dtype_size(X->dtype);
     for (int64_t o = 0; o < ny; o++) {
@@ -563,8 +566,7 @@ static o2p_status random_op(const host_kernel_args *a, rand_kind kind, int like)
     } else {
         const int64_t *sh = host_attr_ints(a, "shape", &rank);
         if (!sh || rank > HOST_MAX_RANK)
-            return host_error(a, "attribute shape is required (at most %d entries)",
-                              HOST_MAX_RANK);
+            return host_error(a, "attribute shape is required (at most %d entries)", HOST_MAX_RANK);
         for (int i = 0; i < rank; i++)
             if ((dims[i] = sh[i]) < 0)
                 return host_error(a, "attribute shape has %lld on axis %d", (long long)sh[i], i);

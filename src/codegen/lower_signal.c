@@ -60,8 +60,8 @@ static o2p_status sig_not_constant(const cg_layer *l, const char *what)
                     layer_name(l), l->args.op_type, what);
 }
 
-static o2p_status sig_check_tensor(const cg_layer *l, const host_tensor *t, const char *kind,
-                                   int i, const char *what)
+static o2p_status sig_check_tensor(const cg_layer *l, const host_tensor *t, const char *kind, int i,
+                                   const char *what)
 {
     int ok;
     if (t->rank < 0 || t->rank > O2P_CU_MAX_RANK)
@@ -230,8 +230,7 @@ static int dft_candidates(const cg_layer *l, const cg_options *o, cg_tactic *out
     return float_x_candidates(l, out, cap, why, "cuda.signal.dft", 4.0 * taps);
 }
 
-static o2p_status dft_lower(const cg_layer *l, const cg_tactic *t, const cg_options *o,
-                            cg_emit *e)
+static o2p_status dft_lower(const cg_layer *l, const cg_tactic *t, const cg_options *o, cg_emit *e)
 {
     (void)t;
     (void)o;
@@ -245,8 +244,9 @@ static o2p_status dft_lower(const cg_layer *l, const cg_tactic *t, const cg_opti
         return sig_error(l, "input has rank %d; DFT needs batch x signal... x 1|2", r);
     int64_t comp = X->dims[r - 1];
     if (comp != 1 && comp != 2)
-        return sig_error(l, "the last dim of the input is %lld; it must be 1 (real) or 2 "
-                            "(complex)",
+        return sig_error(l,
+                         "the last dim of the input is %lld; it must be 1 (real) or 2 "
+                         "(complex)",
                          (long long)comp);
     int64_t axis_attr = host_attr_int(&l->args, "axis", 1), axis = axis_attr;
     if (axis < 0)
@@ -313,8 +313,7 @@ static int stft_candidates(const cg_layer *l, const cg_options *o, cg_tactic *ou
     return float_x_candidates(l, out, cap, why, "cuda.signal.stft", 8.0 * taps);
 }
 
-static o2p_status stft_lower(const cg_layer *l, const cg_tactic *t, const cg_options *o,
-                             cg_emit *e)
+static o2p_status stft_lower(const cg_layer *l, const cg_tactic *t, const cg_options *o, cg_emit *e)
 {
     (void)t;
     (void)o;
@@ -359,8 +358,8 @@ static o2p_status stft_lower(const cg_layer *l, const cg_tactic *t, const cg_opt
         return sig_error(l, "frame_length %lld is larger than 2^31", (long long)flen);
     int64_t B = X->dims[0], len = X->dims[1], comp = X->dims[2];
     if (flen > len)
-        return sig_error(l, "frame_length %lld is longer than the signal (%lld)",
-                         (long long)flen, (long long)len);
+        return sig_error(l, "frame_length %lld is longer than the signal (%lld)", (long long)flen,
+                         (long long)len);
     int onesided = host_attr_int(&l->args, "onesided", 1) != 0;
     int64_t frames = (len - flen) / step + 1, bins = onesided ? flen / 2 + 1 : flen;
     int64_t ydims[4] = {B, frames, bins, 2};
@@ -413,7 +412,7 @@ static int gen_candidates(const cg_layer *l, const cg_options *o, cg_tactic *out
     }
     return cand_one(out, cap,
                     strcmp(l->args.op_type, "MelWeightMatrix") == 0 ? "cuda.signal.mel"
-                                                                     : "cuda.signal.window",
+                                                                    : "cuda.signal.window",
                     io_cost(l, 20.0));
 }
 
@@ -452,8 +451,7 @@ static o2p_status window_lower(const cg_layer *l, const cg_tactic *t, const cg_o
     return cg_emit_status(e);
 }
 
-static o2p_status mel_lower(const cg_layer *l, const cg_tactic *t, const cg_options *o,
-                            cg_emit *e)
+static o2p_status mel_lower(const cg_layer *l, const cg_tactic *t, const cg_options *o, cg_emit *e)
 {
     (void)t;
     (void)o;
@@ -485,10 +483,9 @@ static o2p_status mel_lower(const cg_layer *l, const cg_tactic *t, const cg_opti
     p.y_dtype = (int32_t)dt;
     cg_launch *k = emit_1d(e, "o2p_signal_mel", (uint64_t)total, &p, sizeof p);
     for (int i = 0; i < 5; i++)
-        cg_launch_ptr(e, k,
-                      (uint32_t)(offsetof(o2p_signal_mel_params, in_ptr) +
-                                 (size_t)i * sizeof(o2p_u64)),
-                      l->input_tensors[i], 0);
+        cg_launch_ptr(
+            e, k, (uint32_t)(offsetof(o2p_signal_mel_params, in_ptr) + (size_t)i * sizeof(o2p_u64)),
+            l->input_tensors[i], 0);
     PTR(k, y_ptr, l->output_tensors[0], o2p_signal_mel_params);
     return cg_emit_status(e);
 }
@@ -507,7 +504,7 @@ static int bytes_candidates(const cg_layer *l, const cg_options *o, cg_tactic *o
     }
     return cand_one(out, cap,
                     strcmp(l->args.op_type, "MaxUnpool") == 0 ? "cuda.signal.unpool"
-                                                               : "cuda.signal.crop_pad",
+                                                              : "cuda.signal.crop_pad",
                     io_cost(l, 0.0));
 }
 
@@ -679,8 +676,7 @@ static int det_candidates(const cg_layer *l, const cg_options *o, cg_tactic *out
     return n;
 }
 
-static o2p_status det_lower(const cg_layer *l, const cg_tactic *t, const cg_options *o,
-                            cg_emit *e)
+static o2p_status det_lower(const cg_layer *l, const cg_tactic *t, const cg_options *o, cg_emit *e)
 {
     (void)t;
     (void)o;
@@ -707,8 +703,7 @@ static o2p_status det_lower(const cg_layer *l, const cg_tactic *t, const cg_opti
     cg_launch *k = emit_1d(e, "o2p_signal_det", (uint64_t)batch, &p, sizeof p);
     PTR(k, x_ptr, l->input_tensors[0], o2p_signal_det_params);
     PTR(k, y_ptr, l->output_tensors[0], o2p_signal_det_params);
-    cg_launch_ptr(e, k, (uint32_t)offsetof(o2p_signal_det_params, ws_ptr), CG_TENSOR_WORKSPACE,
-                  ws);
+    cg_launch_ptr(e, k, (uint32_t)offsetof(o2p_signal_det_params, ws_ptr), CG_TENSOR_WORKSPACE, ws);
     return cg_emit_status(e);
 }
 
@@ -726,9 +721,9 @@ static uint64_t mix64(uint64_t z)
 static int rand_kind(const char *op, int *like)
 {
     *like = strstr(op, "Like") != NULL || strcmp(op, "Bernoulli") == 0;
-    return strcmp(op, "Bernoulli") == 0  ? O2P_SIGNAL_BERNOULLI
+    return strcmp(op, "Bernoulli") == 0           ? O2P_SIGNAL_BERNOULLI
            : strncmp(op, "RandomNormal", 12) == 0 ? O2P_SIGNAL_NORMAL
-                                                 : O2P_SIGNAL_UNIFORM;
+                                                  : O2P_SIGNAL_UNIFORM;
 }
 
 /* The output type (the dtype attribute, or the input's / float), 0 when not handled. */
@@ -770,10 +765,9 @@ static o2p_status random_lower(const cg_layer *l, const cg_tactic *t, const cg_o
         return sig_unsupported_dtype(l, X->dtype);
     o2p_dtype dt = rand_dtype(l, kind, X);
     if (dt == O2P_DTYPE_UNDEFINED)
-        return o2p_fail(O2P_ERR_UNSUPPORTED,
-                        "layer '%s' (%s): dtype %lld is not a type the CUDA kernel makes",
-                        layer_name(l), l->args.op_type,
-                        (long long)host_attr_int(&l->args, "dtype", 0));
+        return o2p_fail(
+            O2P_ERR_UNSUPPORTED, "layer '%s' (%s): dtype %lld is not a type the CUDA kernel makes",
+            layer_name(l), l->args.op_type, (long long)host_attr_int(&l->args, "dtype", 0));
     int rank;
     int64_t dims[O2P_CU_MAX_RANK];
     if (X) {

@@ -159,9 +159,9 @@ START_TEST(test_dft)
         int64_t dft_length; /* 0: none */
         int axis;
     } cases[] = {
-        {2, 8, 1, 1, 0, 0, 0, 1},  {1, 7, 1, 2, 0, 0, 0, 1},  {3, 6, 1, 1, 1, 0, 0, 1},
-        {2, 5, 1, 2, 0, 1, 0, 1},  {1, 4, 1, 1, 0, 0, 9, 1},  {1, 9, 1, 2, 0, 0, 4, -2},
-        {2, 3, 4, 1, 0, 0, 0, 1},  {1, 5, 3, 2, 1, 0, 8, 1},
+        {2, 8, 1, 1, 0, 0, 0, 1}, {1, 7, 1, 2, 0, 0, 0, 1}, {3, 6, 1, 1, 1, 0, 0, 1},
+        {2, 5, 1, 2, 0, 1, 0, 1}, {1, 4, 1, 1, 0, 0, 9, 1}, {1, 9, 1, 2, 0, 0, 4, -2},
+        {2, 3, 4, 1, 0, 0, 0, 1}, {1, 5, 3, 2, 1, 0, 8, 1},
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         int has_inner = cases[c].inner > 1;
@@ -260,8 +260,8 @@ START_TEST(test_stft)
                         for (int64_t k = 0; k < 2 * bins; k++) {
                             double g = host_get_f64(Y, ((b * frames + f) * bins) * 2 + k);
                             ck_assert_msg(fabs(g - want[k]) <= 1e-5 * (1 + fabs(want[k])),
-                                          "STFT b%lld f%lld: %g vs %g", (long long)b,
-                                          (long long)f, g, want[k]);
+                                          "STFT b%lld f%lld: %g vs %g", (long long)b, (long long)f,
+                                          g, want[k]);
                         }
                         tensor_free(fr);
                     }
@@ -398,9 +398,9 @@ END_TEST
 START_TEST(test_det)
 {
     host_tensor *X = tensor(F32, 3, D(3, 3, 3));
-    const float v[27] = {2, 0, 0, 0, 3, 0, 0, 0, 4,   /* 24 */
-                         0, 1, 0, 1, 0, 0, 0, 0, 1,   /* a swap: -1 */
-                         1, 2, 3, 4, 5, 6, 7, 8, 9};  /* singular */
+    const float v[27] = {2, 0, 0, 0, 3, 0, 0, 0, 4,  /* 24 */
+                         0, 1, 0, 1, 0, 0, 0, 0, 1,  /* a swap: -1 */
+                         1, 2, 3, 4, 5, 6, 7, 8, 9}; /* singular */
     memcpy(X->data, v, sizeof v);
     host_tensor *Y = tensor(F32, 1, D(3));
     const host_tensor *in[1] = {X};
@@ -551,11 +551,20 @@ END_TEST
 
 START_TEST(test_table)
 {
-    static const char *const ops[] = {"Bernoulli",     "BlackmanWindow",   "CenterCropPad",
-                                      "DFT",           "Det",              "HammingWindow",
-                                      "HannWindow",    "MaxUnpool",        "MelWeightMatrix",
-                                      "RandomNormal",  "RandomNormalLike", "RandomUniform",
-                                      "RandomUniformLike", "STFT"};
+    static const char *const ops[] = {"Bernoulli",
+                                      "BlackmanWindow",
+                                      "CenterCropPad",
+                                      "DFT",
+                                      "Det",
+                                      "HammingWindow",
+                                      "HannWindow",
+                                      "MaxUnpool",
+                                      "MelWeightMatrix",
+                                      "RandomNormal",
+                                      "RandomNormalLike",
+                                      "RandomUniform",
+                                      "RandomUniformLike",
+                                      "STFT"};
     for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
         ck_assert_msg(host_kernel_find(ops[i]) != NULL, "%s has no host kernel", ops[i]);
     ck_assert_int_eq(host_signal_kernel_count, (int)(sizeof ops / sizeof ops[0]));

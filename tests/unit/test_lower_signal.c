@@ -183,11 +183,20 @@ static void assert_refused(o2p_status st, o2p_status want, const char *needle)
 
 START_TEST(test_table)
 {
-    static const char *const ops[] = {"Bernoulli",        "BlackmanWindow",   "CenterCropPad",
-                                      "DFT",              "Det",              "HammingWindow",
-                                      "HannWindow",       "MaxUnpool",        "MelWeightMatrix",
-                                      "RandomNormal",     "RandomNormalLike", "RandomUniform",
-                                      "RandomUniformLike", "STFT"};
+    static const char *const ops[] = {"Bernoulli",
+                                      "BlackmanWindow",
+                                      "CenterCropPad",
+                                      "DFT",
+                                      "Det",
+                                      "HammingWindow",
+                                      "HannWindow",
+                                      "MaxUnpool",
+                                      "MelWeightMatrix",
+                                      "RandomNormal",
+                                      "RandomNormalLike",
+                                      "RandomUniform",
+                                      "RandomUniformLike",
+                                      "STFT"};
     for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
         const cg_op *op = cg_op_find(ops[i]);
         ck_assert_msg(op && op->candidates && op->lower, "%s is not lowered", ops[i]);
