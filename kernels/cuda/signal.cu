@@ -12,6 +12,7 @@ static_assert(sizeof(o2p_signal_unpool_params) == 304, "");
 static_assert(sizeof(o2p_signal_det_params) == 48, "");
 static_assert(sizeof(o2p_signal_crop_pad_params) == 416, "");
 static_assert(sizeof(o2p_signal_random_params) == 64, "");
+static_assert(sizeof(o2p_signal_multinomial_params) == 64, "");
 
 #define O2P_SIGNAL_PI 3.14159265358979323846
 
@@ -233,16 +234,22 @@ O2P_DEVICE double o2p_signal_u01(unsigned long long seed, unsigned long long i)
            (1.0 / 9007199254740992.0);
 }
 
-extern "C" __global__ void o2p_signal_random(const o2p_signal_random_params p)
+// A fresh seed per run when the layer has no seed attribute (the GPU's clock mixed in).
+O2P_DEVICE unsigned long long o2p_signal_seed(unsigned long long seed, int fresh)
 {
-    unsigned long long seed = p.seed;
-    if (p.fresh) {
-        // no seed attribute: a different stream per run (every element still hashes its own
-        // index, so threads that read different clock values stay independent)
+    if (fresh) {
+        // every element still hashes its own index, so threads that read different clock
+        // values stay independent
         unsigned long long clk;
         asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(clk));
         seed ^= o2p_signal_mix64(clk);
     }
+    return seed;
+}
+
+extern "C" __global__ void o2p_signal_random(const o2p_signal_random_params p)
+{
+    unsigned long long seed = o2p_signal_seed(p.seed, p.fresh);
     O2P_FOR(i, p.total)
     {
         unsigned long long u = (unsigned long long)i;
@@ -258,5 +265,30 @@ extern "C" __global__ void o2p_signal_random(const o2p_signal_random_params p)
                                                                                             : 0.0;
         }
         o2p_store_f64((void *)p.y_ptr, p.y_dtype, i, v);
+    }
+}
+
+extern "C" __global__ void o2p_signal_multinomial(const o2p_signal_multinomial_params p)
+{
+    unsigned long long seed = o2p_signal_seed(p.seed, p.fresh);
+    const void *x = (const void *)p.x_ptr;
+    O2P_FOR(q, p.total)
+    {
+        o2p_i64 row = (q / p.samples) * p.classes;
+        double mx = -__longlong_as_double(0x7ff0000000000000LL), total = 0.0;
+        for (o2p_i64 c = 0; c < p.classes; c++)
+            mx = fmax(mx, o2p_load_f64(x, p.x_dtype, row + c));
+        for (o2p_i64 c = 0; c < p.classes; c++)
+            total += exp(o2p_load_f64(x, p.x_dtype, row + c) - mx);
+        double target = o2p_signal_u01(seed, (unsigned long long)q) * total, cum = 0.0;
+        o2p_i64 pick = p.classes - 1;
+        for (o2p_i64 c = 0; c < p.classes; c++) {
+            cum += exp(o2p_load_f64(x, p.x_dtype, row + c) - mx);
+            if (cum > target) {
+                pick = c;
+                break;
+            }
+        }
+        o2p_store_i64((void *)p.y_ptr, p.y_dtype, q, pick);
     }
 }

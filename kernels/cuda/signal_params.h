@@ -117,4 +117,19 @@ typedef struct o2p_signal_random_params {
     o2p_i32 y_dtype;
 } o2p_signal_random_params;
 
+/* ---- Multinomial, one thread per sample (b, s): the first class whose running sum of
+ * exp(x - max) exceeds u * total, u from the stream at index b * samples + s. */
+typedef struct o2p_signal_multinomial_params {
+    o2p_u64 x_ptr;
+    o2p_u64 y_ptr;
+    o2p_u64 seed;
+    o2p_i64 total; /* batch * samples */
+    o2p_i64 classes;
+    o2p_i64 samples;
+    o2p_i32 fresh;
+    o2p_i32 x_dtype;
+    o2p_i32 y_dtype; /* int32 or int64 */
+    o2p_i32 reserved;
+} o2p_signal_multinomial_params;
+
 #endif

@@ -1,11 +1,11 @@
 /* signal.c: the signal-processing and miscellaneous generator kernels: DFT and STFT (opset 17,
  * real or complex-as-last-dim-2), the Hann/Hamming/Blackman windows, MelWeightMatrix,
  * MaxUnpool, Det, CenterCropPad and the random generators (RandomUniform/Normal, their *Like
- * forms, Bernoulli). Everything is computed in double through host_get_f64/host_set_f64:
- * these ops are rare and small, so exactness beats speed. The DFT is the direct O(N^2) sum
- * with twiddles reduced mod N (the same formula the CUDA kernels use, so both targets agree
- * to rounding). The random generators are counter based (a hash of seed and element index),
- * so a seeded layer gives the same values on every run and on both targets. */
+ * forms, Bernoulli, Multinomial). Everything is computed in double through
+ * host_get_f64/host_set_f64: these ops are rare and small, so exactness beats speed. The DFT is the
+ * direct O(N^2) sum with twiddles reduced mod N (the same formula the CUDA kernels use, so both
+ * targets agree to rounding). The random generators are counter based (a hash of seed and element
+ * index), so a seeded layer gives the same values on every run and on both targets. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -620,6 +620,51 @@ static o2p_status host_bernoulli(const host_kernel_args *a)
     return random_op(a, RAND_BERNOULLI, 1);
 }
 
+/* Multinomial: X [batch, classes] of unnormalized log-probabilities; sample s of row b picks
+ * the first class whose running sum of exp(x - max) exceeds u * total, u from the stream at
+ * b * sample_size + s (the CUDA kernel does the same per sample). */
+static o2p_status host_multinomial(const host_kernel_args *a)
+{
+    const host_tensor *X;
+    O2P_TRY(host_nn_input(a, 0, "input", &X));
+    if (!is_float(X->dtype))
+        return host_unsupported_dtype(a, X->dtype);
+    if (X->rank != 2)
+        return host_error(a, "input must be batch x classes, not rank %d", X->rank);
+    int64_t dt = host_attr_int(a, "dtype", O2P_DTYPE_INT32);
+    if (dt != O2P_DTYPE_INT32 && dt != O2P_DTYPE_INT64)
+        return host_error(a, "dtype %lld must be int32 (6) or int64 (7)", (long long)dt);
+    int64_t ns = host_attr_int(a, "sample_size", 1);
+    if (ns < 1)
+        return host_error(a, "sample_size %lld must be 1 or more", (long long)ns);
+    int64_t B = X->dims[0], C = X->dims[1], ydims[2] = {B, ns};
+    host_tensor *Y;
+    O2P_TRY(host_nn_output(a, 0, (o2p_dtype)dt, 2, ydims, &Y));
+    if (B > 0 && ns > 0 && C == 0)
+        return host_error(a, "input has no classes to sample from");
+    uint64_t seed = layer_seed(a);
+    for (int64_t b = 0; b < B; b++) {
+        double mx = -INFINITY, total = 0.0;
+        for (int64_t c = 0; c < C; c++)
+            mx = fmax(mx, host_get_f64(X, b * C + c));
+        for (int64_t c = 0; c < C; c++)
+            total += exp(host_get_f64(X, b * C + c) - mx);
+        for (int64_t s = 0; s < ns; s++) {
+            double target = rand_u01(seed, (uint64_t)(b * ns + s)) * total, cum = 0.0;
+            int64_t pick = C - 1;
+            for (int64_t c = 0; c < C; c++) {
+                cum += exp(host_get_f64(X, b * C + c) - mx);
+                if (cum > target) {
+                    pick = c;
+                    break;
+                }
+            }
+            host_set_i64(Y, b * ns + s, pick);
+        }
+    }
+    return O2P_OK;
+}
+
 /* ---------------------------------------------------------------- the table */
 
 const host_kernel_entry host_signal_kernels[] = {
@@ -632,6 +677,7 @@ const host_kernel_entry host_signal_kernels[] = {
     {"HannWindow", host_hann_window},
     {"MaxUnpool", host_max_unpool},
     {"MelWeightMatrix", host_mel_weight_matrix},
+    {"Multinomial", host_multinomial},
     {"RandomNormal", host_random_normal},
     {"RandomNormalLike", host_random_normal_like},
     {"RandomUniform", host_random_uniform},

@@ -1,7 +1,7 @@
 /* lower_signal.c: lowerings of the signal kernel family (kernels/cuda/signal.cu): DFT, STFT,
  * the Hann/Hamming/Blackman windows, MelWeightMatrix, MaxUnpool, Det, CenterCropPad and the
- * random generators. Each lower() checks what its kernel relies on as the host kernel
- * (kernels/host/signal.c) does and fills the kernel's parameter struct
+ * random generators (with Multinomial). Each lower() checks what its kernel relies on as the host
+ * kernel (kernels/host/signal.c) does and fills the kernel's parameter struct
  * (kernels/cuda/signal_params.h). Values the kernels need on the host side (dft_length,
  * frame_step, ...) must be constants at build time; sizes that the output's static shape
  * already fixes (a window's size, MaxUnpool's output_shape, CenterCropPad's shape) are taken
@@ -22,6 +22,7 @@ _Static_assert(sizeof(o2p_signal_unpool_params) == 304, "o2p_signal_unpool_param
 _Static_assert(sizeof(o2p_signal_det_params) == 48, "o2p_signal_det_params layout");
 _Static_assert(sizeof(o2p_signal_crop_pad_params) == 416, "o2p_signal_crop_pad_params layout");
 _Static_assert(sizeof(o2p_signal_random_params) == 64, "o2p_signal_random_params layout");
+_Static_assert(sizeof(o2p_signal_multinomial_params) == 64, "o2p_signal_multinomial_params layout");
 
 #define SIG_BLOCK 256u
 #define SIG_MAX_DFT ((int64_t)1 << 31) /* as the host kernel: k * t stays exact */
@@ -718,6 +719,23 @@ static uint64_t mix64(uint64_t z)
     return z ^ (z >> 31);
 }
 
+/* The seed attribute's stream (as the host's layer_seed), or a build-time value with fresh
+ * set: the kernel then mixes the GPU clock in at each run (the value keeps two such layers of
+ * one plan apart). */
+static void layer_stream(const cg_layer *l, o2p_u64 *seed, o2p_i32 *fresh)
+{
+    const host_attr *s = host_attr_find(&l->args, "seed");
+    if (s && s->type == O2P_ATTR_FLOAT) {
+        uint32_t bits;
+        memcpy(&bits, &s->f, sizeof bits);
+        *seed = mix64((uint64_t)bits | ((uint64_t)1 << 32));
+        *fresh = 0;
+    } else {
+        *seed = mix64((uint64_t)time(NULL)) ^ mix64((uint64_t)(uintptr_t)l);
+        *fresh = 1;
+    }
+}
+
 static int rand_kind(const char *op, int *like)
 {
     *like = strstr(op, "Like") != NULL || strcmp(op, "Bernoulli") == 0;
@@ -793,17 +811,7 @@ static o2p_status random_lower(const cg_layer *l, const cg_tactic *t, const cg_o
     p.kind = kind;
     p.y_dtype = (int32_t)dt;
     p.x_dtype = (int32_t)(X ? X->dtype : O2P_DTYPE_FLOAT);
-    const host_attr *s = host_attr_find(&l->args, "seed");
-    if (s && s->type == O2P_ATTR_FLOAT) {
-        uint32_t bits;
-        memcpy(&bits, &s->f, sizeof bits);
-        p.seed = mix64((uint64_t)bits | ((uint64_t)1 << 32));
-    } else {
-        /* no seed: the kernel mixes the GPU clock in at each run; a build-time value keeps
-         * two such layers of one plan apart */
-        p.fresh = 1;
-        p.seed = mix64((uint64_t)time(NULL)) ^ mix64((uint64_t)(uintptr_t)l);
-    }
+    layer_stream(l, &p.seed, &p.fresh);
     if (kind == O2P_SIGNAL_UNIFORM) {
         p.a = host_attr_float(&l->args, "low", 0.0f);
         p.b = host_attr_float(&l->args, "high", 1.0f);
@@ -815,6 +823,59 @@ static o2p_status random_lower(const cg_layer *l, const cg_tactic *t, const cg_o
     if (kind == O2P_SIGNAL_BERNOULLI)
         PTR(k, x_ptr, l->input_tensors[0], o2p_signal_random_params);
     PTR(k, y_ptr, l->output_tensors[0], o2p_signal_random_params);
+    return cg_emit_status(e);
+}
+
+static int multinomial_candidates(const cg_layer *l, const cg_options *o, cg_tactic *out, int cap,
+                                  const char **why)
+{
+    (void)o;
+    const host_tensor *x = host_in(&l->args, 0);
+    int64_t dt = host_attr_int(&l->args, "dtype", O2P_DTYPE_INT32);
+    if ((x && !host_nn_is_float(x->dtype)) || (dt != O2P_DTYPE_INT32 && dt != O2P_DTYPE_INT64)) {
+        *why = "the CUDA kernel samples float inputs into int32 or int64 only";
+        return 0;
+    }
+    double classes = x && x->rank == 2 ? (double)x->dims[1] : 1.0;
+    return cand_one(out, cap, "cuda.signal.multinomial", io_cost(l, 60.0 * classes));
+}
+
+static o2p_status multinomial_lower(const cg_layer *l, const cg_tactic *t, const cg_options *o,
+                                    cg_emit *e)
+{
+    (void)t;
+    (void)o;
+    const host_tensor *X;
+    O2P_TRY(sig_input(l, 0, "input", 1, &X));
+    if (!host_nn_is_float(X->dtype))
+        return sig_unsupported_dtype(l, X->dtype);
+    if (X->rank != 2)
+        return sig_error(l, "input must be batch x classes, not rank %d", X->rank);
+    int64_t dt = host_attr_int(&l->args, "dtype", O2P_DTYPE_INT32);
+    if (dt != O2P_DTYPE_INT32 && dt != O2P_DTYPE_INT64)
+        return sig_error(l, "dtype %lld must be int32 (6) or int64 (7)", (long long)dt);
+    int64_t ns = host_attr_int(&l->args, "sample_size", 1);
+    if (ns < 1)
+        return sig_error(l, "sample_size %lld must be 1 or more", (long long)ns);
+    int64_t ydims[2] = {X->dims[0], ns};
+    host_tensor *Y;
+    O2P_TRY(sig_output(l, 0, (o2p_dtype)dt, 2, ydims, &Y));
+    int64_t total = numel(Y);
+    if (total == 0)
+        return O2P_OK;
+    if (X->dims[1] == 0)
+        return sig_error(l, "input has no classes to sample from");
+    o2p_signal_multinomial_params p;
+    memset(&p, 0, sizeof p);
+    p.total = total;
+    p.classes = X->dims[1];
+    p.samples = ns;
+    p.x_dtype = (int32_t)X->dtype;
+    p.y_dtype = (int32_t)dt;
+    layer_stream(l, &p.seed, &p.fresh);
+    cg_launch *k = emit_1d(e, "o2p_signal_multinomial", (uint64_t)total, &p, sizeof p);
+    PTR(k, x_ptr, l->input_tensors[0], o2p_signal_multinomial_params);
+    PTR(k, y_ptr, l->output_tensors[0], o2p_signal_multinomial_params);
     return cg_emit_status(e);
 }
 
@@ -830,6 +891,7 @@ const cg_op cg_signal_ops[] = {
     {"HannWindow", gen_candidates, window_lower},
     {"MaxUnpool", bytes_candidates, unpool_lower},
     {"MelWeightMatrix", gen_candidates, mel_lower},
+    {"Multinomial", multinomial_candidates, multinomial_lower},
     {"RandomNormal", random_candidates, random_lower},
     {"RandomNormalLike", random_candidates, random_lower},
     {"RandomUniform", random_candidates, random_lower},

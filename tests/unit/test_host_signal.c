@@ -549,6 +549,40 @@ START_TEST(test_bernoulli)
 }
 END_TEST
 
+START_TEST(test_multinomial)
+{
+    /* row 0: classes 0 and 1 at 1:3; row 1: only class 2 (the others at -inf weight) */
+    host_tensor *X = tensor(F32, 2, D(2, 3)), *Y = tensor(I64, 2, D(2, 4000));
+    const float xv[6] = {0.0f, logf(3.0f), -INFINITY, -INFINITY, -INFINITY, 5.0f};
+    memcpy(X->data, xv, sizeof xv);
+    attrs at = {0};
+    at_int(&at, "sample_size", 4000);
+    at_int(&at, "dtype", I64);
+    at_float(&at, "seed", 2.0f);
+    const host_tensor *in[1] = {X};
+    ck_assert_msg(run("Multinomial", 1, in, Y, &at) == O2P_OK, "%s", o2p_last_error());
+    const int64_t *y = Y->data;
+    int ones = 0;
+    for (int s = 0; s < 4000; s++) {
+        ck_assert(y[s] == 0 || y[s] == 1);
+        ones += y[s] == 1;
+        ck_assert_int_eq(y[4000 + s], 2);
+    }
+    ck_assert_msg(ones > 2850 && ones < 3150, "%d of 4000 picked class 1 (p = 0.75)", ones);
+    /* a seeded layer repeats */
+    host_tensor *Y2 = tensor(I64, 2, D(2, 4000));
+    ck_assert_int_eq(run("Multinomial", 1, in, Y2, &at), O2P_OK);
+    ck_assert(memcmp(Y->data, Y2->data, 8000 * sizeof(int64_t)) == 0);
+    /* int32 by default: an int64 output is then the wrong type */
+    attrs def = {0};
+    at_int(&def, "sample_size", 4000);
+    assert_refused(run("Multinomial", 1, in, Y, &def), O2P_ERR_SHAPE, "output 0 is int64");
+    tensor_free(X);
+    tensor_free(Y);
+    tensor_free(Y2);
+}
+END_TEST
+
 START_TEST(test_table)
 {
     static const char *const ops[] = {"Bernoulli",
@@ -560,6 +594,7 @@ START_TEST(test_table)
                                       "HannWindow",
                                       "MaxUnpool",
                                       "MelWeightMatrix",
+                                      "Multinomial",
                                       "RandomNormal",
                                       "RandomNormalLike",
                                       "RandomUniform",
@@ -587,6 +622,7 @@ int main(void)
     tcase_add_test(tc, test_center_crop_pad);
     tcase_add_test(tc, test_random);
     tcase_add_test(tc, test_bernoulli);
+    tcase_add_test(tc, test_multinomial);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }

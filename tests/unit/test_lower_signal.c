@@ -192,6 +192,7 @@ START_TEST(test_table)
                                       "HannWindow",
                                       "MaxUnpool",
                                       "MelWeightMatrix",
+                                      "Multinomial",
                                       "RandomNormal",
                                       "RandomNormalLike",
                                       "RandomUniform",
@@ -619,6 +620,37 @@ START_TEST(test_random)
 }
 END_TEST
 
+START_TEST(test_multinomial)
+{
+    tl t;
+    tl_init(&t, "Multinomial");
+    tl_in(&t, 0, F32, 2, D(3, 10));
+    attr_int(&t, "sample_size", 7);
+    attr_float(&t, "seed", 1.0f);
+    tl_out(&t, I32, 2, D(3, 7));
+    ck_assert_msg(tl_lower(&t) == O2P_OK, "%s", o2p_last_error());
+    const cg_launch *k = &t.e.launches[0];
+    assert_kernel(k, "o2p_signal_multinomial", sizeof(o2p_signal_multinomial_params), 21);
+    const o2p_signal_multinomial_params *p = PARAMS(o2p_signal_multinomial_params, k);
+    ck_assert_int_eq(p->total, 21);
+    ck_assert_int_eq(p->classes, 10);
+    ck_assert_int_eq(p->samples, 7);
+    ck_assert_int_eq(p->fresh, 0);
+    ck_assert_int_eq(p->y_dtype, I32);
+    ck_assert_int_eq(patch_tensor(k, offsetof(o2p_signal_multinomial_params, x_ptr), NULL), 0);
+    ck_assert_int_eq(patch_tensor(k, offsetof(o2p_signal_multinomial_params, y_ptr), NULL), 10);
+    tl_free(&t);
+    tl_init(&t, "Multinomial");
+    tl_in(&t, 0, F32, 2, D(3, 10));
+    attr_int(&t, "dtype", F32);
+    tl_out(&t, F32, 2, D(3, 1));
+    const char *why;
+    ck_assert_int_eq(tl_candidates(&t, &why), 0);
+    ck_assert_ptr_nonnull(why);
+    tl_free(&t);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("lower_signal");
@@ -632,6 +664,7 @@ int main(void)
     tcase_add_test(tc, test_center_crop_pad);
     tcase_add_test(tc, test_det);
     tcase_add_test(tc, test_random);
+    tcase_add_test(tc, test_multinomial);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }
