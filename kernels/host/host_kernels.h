@@ -77,6 +77,8 @@ extern const host_kernel_entry host_extra_kernels[];
 extern const int host_extra_kernel_count;
 extern const host_kernel_entry host_nn_kernels[];
 extern const int host_nn_kernel_count;
+extern const host_kernel_entry host_signal_kernels[];
+extern const int host_signal_kernel_count;
 extern const host_kernel_entry host_tensor_kernels[];
 extern const int host_tensor_kernel_count;
 
