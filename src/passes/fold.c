@@ -23,6 +23,18 @@ static int foldable(const ir_layer *l, size_t max, size_t *out_bytes)
 {
     if (!l->op || l->plugin || *l->domain || !host_kernel_find(l->op_type))
         return 0;
+    /* Random ops without a seed give other values on every run: folding would freeze them. */
+    static const char *const random_ops[] = {"RandomUniform", "RandomNormal",
+                                             "RandomUniformLike", "RandomNormalLike",
+                                             "Bernoulli", "Multinomial"};
+    for (size_t r = 0; r < sizeof random_ops / sizeof random_ops[0]; r++)
+        if (strcmp(l->op_type, random_ops[r]) == 0) {
+            int seeded = 0;
+            for (int a = 0; a < l->num_attrs; a++)
+                seeded |= strcmp(l->attrs[a].name, "seed") == 0;
+            if (!seeded)
+                return 0;
+        }
     for (int a = 0; a < l->num_attrs; a++)
         if (l->attrs[a].type == O2P_ATTR_GRAPH || l->attrs[a].type == O2P_ATTR_GRAPHS)
             return 0;
