@@ -11,6 +11,7 @@ typedef struct family {
 static const family families[] = {
     {host_elementwise_kernels, &host_elementwise_kernel_count},
     {host_nn_kernels, &host_nn_kernel_count},
+    {host_rnn_kernels, &host_rnn_kernel_count},
     {host_tensor_kernels, &host_tensor_kernel_count},
 };
 
