@@ -3,7 +3,6 @@
  * (kernels/host/rnn.c), so both targets accept the same layers with the same defaults; the
  * lowering then fills o2p_rnn_params and emits the input projection and the recurrence. */
 #include <stddef.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "codegen/codegen.h"
@@ -37,14 +36,24 @@ static int is_float(o2p_dtype t)
            t == O2P_DTYPE_DOUBLE;
 }
 
-/* The kernel suffix of a tensor type. */
-static const char *suffix(o2p_dtype t)
+/* The kernels for a tensor type (cg_launch keeps the name's pointer: literals only). */
+static const char *proj_fn(o2p_dtype t)
 {
     switch (t) {
-    case O2P_DTYPE_FLOAT16: return "f16";
-    case O2P_DTYPE_BFLOAT16: return "bf16";
-    case O2P_DTYPE_DOUBLE: return "f64";
-    default: return "f32";
+    case O2P_DTYPE_FLOAT16: return "o2p_rnn_proj_f16";
+    case O2P_DTYPE_BFLOAT16: return "o2p_rnn_proj_bf16";
+    case O2P_DTYPE_DOUBLE: return "o2p_rnn_proj_f64";
+    default: return "o2p_rnn_proj_f32";
+    }
+}
+
+static const char *seq_fn(o2p_dtype t)
+{
+    switch (t) {
+    case O2P_DTYPE_FLOAT16: return "o2p_rnn_seq_f16";
+    case O2P_DTYPE_BFLOAT16: return "o2p_rnn_seq_bf16";
+    case O2P_DTYPE_DOUBLE: return "o2p_rnn_seq_f64";
+    default: return "o2p_rnn_seq_f32";
     }
 }
 
@@ -201,21 +210,18 @@ static o2p_status rnn_lower(const cg_layer *l, const cg_tactic *t, const cg_opti
     p.linear_before_reset = d.linear_before_reset;
     p.seq_dtype = d.seq_lens && d.seq_lens->dtype == O2P_DTYPE_INT64 ? O2P_CU_INT64 : O2P_CU_INT32;
 
-    char fn[64];
     if (d.seq > 0) {
         uint32_t grid[3] = {
             (uint32_t)col_tiles,
             (uint32_t)(row_tiles < O2P_RNN_MAX_ROW_TILES ? row_tiles : O2P_RNN_MAX_ROW_TILES),
             (uint32_t)nd};
         uint32_t block[3] = {O2P_RNN_TILE, O2P_RNN_TILE, 1};
-        snprintf(fn, sizeof fn, "o2p_rnn_proj_%s", suffix(d.dtype));
-        cg_launch *k = cg_emit_kernel(e, "rnn", fn, grid, block, 0, &p, sizeof p);
+        cg_launch *k = cg_emit_kernel(e, "rnn", proj_fn(d.dtype), grid, block, 0, &p, sizeof p);
         patch_all(e, k, l, &d, proj_off, state_off);
     }
     uint32_t grid[3] = {(uint32_t)d.batch, (uint32_t)nd, 1};
     uint32_t block[3] = {O2P_RNN_THREADS, 1, 1};
-    snprintf(fn, sizeof fn, "o2p_rnn_seq_%s", suffix(d.dtype));
-    cg_launch *k = cg_emit_kernel(e, "rnn", fn, grid, block, 0, &p, sizeof p);
+    cg_launch *k = cg_emit_kernel(e, "rnn", seq_fn(d.dtype), grid, block, 0, &p, sizeof p);
     patch_all(e, k, l, &d, proj_off, state_off);
     return cg_emit_status(e);
 }
