@@ -156,6 +156,8 @@ static o2p_status read_activations(const host_kernel_args *a, host_rnn_desc *d)
     int ia = 0, ib = 0;
     for (int dir = 0; dir < d->num_dirs; dir++)
         for (int k = 0; k < d->num_acts; k++) {
+            if (k == 0 && n == d->num_acts)
+                ia = ib = 0; /* one set for both directions: its alpha/beta too */
             const act_info *info = NULL;
             if (n) {
                 int idx = (n == d->num_acts ? 0 : dir * d->num_acts) + k;
