@@ -65,32 +65,52 @@ static uint64_t acc_size(o2p_dtype t)
 
 /* ---------------------------------------------------------------- candidates */
 
+/* The workspace the lowering reserves (cg_emit_workspace rounds each area to 256 bytes). */
+static uint64_t round256(uint64_t n)
+{
+    return (n + 255u) & ~(uint64_t)255u;
+}
+
+static void workspace_bytes(const host_rnn_desc *d, uint64_t *proj, uint64_t *state)
+{
+    uint64_t as = acc_size(d->dtype), gh = (uint64_t)(d->gates * d->hidden);
+    *proj = (uint64_t)d->num_dirs * (uint64_t)d->seq * (uint64_t)d->batch * gh * as;
+    *state = (uint64_t)d->num_dirs * (uint64_t)d->batch * (3u * (uint64_t)d->hidden + gh) * as;
+}
+
 static int rnn_candidates(const cg_layer *l, const cg_options *o, cg_tactic *out, int cap,
                           const char **why)
 {
     (void)o;
-    const host_tensor *x = host_in(&l->args, 0), *r = host_in(&l->args, 2);
+    const host_tensor *x = host_in(&l->args, 0);
     if (x && !is_float(x->dtype)) {
         *why = "the CUDA kernel takes float, float16, bfloat16 and double only";
         return 0;
     }
     if (cap < 1)
         return 0;
-    /* cost: the projection GEMM and the recurrent products (flops), the weights read once
-     * per step, and a fixed latency per time step (the steps are sequential) */
-    double cost = 1e-5;
     const char *kernel = strcmp(l->args.op_type, "LSTM") == 0  ? "cuda.rnn.lstm"
                          : strcmp(l->args.op_type, "GRU") == 0 ? "cuda.rnn.gru"
                                                                : "cuda.rnn.rnn";
-    if (x && r && x->rank == 3 && r->rank == 3) {
-        double seq = (double)x->dims[0] * (double)x->dims[1], gh = (double)r->dims[1];
-        double hidden = (double)r->dims[2], dirs = (double)r->dims[0];
-        double steps = (double)(x->dims[0] > x->dims[1] ? x->dims[0] : x->dims[1]);
-        double flops = 2.0 * dirs * seq * gh * ((double)x->dims[2] + hidden);
-        double bytes = (double)o2p_dtype_size(x->dtype) * steps * dirs * gh * hidden;
-        cost = flops / 1.5e13 + bytes / 1.5e12 + steps * dirs * 5e-6;
+    host_rnn_desc d;
+    if (host_rnn_describe(&l->args, 0, &d) != O2P_OK) {
+        /* lower() reports what is wrong with the layer */
+        out[0] = cg_simple_tactic(kernel, 0, 1e-5);
+        return 1;
     }
-    out[0] = cg_simple_tactic(kernel, 0, cost);
+    /* cost: the projection GEMM and the recurrent products (flops), R read once per step,
+     * and a fixed latency per time step (the steps run one after the other) */
+    double gh = (double)(d.gates * d.hidden), dirs = (double)d.num_dirs;
+    double flops =
+        2.0 * dirs * (double)d.seq * (double)d.batch * gh * ((double)d.input + (double)d.hidden);
+    double bytes = (double)o2p_dtype_size(d.dtype) * (double)d.seq * dirs * gh *
+                   ((double)d.hidden + (double)d.batch);
+    double cost = 1e-6 + flops / 1.5e13 + bytes / 1.5e12 + (double)d.seq * 5e-6;
+    uint64_t proj, state;
+    workspace_bytes(&d, &proj, &state);
+    out[0] = cg_simple_tactic(
+        kernel, (uint32_t)(2 * O2P_RNN_TILE * (O2P_RNN_TILE + 1) * acc_size(d.dtype)), cost);
+    out[0].workspace = round256(proj) + round256(state);
     return 1;
 }
 
@@ -174,9 +194,8 @@ static o2p_status rnn_lower(const cg_layer *l, const cg_tactic *t, const cg_opti
                         "layer '%s' (%s): batch %lld x %lld gate rows exceed the CUDA grid; "
                         "build it for the host target",
                         layer_name(l), a->op_type, (long long)d.batch, (long long)gh);
-    uint64_t as = acc_size(d.dtype);
-    uint64_t proj_bytes = (uint64_t)nd * (uint64_t)d.seq * (uint64_t)d.batch * (uint64_t)gh * as;
-    uint64_t state_bytes = (uint64_t)nd * (uint64_t)d.batch * (uint64_t)(3 * d.hidden + gh) * as;
+    uint64_t proj_bytes, state_bytes;
+    workspace_bytes(&d, &proj_bytes, &state_bytes);
     uint64_t proj_off = d.seq > 0 ? cg_emit_workspace(e, proj_bytes) : 0;
     uint64_t state_off = cg_emit_workspace(e, state_bytes);
 

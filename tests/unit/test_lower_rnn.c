@@ -126,7 +126,11 @@ static o2p_status tl_lower(tl *t)
     ck_assert_msg(n == 1, "%s: %d candidates (%s)", t->l.args.op_type, n, why ? why : "");
     ck_assert(tac[0].cost > 0.0);
     ck_assert(strncmp(tac[0].kernel, "cuda.rnn.", 9) == 0);
-    return op->lower(&t->l, &tac[0], &o, &t->e);
+    o2p_status st = op->lower(&t->l, &tac[0], &o, &t->e);
+    /* the tactic announces at least the workspace the launches use */
+    if (st == O2P_OK)
+        ck_assert_uint_ge(tac[0].workspace, t->e.workspace);
+    return st;
 }
 
 static void tl_free(tl *t)
