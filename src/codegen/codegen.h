@@ -181,6 +181,8 @@ extern const cg_op cg_nn_ops[];
 extern const int cg_nn_op_count;
 extern const cg_op cg_signal_ops[];
 extern const int cg_signal_op_count;
+extern const cg_op cg_rnn_ops[];
+extern const int cg_rnn_op_count;
 extern const cg_op cg_tensor_ops[];
 extern const int cg_tensor_op_count;
 
