@@ -1,5 +1,5 @@
 /* lean.h: the lean runtime: an engine read from an ENGINE section (src/plan/engine_format.h,
- * version 3) and execution contexts that run it: host engines with the host reference
+ * version 4) and execution contexts that run it: host engines with the host reference
  * kernels, cuda engines through the CUDA driver API (cuda_exec.c; DESIGN.md §1, §2, §6, §9).
  *
  * Engine: lean_engine_create parses and validates the whole section before anything can run
@@ -301,6 +301,7 @@ struct lean_engine {
     size_t param_bytes;      /* cuda: a context's parameter buffer */
     int num_images;
     lean_image *images;
+    uint32_t libraries; /* cuda: LEAN_LIB_* bits of the libraries the launches call */
     struct lean_cuda_engine *cuda; /* cuda engines not created tables-only: the device side */
 };
 
@@ -321,6 +322,11 @@ typedef struct lean_range {
 /* Sorts ranges (n >= 0) and finds a pair that overlaps where at least one is writable (empty
  * ranges never overlap): returns 1 and their ids in *a, *b, or 0 when there is none. */
 int lean_find_overlap(lean_range *ranges, int n, int *a, int *b);
+
+/* Libraries an engine's launches call (lean_engine.libraries; cuda_libs.h opens them). */
+#define LEAN_LIB_CUBLAS 1u
+#define LEAN_LIB_CUBLASLT 2u
+#define LEAN_LIB_CUDNN 4u
 
 /* ---- the cuda executor (cuda_exec.c) */
 
