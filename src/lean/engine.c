@@ -774,17 +774,6 @@ static int32_t param_i32(const lean_launch *k, uint32_t at)
     return (int32_t)param_u32(k, at);
 }
 
-/* cg_blas_gemm_params offsets */
-enum { BG_A = 0, BG_B = 8, BG_C = 16, BG_WS = 24, BG_WS_BYTES = 32, BG_STRIDE_A = 40,
-       BG_STRIDE_B = 48, BG_STRIDE_C = 56, BG_M = 64, BG_N = 68, BG_K = 72, BG_LDA = 76,
-       BG_LDB = 80, BG_LDC = 84, BG_BATCH = 88, BG_TRANS_A = 92, BG_TRANS_B = 96, BG_DTYPE = 100,
-       BG_COMPUTE = 104, BG_ALPHA = 108, BG_BETA = 112, BG_RESERVED = 116 };
-/* cg_dnn_conv_params offsets */
-enum { DC_X = 0, DC_W = 8, DC_Y = 16, DC_WS = 24, DC_WS_BYTES = 32, DC_N = 40, DC_C = 44,
-       DC_H = 48, DC_WD = 52, DC_K = 56, DC_R = 60, DC_S = 64, DC_P = 68, DC_Q = 72,
-       DC_PAD_H = 76, DC_PAD_W = 80, DC_STRIDE_H = 84, DC_STRIDE_W = 88, DC_DIL_H = 92,
-       DC_DIL_W = 96, DC_GROUPS = 100, DC_DTYPE = 104, DC_ALPHA = 108, DC_BETA = 112,
-       DC_COMPUTE = 116 };
 
 static const char *library_kind_name(uint32_t kind)
 {
@@ -875,7 +864,7 @@ static o2p_status check_library_common(parser *ps, const lean_launch *k, const c
     if (k->param_size != ENGINE_LIBRARY_PARAM_BYTES)
         return fail(ps, O2P_ERR_PARSE, "%s has %u parameter bytes; it has %u", kind,
                     k->param_size, ENGINE_LIBRARY_PARAM_BYTES);
-    if (k->kind != ENGINE_LAUNCH_CUDNN_CONV && param_u32(k, BG_RESERVED))
+    if (k->kind != ENGINE_LAUNCH_CUDNN_CONV && param_u32(k, ENGINE_BG_RESERVED))
         return fail(ps, O2P_ERR_PARSE, "%s's reserved field is not 0", kind);
     return O2P_OK;
 }
@@ -886,14 +875,14 @@ static o2p_status check_blas(parser *ps, const lean_layer *l, const lean_launch 
 {
     const char *kind = library_kind_name(k->kind);
     O2P_TRY(check_library_common(ps, k, kind));
-    int64_t m = param_i32(k, BG_M), n = param_i32(k, BG_N), kk = param_i32(k, BG_K);
-    int64_t lda = param_i32(k, BG_LDA), ldb = param_i32(k, BG_LDB), ldc = param_i32(k, BG_LDC);
-    int64_t batch = param_i32(k, BG_BATCH);
-    int64_t sa = (int64_t)param_u64(k, BG_STRIDE_A), sb = (int64_t)param_u64(k, BG_STRIDE_B),
-            sc = (int64_t)param_u64(k, BG_STRIDE_C);
-    uint32_t ta = param_u32(k, BG_TRANS_A), tb = param_u32(k, BG_TRANS_B);
-    uint32_t dtype = param_u32(k, BG_DTYPE), compute = param_u32(k, BG_COMPUTE);
-    uint64_t ws_bytes = param_u64(k, BG_WS_BYTES);
+    int64_t m = param_i32(k, ENGINE_BG_M), n = param_i32(k, ENGINE_BG_N), kk = param_i32(k, ENGINE_BG_K);
+    int64_t lda = param_i32(k, ENGINE_BG_LDA), ldb = param_i32(k, ENGINE_BG_LDB), ldc = param_i32(k, ENGINE_BG_LDC);
+    int64_t batch = param_i32(k, ENGINE_BG_BATCH);
+    int64_t sa = (int64_t)param_u64(k, ENGINE_BG_STRIDE_A), sb = (int64_t)param_u64(k, ENGINE_BG_STRIDE_B),
+            sc = (int64_t)param_u64(k, ENGINE_BG_STRIDE_C);
+    uint32_t ta = param_u32(k, ENGINE_BG_TRANS_A), tb = param_u32(k, ENGINE_BG_TRANS_B);
+    uint32_t dtype = param_u32(k, ENGINE_BG_DTYPE), compute = param_u32(k, ENGINE_BG_COMPUTE);
+    uint64_t ws_bytes = param_u64(k, ENGINE_BG_WS_BYTES);
     if (m < 1 || n < 1 || kk < 1 || batch < 1)
         return fail(ps, O2P_ERR_PARSE, "%s of m %lld, n %lld, k %lld, batch %lld: each is at "
                     "least 1", kind, (long long)m, (long long)n, (long long)kk,
@@ -925,7 +914,7 @@ static o2p_status check_blas(parser *ps, const lean_layer *l, const lean_launch 
         return fail(ps, O2P_ERR_PARSE, "%s writes %lld matrices of C %lld elements apart, and "
                     "each spans %llu: they overlap", kind, (long long)batch, (long long)sc,
                     (unsigned long long)c_one);
-    static const uint32_t at[4] = {BG_A, BG_B, BG_C, BG_WS};
+    static const uint32_t at[4] = {ENGINE_BG_A, ENGINE_BG_B, ENGINE_BG_C, ENGINE_BG_WS};
     static const char *const names[4] = {"A", "B", "C", "workspace"};
     const lean_patch *p[4];
     O2P_TRY(library_patches(ps, k, kind, at, names, ws_bytes, dtype, p));
@@ -949,19 +938,19 @@ static o2p_status check_conv(parser *ps, const lean_layer *l, const lean_launch 
     static const char *const dim_names[] = {"n", "c", "h", "w", "k", "r", "s", "p", "q"};
     int64_t d[9];
     for (int i = 0; i < 9; i++) {
-        d[i] = param_i32(k, DC_N + 4u * (uint32_t)i);
+        d[i] = param_i32(k, ENGINE_DC_N + 4u * (uint32_t)i);
         if (d[i] < 1)
             return fail(ps, O2P_ERR_PARSE, "%s has %s = %lld; it is at least 1", kind,
                         dim_names[i], (long long)d[i]);
     }
     int64_t n = d[0], c = d[1], h = d[2], w = d[3], kk = d[4], r = d[5], s = d[6], p = d[7],
             q = d[8];
-    int64_t pad_h = param_i32(k, DC_PAD_H), pad_w = param_i32(k, DC_PAD_W);
-    int64_t sh = param_i32(k, DC_STRIDE_H), sw = param_i32(k, DC_STRIDE_W);
-    int64_t dh = param_i32(k, DC_DIL_H), dw = param_i32(k, DC_DIL_W);
-    int64_t groups = param_i32(k, DC_GROUPS);
-    uint32_t dtype = param_u32(k, DC_DTYPE);
-    uint64_t ws_bytes = param_u64(k, DC_WS_BYTES);
+    int64_t pad_h = param_i32(k, ENGINE_DC_PAD_H), pad_w = param_i32(k, ENGINE_DC_PAD_W);
+    int64_t sh = param_i32(k, ENGINE_DC_STRIDE_H), sw = param_i32(k, ENGINE_DC_STRIDE_W);
+    int64_t dh = param_i32(k, ENGINE_DC_DIL_H), dw = param_i32(k, ENGINE_DC_DIL_W);
+    int64_t groups = param_i32(k, ENGINE_DC_GROUPS);
+    uint32_t dtype = param_u32(k, ENGINE_DC_DTYPE);
+    uint64_t ws_bytes = param_u64(k, ENGINE_DC_WS_BYTES);
     if (pad_h < 0 || pad_w < 0 || sh < 1 || sw < 1 || dh < 1 || dw < 1 || groups < 1 ||
         c % groups || kk % groups)
         return fail(ps, O2P_ERR_PARSE, "%s has pads %lld,%lld, strides %lld,%lld, dilations "
@@ -973,7 +962,7 @@ static o2p_status check_conv(parser *ps, const lean_layer *l, const lean_launch 
     if (dtype != O2P_DTYPE_FLOAT && dtype != O2P_DTYPE_FLOAT16)
         return fail(ps, O2P_ERR_PARSE, "%s has dtype %u; it takes float or float16", kind,
                     dtype);
-    uint32_t compute = param_u32(k, DC_COMPUTE);
+    uint32_t compute = param_u32(k, ENGINE_DC_COMPUTE);
     if (compute > ENGINE_BLAS_COMPUTE_TF32 ||
         (compute == ENGINE_BLAS_COMPUTE_TF32 && dtype != O2P_DTYPE_FLOAT))
         return fail(ps, O2P_ERR_PARSE, "%s has compute type %u (0: fp32, 1: tf32 for float)",
@@ -989,7 +978,7 @@ static o2p_status check_conv(parser *ps, const lean_layer *l, const lean_launch 
     const uint64_t dims[3][4] = {{(uint64_t)n, (uint64_t)c, (uint64_t)h, (uint64_t)w},
                                  {(uint64_t)kk, (uint64_t)(c / groups), (uint64_t)r, (uint64_t)s},
                                  {(uint64_t)n, (uint64_t)kk, (uint64_t)p, (uint64_t)q}};
-    static const uint32_t at[4] = {DC_X, DC_W, DC_Y, DC_WS};
+    static const uint32_t at[4] = {ENGINE_DC_X, ENGINE_DC_W, ENGINE_DC_Y, ENGINE_DC_WS};
     static const char *const names[4] = {"x", "w", "y", "workspace"};
     for (int i = 0; i < 3; i++) {
         uint64_t b = esize;
@@ -999,6 +988,10 @@ static o2p_status check_conv(parser *ps, const lean_layer *l, const lean_launch 
                             names[i]);
         bytes[i] = b;
     }
+    /* cuDNN's descriptors take the packed strides as ints */
+    if ((uint64_t)c * (uint64_t)h * (uint64_t)w > INT32_MAX ||
+        (uint64_t)kk * (uint64_t)p * (uint64_t)q > INT32_MAX)
+        return fail(ps, O2P_ERR_PARSE, "%s has an image of over 2^31-1 elements", kind);
     const lean_patch *pt[4];
     O2P_TRY(library_patches(ps, k, kind, at, names, ws_bytes, dtype, pt));
     for (int i = 0; i < 3; i++)
