@@ -147,8 +147,7 @@ _Static_assert(offsetof(cg_dnn_conv_params, n) == 40 && offsetof(cg_dnn_conv_par
                    offsetof(cg_dnn_conv_params, compute) == 116,
                "cg_dnn_conv_params: the offsets engine.c reads");
 
-cg_launch *cg_emit_library(cg_emit *e, cg_launch_kind kind, const void *params,
-                           uint32_t param_size)
+cg_launch *cg_emit_library(cg_emit *e, cg_launch_kind kind, const void *params, uint32_t param_size)
 {
     if (e->status != O2P_OK)
         return NULL;

@@ -26,10 +26,20 @@ _Static_assert(sizeof(o2p_gemm_params) == 1504, "o2p_gemm_params differs from ge
 #define RATE_BYTES 1.5e12
 
 /* Tactic ids (cg_tactic.id). */
-enum { T_SIMT, T_MMA_TF32, T_MMA_F16, T_MMA_BF16, T_INT, T_CONV_DIRECT, T_CONVT_DIRECT,
-       /* library calls: + T_LIB_TF32 for the tf32 variant, + T_LIB_NOWS for cuDNN without
-        * workspace */
-       T_CUBLAS = 16, T_CUBLASLT = 32, T_CUDNN = 48 };
+enum {
+    T_SIMT,
+    T_MMA_TF32,
+    T_MMA_F16,
+    T_MMA_BF16,
+    T_INT,
+    T_CONV_DIRECT,
+    T_CONVT_DIRECT,
+    /* library calls: + T_LIB_TF32 for the tf32 variant, + T_LIB_NOWS for cuDNN without
+     * workspace */
+    T_CUBLAS = 16,
+    T_CUBLASLT = 32,
+    T_CUDNN = 48
+};
 #define T_LIB_TF32 1
 #define T_LIB_NOWS 2
 /* The libraries are faster than the builtin kernels at the same precision: their cost is
@@ -873,22 +883,21 @@ static int library_candidates(const cg_layer *l, const gemm_job *j, const cg_opt
             out[n++] = lib_tactic("cublaslt.matmul", "cublaslt", T_CUBLASLT, CG_PREC_NATIVE,
                                   CUBLASLT_WORKSPACE, LIB_COST_CUBLASLT * base);
             if (f32 && o->allow_tf32)
-                out[n++] = lib_tactic("cublaslt.matmul_tf32", "cublaslt",
-                                      T_CUBLASLT + T_LIB_TF32, CG_PREC_TF32, CUBLASLT_WORKSPACE,
-                                      LIB_COST_CUBLASLT * tf32);
+                out[n++] = lib_tactic("cublaslt.matmul_tf32", "cublaslt", T_CUBLASLT + T_LIB_TF32,
+                                      CG_PREC_TF32, CUBLASLT_WORKSPACE, LIB_COST_CUBLASLT * tf32);
         }
     }
     if (dnn_record(l, j, &dr) && (o->tactic_sources & O2P_TACTIC_SOURCE_CUDNN)) {
-        out[n++] = lib_tactic("cudnn.conv_fwd", "cudnn", T_CUDNN, CG_PREC_NATIVE,
-                              CUDNN_WORKSPACE, LIB_COST_CUDNN * base);
-        out[n++] = lib_tactic("cudnn.conv_fwd_nows", "cudnn", T_CUDNN + T_LIB_NOWS,
-                              CG_PREC_NATIVE, 0, LIB_COST_CUDNN_NOWS * base);
+        out[n++] = lib_tactic("cudnn.conv_fwd", "cudnn", T_CUDNN, CG_PREC_NATIVE, CUDNN_WORKSPACE,
+                              LIB_COST_CUDNN * base);
+        out[n++] = lib_tactic("cudnn.conv_fwd_nows", "cudnn", T_CUDNN + T_LIB_NOWS, CG_PREC_NATIVE,
+                              0, LIB_COST_CUDNN_NOWS * base);
         if (f32 && o->allow_tf32) {
             out[n++] = lib_tactic("cudnn.conv_fwd_tf32", "cudnn", T_CUDNN + T_LIB_TF32,
                                   CG_PREC_TF32, CUDNN_WORKSPACE, LIB_COST_CUDNN * tf32);
-            out[n++] = lib_tactic("cudnn.conv_fwd_tf32_nows", "cudnn",
-                                  T_CUDNN + T_LIB_TF32 + T_LIB_NOWS, CG_PREC_TF32, 0,
-                                  LIB_COST_CUDNN_NOWS * tf32);
+            out[n++] =
+                lib_tactic("cudnn.conv_fwd_tf32_nows", "cudnn", T_CUDNN + T_LIB_TF32 + T_LIB_NOWS,
+                           CG_PREC_TF32, 0, LIB_COST_CUDNN_NOWS * tf32);
         }
     }
     return n;
@@ -956,8 +965,8 @@ static o2p_status library_lower(const cg_layer *l, const gemm_job *j, const cg_t
         cg_launch_ptr(e, k, offsetof(cg_blas_gemm_params, b_ptr), in[j->a_input], 0);
         cg_launch_ptr(e, k, offsetof(cg_blas_gemm_params, c_ptr), y, 0);
         if (r.workspace_bytes)
-            cg_launch_ptr(e, k, offsetof(cg_blas_gemm_params, workspace_ptr),
-                          CG_TENSOR_WORKSPACE, ws_at);
+            cg_launch_ptr(e, k, offsetof(cg_blas_gemm_params, workspace_ptr), CG_TENSOR_WORKSPACE,
+                          ws_at);
         if (j->c_input >= 0)
             emit_bias_add(e, host_out(&l->args, 0), y, host_in(&l->args, j->c_input),
                           in[j->c_input], 0);
@@ -966,8 +975,8 @@ static o2p_status library_lower(const cg_layer *l, const gemm_job *j, const cg_t
     cg_dnn_conv_params r;
     if (base != T_CUDNN || !dnn_record(l, j, &r))
         return o2p_fail(O2P_ERR_INTERNAL, "layer '%s' (%s): tactic %s does not apply to it",
-                            l->args.layer_name ? l->args.layer_name : "", l->args.op_type,
-                            t->kernel ? t->kernel : "?");
+                        l->args.layer_name ? l->args.layer_name : "", l->args.op_type,
+                        t->kernel ? t->kernel : "?");
     r.compute = compute;
     uint64_t ws_at = 0;
     if (!(t->id & T_LIB_NOWS)) {
@@ -982,8 +991,8 @@ static o2p_status library_lower(const cg_layer *l, const gemm_job *j, const cg_t
         cg_launch_ptr(e, k, offsetof(cg_dnn_conv_params, workspace_ptr), CG_TENSOR_WORKSPACE,
                       ws_at);
     if (j->c_input >= 0)
-        emit_bias_add(e, host_out(&l->args, 0), y, host_in(&l->args, j->c_input),
-                      in[j->c_input], 1);
+        emit_bias_add(e, host_out(&l->args, 0), y, host_in(&l->args, j->c_input), in[j->c_input],
+                      1);
     return cg_emit_status(e);
 }
 

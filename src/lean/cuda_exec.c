@@ -490,8 +490,7 @@ o2p_status lean_cuda_context_create(const lean_engine *e, lean_cuda_context **ou
             }
         }
     if (e->libraries) {
-        o2p_status st = cuda_libs_context_create(e, ce->cublas, ce->cublaslt, ce->cudnn,
-                                                 &c->libs);
+        o2p_status st = cuda_libs_context_create(e, ce->cublas, ce->cublaslt, ce->cudnn, &c->libs);
         if (st != O2P_OK) {
             lean_cuda_context_destroy(c);
             return st;

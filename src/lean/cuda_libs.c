@@ -20,10 +20,10 @@ typedef struct sym {
 } sym;
 
 typedef struct library {
-    const char *what;    /* "cuBLAS" */
-    const char *soname;  /* "libcublas.so.13" */
-    const char *env;     /* the override */
-    const char *source;  /* the tactic source that needs it */
+    const char *what;   /* "cuBLAS" */
+    const char *soname; /* "libcublas.so.13" */
+    const char *env;    /* the override */
+    const char *source; /* the tactic source that needs it */
     pthread_once_t once;
     int ok;
     char error[768];
@@ -35,8 +35,7 @@ static cuda_cudnn cudnn_fns;
 
 static library libs[3] = {
     {"cuBLAS", "libcublas.so.13", "O2P_CUBLAS_LIBRARY", "cublas", PTHREAD_ONCE_INIT, 0, ""},
-    {"cuBLASLt", "libcublasLt.so.13", "O2P_CUBLASLT_LIBRARY", "cublaslt", PTHREAD_ONCE_INIT, 0,
-     ""},
+    {"cuBLASLt", "libcublasLt.so.13", "O2P_CUBLASLT_LIBRARY", "cublaslt", PTHREAD_ONCE_INIT, 0, ""},
     {"cuDNN", "libcudnn.so.9", "O2P_CUDNN_LIBRARY", "cudnn", PTHREAD_ONCE_INIT, 0, ""}};
 
 static void open_library(library *lib, const sym *syms, size_t n)
@@ -51,8 +50,7 @@ static void open_library(library *lib, const sym *syms, size_t n)
                  "the plan's layers call %s (tactic source %s), and %s cannot be loaded (%s); "
                  "install %s (CUDA 13) or add its folder to LD_LIBRARY_PATH, or rebuild the "
                  "plan without --tactic-sources +%s",
-                 lib->what, lib->source, path, why ? why : "not found", lib->soname,
-                 lib->source);
+                 lib->what, lib->source, path, why ? why : "not found", lib->soname, lib->source);
         return;
     }
     for (size_t i = 0; i < n; i++) {
@@ -71,7 +69,10 @@ static void open_library(library *lib, const sym *syms, size_t n)
     lib->ok = 1; /* kept open for the process: engines come and go */
 }
 
-#define SYM(table, field, name) {name, (void **)&table.field}
+#define SYM(table, field, name)     \
+    {                               \
+        name, (void **)&table.field \
+    }
 
 static void open_cublas(void)
 {
@@ -125,8 +126,7 @@ static void open_cudnn(void)
         SYM(cudnn_fns, SetConvolutionGroupCount, "cudnnSetConvolutionGroupCount"),
         SYM(cudnn_fns, SetConvolutionMathType, "cudnnSetConvolutionMathType"),
         SYM(cudnn_fns, DestroyConvolutionDescriptor, "cudnnDestroyConvolutionDescriptor"),
-        SYM(cudnn_fns, GetConvolutionForwardAlgorithm_v7,
-            "cudnnGetConvolutionForwardAlgorithm_v7"),
+        SYM(cudnn_fns, GetConvolutionForwardAlgorithm_v7, "cudnnGetConvolutionForwardAlgorithm_v7"),
         SYM(cudnn_fns, ConvolutionForward, "cudnnConvolutionForward"),
     };
     open_library(&libs[2], syms, sizeof syms / sizeof syms[0]);
@@ -187,7 +187,7 @@ static float rd_f32(const uint8_t *p, uint32_t at)
 
 static int cuda_type(uint32_t dtype)
 {
-    return dtype == O2P_DTYPE_FLOAT16 ? CUDA_R_16F
+    return dtype == O2P_DTYPE_FLOAT16    ? CUDA_R_16F
            : dtype == O2P_DTYPE_BFLOAT16 ? CUDA_R_16BF
                                          : CUDA_R_32F;
 }
@@ -240,35 +240,34 @@ static o2p_status launch_fail(const cuda_libs_context *c, int li, int k, const c
     return o2p_fail(out_of_memory ? O2P_ERR_OUT_OF_MEMORY : O2P_ERR_INTERNAL,
                     "%s: layer %d '%.200s' (%.100s), launch %d (%s, tactic %.100s): %s: %s",
                     c->e->what, li, l->name, l->op_type, k,
-                    l->launches[k].kind == ENGINE_LAUNCH_CUDNN_CONV     ? "cuDNN"
+                    l->launches[k].kind == ENGINE_LAUNCH_CUDNN_CONV    ? "cuDNN"
                     : l->launches[k].kind == ENGINE_LAUNCH_CUBLAS_GEMM ? "cuBLAS"
-                                                                        : "cuBLASLt",
+                                                                       : "cuBLASLt",
                     l->tactic_kernel, call, why);
 }
 
-#define BLAS_TRY(lt, call, expr)                                                              \
-    do {                                                                                      \
-        cublasStatus_t s_ = (expr);                                                           \
-        if (s_ != CUBLAS_STATUS_SUCCESS) {                                                    \
-            char t_[160];                                                                     \
-            return launch_fail(c, li, k, call, blas_text(c, lt, s_, t_, sizeof t_),           \
-                               s_ == CUBLAS_STATUS_ALLOC_FAILED);                             \
-        }                                                                                     \
+#define BLAS_TRY(lt, call, expr)                                                    \
+    do {                                                                            \
+        cublasStatus_t s_ = (expr);                                                 \
+        if (s_ != CUBLAS_STATUS_SUCCESS) {                                          \
+            char t_[160];                                                           \
+            return launch_fail(c, li, k, call, blas_text(c, lt, s_, t_, sizeof t_), \
+                               s_ == CUBLAS_STATUS_ALLOC_FAILED);                   \
+        }                                                                           \
     } while (0)
 
-#define DNN_TRY(call, expr)                                                                   \
-    do {                                                                                      \
-        cudnnStatus_t s_ = (expr);                                                            \
-        if (s_ != CUDNN_STATUS_SUCCESS) {                                                     \
-            char t_[160];                                                                     \
-            return launch_fail(c, li, k, call, dnn_text(c, s_, t_, sizeof t_), 0);            \
-        }                                                                                     \
+#define DNN_TRY(call, expr)                                                        \
+    do {                                                                           \
+        cudnnStatus_t s_ = (expr);                                                 \
+        if (s_ != CUDNN_STATUS_SUCCESS) {                                          \
+            char t_[160];                                                          \
+            return launch_fail(c, li, k, call, dnn_text(c, s_, t_, sizeof t_), 0); \
+        }                                                                          \
     } while (0)
 
 /* cuBLASLt: the layouts of the record (column-major, batched), and the heuristic's best
  * algorithm within the launch's workspace. */
-static o2p_status prepare_lt(cuda_libs_context *c, int li, int k, const uint8_t *p,
-                             lib_launch *x)
+static o2p_status prepare_lt(cuda_libs_context *c, int li, int k, const uint8_t *p, lib_launch *x)
 {
     const cuda_cublaslt *f = c->cublaslt;
     int m = rd_i32(p, ENGINE_BG_M), n = rd_i32(p, ENGINE_BG_N), kk = rd_i32(p, ENGINE_BG_K);
@@ -314,13 +313,14 @@ static o2p_status prepare_lt(cuda_libs_context *c, int li, int k, const uint8_t 
     cublasStatus_t s = f->MatmulPreferenceSetAttribute(
         pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws, sizeof ws);
     if (s == CUBLAS_STATUS_SUCCESS)
-        s = f->MatmulAlgoGetHeuristic(c->lt, x->desc, x->la, x->lb, x->lc, x->lc, pref, 1,
-                                      &result, &returned);
+        s = f->MatmulAlgoGetHeuristic(c->lt, x->desc, x->la, x->lb, x->lc, x->lc, pref, 1, &result,
+                                      &returned);
     f->MatmulPreferenceDestroy(pref);
     BLAS_TRY(1, "cublasLtMatmulAlgoGetHeuristic", s);
     if (returned < 1 || result.state != CUBLAS_STATUS_SUCCESS) {
         char why[200];
-        snprintf(why, sizeof why, "no algorithm for this matmul within %llu bytes of workspace "
+        snprintf(why, sizeof why,
+                 "no algorithm for this matmul within %llu bytes of workspace "
                  "on this GPU; rebuild the plan without --tactic-sources +cublaslt",
                  (unsigned long long)ws);
         return launch_fail(c, li, k, "cublasLtMatmulAlgoGetHeuristic", why, 0);
@@ -331,8 +331,7 @@ static o2p_status prepare_lt(cuda_libs_context *c, int li, int k, const uint8_t 
 
 /* cuDNN: NCHW descriptors of the record, and the best algorithm of the v7 ranking that fits
  * in the launch's workspace. */
-static o2p_status prepare_conv(cuda_libs_context *c, int li, int k, const uint8_t *p,
-                               lib_launch *x)
+static o2p_status prepare_conv(cuda_libs_context *c, int li, int k, const uint8_t *p, lib_launch *x)
 {
     const cuda_cudnn *f = c->cudnn;
     int n = rd_i32(p, ENGINE_DC_N), ch = rd_i32(p, ENGINE_DC_C), h = rd_i32(p, ENGINE_DC_H),
@@ -361,8 +360,8 @@ static o2p_status prepare_conv(cuda_libs_context *c, int li, int k, const uint8_
     DNN_TRY("cudnnSetFilterNdDescriptor",
             f->SetFilterNdDescriptor(x->w, type, CUDNN_TENSOR_NCHW, 4, wd));
     DNN_TRY("cudnnSetConvolutionNdDescriptor",
-            f->SetConvolutionNdDescriptor(x->conv, 2, pads, strides, dil,
-                                          CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT));
+            f->SetConvolutionNdDescriptor(x->conv, 2, pads, strides, dil, CUDNN_CROSS_CORRELATION,
+                                          CUDNN_DATA_FLOAT));
     DNN_TRY("cudnnSetConvolutionGroupCount", f->SetConvolutionGroupCount(x->conv, groups));
     DNN_TRY("cudnnSetConvolutionMathType", f->SetConvolutionMathType(x->conv, math));
     cudnnConvolutionFwdAlgoPerf_t perf[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
@@ -386,7 +385,8 @@ static o2p_status prepare_conv(cuda_libs_context *c, int li, int k, const uint8_
         return O2P_OK;
     }
     char why[200];
-    snprintf(why, sizeof why, "no algorithm for this convolution within %llu bytes of "
+    snprintf(why, sizeof why,
+             "no algorithm for this convolution within %llu bytes of "
              "workspace on this GPU; rebuild the plan without --tactic-sources +cudnn",
              (unsigned long long)ws);
     return launch_fail(c, li, k, "cudnnGetConvolutionForwardAlgorithm_v7", why, 0);
@@ -442,8 +442,8 @@ static o2p_status create_handles(cuda_libs_context *c)
     }
     /* the compute type of each call says whether tf32 is allowed; the default math mode adds
      * nothing to it */
-    if (c->blas && (s = c->cublas->SetMathMode(c->blas, CUBLAS_DEFAULT_MATH)) !=
-                       CUBLAS_STATUS_SUCCESS)
+    if (c->blas &&
+        (s = c->cublas->SetMathMode(c->blas, CUBLAS_DEFAULT_MATH)) != CUBLAS_STATUS_SUCCESS)
         return o2p_fail(O2P_ERR_INTERNAL, "%s: an execution context: cublasSetMathMode: %s",
                         e->what, blas_text(c, 0, s, t, sizeof t));
     if (c->cublaslt && (s = c->cublaslt->Create(&c->lt)) != CUBLAS_STATUS_SUCCESS) {
@@ -499,8 +499,7 @@ o2p_status cuda_libs_context_create(const lean_engine *e, const cuda_cublas *cub
 
 /* ---------------------------------------------------------------- enqueue */
 
-o2p_status cuda_libs_enqueue(cuda_libs_context *c, int li, int k, const uint8_t *p,
-                             CUstream stream)
+o2p_status cuda_libs_enqueue(cuda_libs_context *c, int li, int k, const uint8_t *p, CUstream stream)
 {
     const lean_launch *lk = &c->e->layers[li].launches[k];
     const lib_launch *x = &c->launches[lk->index];
@@ -517,26 +516,25 @@ o2p_status cuda_libs_enqueue(cuda_libs_context *c, int li, int k, const uint8_t 
                  f->GemmStridedBatchedEx(
                      c->blas, rd_u32(p, ENGINE_BG_TRANS_A) ? CUBLAS_OP_T : CUBLAS_OP_N,
                      rd_u32(p, ENGINE_BG_TRANS_B) ? CUBLAS_OP_T : CUBLAS_OP_N,
-                     rd_i32(p, ENGINE_BG_M), rd_i32(p, ENGINE_BG_N), rd_i32(p, ENGINE_BG_K),
-                     &alpha, (const void *)(uintptr_t)rd_u64(p, ENGINE_BG_A), type,
+                     rd_i32(p, ENGINE_BG_M), rd_i32(p, ENGINE_BG_N), rd_i32(p, ENGINE_BG_K), &alpha,
+                     (const void *)(uintptr_t)rd_u64(p, ENGINE_BG_A), type,
                      rd_i32(p, ENGINE_BG_LDA), (long long)rd_u64(p, ENGINE_BG_STRIDE_A),
                      (const void *)(uintptr_t)rd_u64(p, ENGINE_BG_B), type,
                      rd_i32(p, ENGINE_BG_LDB), (long long)rd_u64(p, ENGINE_BG_STRIDE_B), &beta,
                      (void *)(uintptr_t)rd_u64(p, ENGINE_BG_C), type, rd_i32(p, ENGINE_BG_LDC),
-                     (long long)rd_u64(p, ENGINE_BG_STRIDE_C), rd_i32(p, ENGINE_BG_BATCH),
-                     compute, CUBLAS_GEMM_DEFAULT));
+                     (long long)rd_u64(p, ENGINE_BG_STRIDE_C), rd_i32(p, ENGINE_BG_BATCH), compute,
+                     CUBLAS_GEMM_DEFAULT));
         return O2P_OK;
     }
     case ENGINE_LAUNCH_CUBLASLT_MATMUL: {
         float alpha = rd_f32(p, ENGINE_BG_ALPHA), beta = rd_f32(p, ENGINE_BG_BETA);
         void *cptr = (void *)(uintptr_t)rd_u64(p, ENGINE_BG_C);
         BLAS_TRY(1, "cublasLtMatmul",
-                 c->cublaslt->Matmul(c->lt, x->desc, &alpha,
-                                     (const void *)(uintptr_t)rd_u64(p, ENGINE_BG_A), x->la,
-                                     (const void *)(uintptr_t)rd_u64(p, ENGINE_BG_B), x->lb,
-                                     &beta, cptr, x->lc, cptr, x->lc, &x->algo,
-                                     (void *)(uintptr_t)rd_u64(p, ENGINE_BG_WS),
-                                     (size_t)rd_u64(p, ENGINE_BG_WS_BYTES), stream));
+                 c->cublaslt->Matmul(
+                     c->lt, x->desc, &alpha, (const void *)(uintptr_t)rd_u64(p, ENGINE_BG_A), x->la,
+                     (const void *)(uintptr_t)rd_u64(p, ENGINE_BG_B), x->lb, &beta, cptr, x->lc,
+                     cptr, x->lc, &x->algo, (void *)(uintptr_t)rd_u64(p, ENGINE_BG_WS),
+                     (size_t)rd_u64(p, ENGINE_BG_WS_BYTES), stream));
         return O2P_OK;
     }
     default: {

@@ -84,10 +84,9 @@ typedef struct cuda_cublas {
     cublasStatus_t (*GemmStridedBatchedEx)(cublasHandle_t handle, int transa, int transb, int m,
                                            int n, int k, const void *alpha, const void *A,
                                            int Atype, int lda, long long strideA, const void *B,
-                                           int Btype, int ldb, long long strideB,
-                                           const void *beta, void *C, int Ctype, int ldc,
-                                           long long strideC, int batchCount, int computeType,
-                                           int algo);
+                                           int Btype, int ldb, long long strideB, const void *beta,
+                                           void *C, int Ctype, int ldc, long long strideC,
+                                           int batchCount, int computeType, int algo);
 } cuda_cublas;
 
 typedef struct cuda_cublaslt {
@@ -113,12 +112,12 @@ typedef struct cuda_cublaslt {
                                              cublasLtMatmulPreference_t pref, int requested,
                                              cublasLtMatmulHeuristicResult_t *results,
                                              int *returned);
-    cublasStatus_t (*Matmul)(cublasLtHandle_t handle, cublasLtMatmulDesc_t desc,
-                             const void *alpha, const void *A, cublasLtMatrixLayout_t a,
-                             const void *B, cublasLtMatrixLayout_t b, const void *beta,
-                             const void *C, cublasLtMatrixLayout_t c, void *D,
-                             cublasLtMatrixLayout_t d, const cublasLtMatmulAlgo_t *algo,
-                             void *workspace, size_t workspace_size, CUstream stream);
+    cublasStatus_t (*Matmul)(cublasLtHandle_t handle, cublasLtMatmulDesc_t desc, const void *alpha,
+                             const void *A, cublasLtMatrixLayout_t a, const void *B,
+                             cublasLtMatrixLayout_t b, const void *beta, const void *C,
+                             cublasLtMatrixLayout_t c, void *D, cublasLtMatrixLayout_t d,
+                             const cublasLtMatmulAlgo_t *algo, void *workspace,
+                             size_t workspace_size, CUstream stream);
 } cuda_cublaslt;
 
 typedef struct cuda_cudnn {
@@ -137,22 +136,20 @@ typedef struct cuda_cudnn {
     cudnnStatus_t (*CreateConvolutionDescriptor)(cudnnConvolutionDescriptor_t *desc);
     cudnnStatus_t (*SetConvolutionNdDescriptor)(cudnnConvolutionDescriptor_t desc, int length,
                                                 const int pads[], const int strides[],
-                                                const int dilations[], int mode,
-                                                int compute_type);
+                                                const int dilations[], int mode, int compute_type);
     cudnnStatus_t (*SetConvolutionGroupCount)(cudnnConvolutionDescriptor_t desc, int groups);
     cudnnStatus_t (*SetConvolutionMathType)(cudnnConvolutionDescriptor_t desc, int math);
     cudnnStatus_t (*DestroyConvolutionDescriptor)(cudnnConvolutionDescriptor_t desc);
     cudnnStatus_t (*GetConvolutionForwardAlgorithm_v7)(
         cudnnHandle_t handle, cudnnTensorDescriptor_t x, cudnnFilterDescriptor_t w,
-        cudnnConvolutionDescriptor_t conv, cudnnTensorDescriptor_t y, int requested,
-        int *returned, cudnnConvolutionFwdAlgoPerf_t *results);
+        cudnnConvolutionDescriptor_t conv, cudnnTensorDescriptor_t y, int requested, int *returned,
+        cudnnConvolutionFwdAlgoPerf_t *results);
     cudnnStatus_t (*ConvolutionForward)(cudnnHandle_t handle, const void *alpha,
                                         cudnnTensorDescriptor_t x_desc, const void *x,
                                         cudnnFilterDescriptor_t w_desc, const void *w,
                                         cudnnConvolutionDescriptor_t conv, int algo,
-                                        void *workspace, size_t workspace_size,
-                                        const void *beta, cudnnTensorDescriptor_t y_desc,
-                                        void *y);
+                                        void *workspace, size_t workspace_size, const void *beta,
+                                        cudnnTensorDescriptor_t y_desc, void *y);
 } cuda_cudnn;
 
 /* The libraries of `needed` (LEAN_LIB_* bits), each opened once per process: NULL for the

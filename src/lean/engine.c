@@ -774,7 +774,6 @@ static int32_t param_i32(const lean_launch *k, uint32_t at)
     return (int32_t)param_u32(k, at);
 }
 
-
 static const char *library_kind_name(uint32_t kind)
 {
     return kind == ENGINE_LAUNCH_CUBLAS_GEMM       ? "a CUBLAS_GEMM"
@@ -827,8 +826,8 @@ static o2p_status library_patches(parser *ps, const lean_launch *k, const char *
     for (int i = 0; i < 4; i++) {
         out[i] = i < want ? patch_at(k, at[i]) : NULL;
         if (param_u64(k, at[i]))
-            return fail(ps, O2P_ERR_PARSE, "%s has non-zero bytes where its %s address goes",
-                        kind, names[i]);
+            return fail(ps, O2P_ERR_PARSE, "%s has non-zero bytes where its %s address goes", kind,
+                        names[i]);
     }
     if (k->num_patches != want || !out[0] || !out[1] || !out[2] || (ws_bytes && !out[3]))
         return fail(ps, O2P_ERR_PARSE,
@@ -836,8 +835,10 @@ static o2p_status library_patches(parser *ps, const lean_launch *k, const char *
                     kind, at[0], names[0], at[1], names[1], at[2], names[2],
                     ws_bytes ? " and the workspace's" : "");
     if (ws_bytes && out[3]->tensor != ENGINE_PATCH_WORKSPACE)
-        return fail(ps, O2P_ERR_PARSE, "%s's workspace address points at tensor %d, not the "
-                    "workspace", kind, (int)out[3]->tensor);
+        return fail(ps, O2P_ERR_PARSE,
+                    "%s's workspace address points at tensor %d, not the "
+                    "workspace",
+                    kind, (int)out[3]->tensor);
     for (int i = 0; i < 3; i++) {
         if (out[i]->tensor == ENGINE_PATCH_WORKSPACE)
             continue;
@@ -862,8 +863,8 @@ static o2p_status check_library_common(parser *ps, const lean_launch *k, const c
         return fail(ps, O2P_ERR_PARSE, "%s has %u bytes of shared memory; it has none", kind,
                     k->smem);
     if (k->param_size != ENGINE_LIBRARY_PARAM_BYTES)
-        return fail(ps, O2P_ERR_PARSE, "%s has %u parameter bytes; it has %u", kind,
-                    k->param_size, ENGINE_LIBRARY_PARAM_BYTES);
+        return fail(ps, O2P_ERR_PARSE, "%s has %u parameter bytes; it has %u", kind, k->param_size,
+                    ENGINE_LIBRARY_PARAM_BYTES);
     if (k->kind != ENGINE_LAUNCH_CUDNN_CONV && param_u32(k, ENGINE_BG_RESERVED))
         return fail(ps, O2P_ERR_PARSE, "%s's reserved field is not 0", kind);
     return O2P_OK;
@@ -875,45 +876,51 @@ static o2p_status check_blas(parser *ps, const lean_layer *l, const lean_launch 
 {
     const char *kind = library_kind_name(k->kind);
     O2P_TRY(check_library_common(ps, k, kind));
-    int64_t m = param_i32(k, ENGINE_BG_M), n = param_i32(k, ENGINE_BG_N), kk = param_i32(k, ENGINE_BG_K);
-    int64_t lda = param_i32(k, ENGINE_BG_LDA), ldb = param_i32(k, ENGINE_BG_LDB), ldc = param_i32(k, ENGINE_BG_LDC);
+    int64_t m = param_i32(k, ENGINE_BG_M), n = param_i32(k, ENGINE_BG_N),
+            kk = param_i32(k, ENGINE_BG_K);
+    int64_t lda = param_i32(k, ENGINE_BG_LDA), ldb = param_i32(k, ENGINE_BG_LDB),
+            ldc = param_i32(k, ENGINE_BG_LDC);
     int64_t batch = param_i32(k, ENGINE_BG_BATCH);
-    int64_t sa = (int64_t)param_u64(k, ENGINE_BG_STRIDE_A), sb = (int64_t)param_u64(k, ENGINE_BG_STRIDE_B),
+    int64_t sa = (int64_t)param_u64(k, ENGINE_BG_STRIDE_A),
+            sb = (int64_t)param_u64(k, ENGINE_BG_STRIDE_B),
             sc = (int64_t)param_u64(k, ENGINE_BG_STRIDE_C);
     uint32_t ta = param_u32(k, ENGINE_BG_TRANS_A), tb = param_u32(k, ENGINE_BG_TRANS_B);
     uint32_t dtype = param_u32(k, ENGINE_BG_DTYPE), compute = param_u32(k, ENGINE_BG_COMPUTE);
     uint64_t ws_bytes = param_u64(k, ENGINE_BG_WS_BYTES);
     if (m < 1 || n < 1 || kk < 1 || batch < 1)
-        return fail(ps, O2P_ERR_PARSE, "%s of m %lld, n %lld, k %lld, batch %lld: each is at "
-                    "least 1", kind, (long long)m, (long long)n, (long long)kk,
-                    (long long)batch);
+        return fail(ps, O2P_ERR_PARSE,
+                    "%s of m %lld, n %lld, k %lld, batch %lld: each is at "
+                    "least 1",
+                    kind, (long long)m, (long long)n, (long long)kk, (long long)batch);
     if (ta > 1 || tb > 1)
-        return fail(ps, O2P_ERR_PARSE, "%s has transposes %u and %u; each is 0 or 1", kind, ta,
-                    tb);
+        return fail(ps, O2P_ERR_PARSE, "%s has transposes %u and %u; each is 0 or 1", kind, ta, tb);
     if (dtype != O2P_DTYPE_FLOAT && dtype != O2P_DTYPE_FLOAT16 && dtype != O2P_DTYPE_BFLOAT16)
-        return fail(ps, O2P_ERR_PARSE, "%s has dtype %u; it takes float, float16 or bfloat16",
-                    kind, dtype);
+        return fail(ps, O2P_ERR_PARSE, "%s has dtype %u; it takes float, float16 or bfloat16", kind,
+                    dtype);
     if (compute > ENGINE_BLAS_COMPUTE_TF32 ||
         (compute == ENGINE_BLAS_COMPUTE_TF32 && dtype != O2P_DTYPE_FLOAT))
-        return fail(ps, O2P_ERR_PARSE, "%s has compute type %u (0: fp32, 1: tf32 for float)",
-                    kind, compute);
+        return fail(ps, O2P_ERR_PARSE, "%s has compute type %u (0: fp32, 1: tf32 for float)", kind,
+                    compute);
     if (k->kind == ENGINE_LAUNCH_CUBLAS_GEMM && ws_bytes)
         return fail(ps, O2P_ERR_PARSE, "a CUBLAS_GEMM has %llu workspace bytes; it has none",
                     (unsigned long long)ws_bytes);
     /* stored shapes (column-major): A is m x k, or k x m transposed; B k x n, or n x k */
     int64_t ar = ta ? kk : m, ac = ta ? m : kk, br = tb ? n : kk, bc = tb ? kk : n;
     if (lda < ar || ldb < br || ldc < m)
-        return fail(ps, O2P_ERR_PARSE, "%s has leading dimensions %lld, %lld, %lld, below the "
-                    "rows %lld, %lld, %lld of A, B and C", kind, (long long)lda,
-                    (long long)ldb, (long long)ldc, (long long)ar, (long long)br, (long long)m);
+        return fail(ps, O2P_ERR_PARSE,
+                    "%s has leading dimensions %lld, %lld, %lld, below the "
+                    "rows %lld, %lld, %lld of A, B and C",
+                    kind, (long long)lda, (long long)ldb, (long long)ldc, (long long)ar,
+                    (long long)br, (long long)m);
     if (sa < 0 || sb < 0 || sc < 0)
         return fail(ps, O2P_ERR_PARSE, "%s has a negative batch stride", kind);
     uint64_t esize = lean_dtype_size((o2p_dtype)dtype);
     uint64_t c_one = matrix_span(m, n, ldc, 1, 0, 1);
     if (batch > 1 && (uint64_t)sc < c_one)
-        return fail(ps, O2P_ERR_PARSE, "%s writes %lld matrices of C %lld elements apart, and "
-                    "each spans %llu: they overlap", kind, (long long)batch, (long long)sc,
-                    (unsigned long long)c_one);
+        return fail(ps, O2P_ERR_PARSE,
+                    "%s writes %lld matrices of C %lld elements apart, and "
+                    "each spans %llu: they overlap",
+                    kind, (long long)batch, (long long)sc, (unsigned long long)c_one);
     static const uint32_t at[4] = {ENGINE_BG_A, ENGINE_BG_B, ENGINE_BG_C, ENGINE_BG_WS};
     static const char *const names[4] = {"A", "B", "C", "workspace"};
     const lean_patch *p[4];
@@ -940,8 +947,8 @@ static o2p_status check_conv(parser *ps, const lean_layer *l, const lean_launch 
     for (int i = 0; i < 9; i++) {
         d[i] = param_i32(k, ENGINE_DC_N + 4u * (uint32_t)i);
         if (d[i] < 1)
-            return fail(ps, O2P_ERR_PARSE, "%s has %s = %lld; it is at least 1", kind,
-                        dim_names[i], (long long)d[i]);
+            return fail(ps, O2P_ERR_PARSE, "%s has %s = %lld; it is at least 1", kind, dim_names[i],
+                        (long long)d[i]);
     }
     int64_t n = d[0], c = d[1], h = d[2], w = d[3], kk = d[4], r = d[5], s = d[6], p = d[7],
             q = d[8];
@@ -953,26 +960,27 @@ static o2p_status check_conv(parser *ps, const lean_layer *l, const lean_launch 
     uint64_t ws_bytes = param_u64(k, ENGINE_DC_WS_BYTES);
     if (pad_h < 0 || pad_w < 0 || sh < 1 || sw < 1 || dh < 1 || dw < 1 || groups < 1 ||
         c % groups || kk % groups)
-        return fail(ps, O2P_ERR_PARSE, "%s has pads %lld,%lld, strides %lld,%lld, dilations "
+        return fail(ps, O2P_ERR_PARSE,
+                    "%s has pads %lld,%lld, strides %lld,%lld, dilations "
                     "%lld,%lld and %lld groups of %lld in and %lld out channels: pads are >= 0, "
-                    "the others >= 1, and the groups divide the channels", kind,
-                    (long long)pad_h, (long long)pad_w, (long long)sh, (long long)sw,
-                    (long long)dh, (long long)dw, (long long)groups, (long long)c,
-                    (long long)kk);
+                    "the others >= 1, and the groups divide the channels",
+                    kind, (long long)pad_h, (long long)pad_w, (long long)sh, (long long)sw,
+                    (long long)dh, (long long)dw, (long long)groups, (long long)c, (long long)kk);
     if (dtype != O2P_DTYPE_FLOAT && dtype != O2P_DTYPE_FLOAT16)
-        return fail(ps, O2P_ERR_PARSE, "%s has dtype %u; it takes float or float16", kind,
-                    dtype);
+        return fail(ps, O2P_ERR_PARSE, "%s has dtype %u; it takes float or float16", kind, dtype);
     uint32_t compute = param_u32(k, ENGINE_DC_COMPUTE);
     if (compute > ENGINE_BLAS_COMPUTE_TF32 ||
         (compute == ENGINE_BLAS_COMPUTE_TF32 && dtype != O2P_DTYPE_FLOAT))
-        return fail(ps, O2P_ERR_PARSE, "%s has compute type %u (0: fp32, 1: tf32 for float)",
-                    kind, compute);
+        return fail(ps, O2P_ERR_PARSE, "%s has compute type %u (0: fp32, 1: tf32 for float)", kind,
+                    compute);
     /* the output dims cuDNN computes (all in 32 bits: the fields are) */
     int64_t ph = (h + 2 * pad_h - dh * (r - 1) - 1), pw = (w + 2 * pad_w - dw * (s - 1) - 1);
     if (ph < 0 || pw < 0 || ph / sh + 1 != p || pw / sw + 1 != q)
-        return fail(ps, O2P_ERR_PARSE, "%s's output is %lldx%lld; an input of %lldx%lld with "
-                    "this window gives %lldx%lld", kind, (long long)p, (long long)q,
-                    (long long)h, (long long)w, ph < 0 ? 0LL : (long long)(ph / sh + 1),
+        return fail(ps, O2P_ERR_PARSE,
+                    "%s's output is %lldx%lld; an input of %lldx%lld with "
+                    "this window gives %lldx%lld",
+                    kind, (long long)p, (long long)q, (long long)h, (long long)w,
+                    ph < 0 ? 0LL : (long long)(ph / sh + 1),
                     pw < 0 ? 0LL : (long long)(pw / sw + 1));
     uint64_t esize = lean_dtype_size((o2p_dtype)dtype), bytes[3];
     const uint64_t dims[3][4] = {{(uint64_t)n, (uint64_t)c, (uint64_t)h, (uint64_t)w},
@@ -984,8 +992,7 @@ static o2p_status check_conv(parser *ps, const lean_layer *l, const lean_launch 
         uint64_t b = esize;
         for (int j = 0; j < 4; j++)
             if (__builtin_mul_overflow(b, dims[i][j], &b))
-                return fail(ps, O2P_ERR_PARSE, "the bytes %s's %s spans overflow", kind,
-                            names[i]);
+                return fail(ps, O2P_ERR_PARSE, "the bytes %s's %s spans overflow", kind, names[i]);
         bytes[i] = b;
     }
     /* cuDNN's descriptors take the packed strides as ints */

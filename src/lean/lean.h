@@ -301,7 +301,7 @@ struct lean_engine {
     size_t param_bytes;      /* cuda: a context's parameter buffer */
     int num_images;
     lean_image *images;
-    uint32_t libraries; /* cuda: LEAN_LIB_* bits of the libraries the launches call */
+    uint32_t libraries;            /* cuda: LEAN_LIB_* bits of the libraries the launches call */
     struct lean_cuda_engine *cuda; /* cuda engines not created tables-only: the device side */
 };
 

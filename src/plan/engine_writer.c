@@ -206,11 +206,6 @@ static o2p_status put_launches(wbuf *b, const build_layer *bl)
                             "addresses (at most %u and %u)",
                             l->name, l->op_type, k, c->param_size, c->num_patches,
                             ENGINE_MAX_PARAM_BYTES, ENGINE_MAX_PATCHES);
-        if ((uint32_t)c->kind > ENGINE_LAUNCH_LAST ||
-            (c->kind >= CG_LAUNCH_CUBLAS_GEMM && c->param_size != ENGINE_LIBRARY_PARAM_BYTES))
-            return o2p_fail(O2P_ERR_INTERNAL,
-                            "layer '%s' (%s): launch %d has kind %d with %u parameter bytes",
-                            l->name, l->op_type, k, (int)c->kind, c->param_size);
         put_u32(b, (uint32_t)c->kind);
         put_str(b, c->family); /* "" for COPY and MEMSET (cg_emit's) */
         put_str(b, c->function);
