@@ -477,8 +477,11 @@ O2P_API o2p_status o2p_runtime_load_runtime(o2p_runtime *runtime, const char *pa
                                             o2p_runtime **shim);
 
 /* Checks a plan against this runtime and machine (DESIGN.md §5: container, version, target,
- * memory) without creating anything; O2P_OK when it would load. Every failed check is an
- * error that says why and what to do. name (e.g. the file path) starts the messages. */
+ * memory; for cuda plans, against device 0: compute capability, free device memory, the
+ * tactic sources' libraries, and a warning through the logger for each device property that
+ * differs from the build GPU's) without creating anything; O2P_OK when it would load. Every
+ * failed check is an error that says why and what to do. name (e.g. the file path) starts
+ * the messages. */
 O2P_API o2p_status o2p_runtime_check(o2p_runtime *runtime, const void *plan, size_t size,
                                      const char *name);
 /* Checks, then creates an engine from a plan (the bytes are not needed afterwards). */
@@ -501,8 +504,12 @@ O2P_API int o2p_engine_find_io(const o2p_engine *engine, const char *name);
 /* Which lean runtime runs the engine: "built-in 1.0.0.1", "embedded 1.0.0.1 (in-memory
  * file)", "embedded 1.0.0.1 (temporary file)" or "loaded 1.0.0.1 from PATH". */
 O2P_API const char *o2p_engine_lean_runtime(const o2p_engine *engine);
-/* Memory a context needs for activations (bytes). */
+/* Memory a context needs for activations (bytes): host memory on the host target; device
+ * memory on the cuda target (activation arena and workspace). */
 O2P_API uint64_t o2p_engine_device_memory_size(const o2p_engine *engine);
+/* The target the plan was built for: O2P_TARGET_HOST (bind host memory, NULL stream) or
+ * O2P_TARGET_CUDA (bind device memory, enqueue on a CUstream). */
+O2P_API o2p_target o2p_engine_target(const o2p_engine *engine);
 
 /* A context executes the engine; one engine may have many contexts, each used by one thread
  * at a time. */
@@ -511,11 +518,14 @@ O2P_API void o2p_context_destroy(o2p_context *context);
 /* Shapes are static in plans of this version: a shape other than the plan's is refused. */
 O2P_API o2p_status o2p_context_set_input_shape(o2p_context *context, const char *name, int rank,
                                                const int64_t *dims);
-/* Binds the memory of an input (read) or output (written): packed, row-major. */
+/* Binds the memory of an input (read) or output (written): packed, row-major; a device
+ * address (CUdeviceptr cast to void *) on the cuda target. */
 O2P_API o2p_status o2p_context_set_tensor_address(o2p_context *context, const char *name,
                                                   void *address);
 /* Runs the engine. On the host target it runs to completion on the calling thread and the
- * stream must be NULL. */
+ * stream must be NULL. On the cuda target it is enqueued on stream (a CUstream of the current
+ * device's primary context; NULL: the legacy default stream) and returns without waiting:
+ * synchronize the stream before reading outputs or reusing inputs. */
 O2P_API o2p_status o2p_context_enqueue(o2p_context *context, void *stream);
 
 #ifdef __cplusplus

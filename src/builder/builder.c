@@ -386,6 +386,11 @@ static o2p_status compile_images(build_engine *e, const build_options *opt)
                                  img->kind == CG_IMAGE_SASS ? "sm" : "compute", img->arch);
                 break;
             }
+            /* cg_compile's PTX counts its terminating NUL; a plan's PTX is NUL-free text (the
+             * lean runtime terminates its own copy before cuModuleLoadData). */
+            while (img->kind == CG_IMAGE_PTX && img->size &&
+                   ((const char *)img->bytes)[img->size - 1] == '\0')
+                img->size--;
             e->num_images++;
         }
     }

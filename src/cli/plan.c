@@ -8,14 +8,19 @@
 #include "cli/cli.h"
 #include "ir/ir.h"
 #include "lean/lean.h"
+#include "lean/lean_abi.h"
+#include "plan/engine_format.h"
 #include "runtime/runtime.h"
 
 static const char *const check_usage =
     "usage: onnx2plan check PLAN\n"
     "\n"
     "Runs every compatibility check of the plan against this machine (container and\n"
-    "checksums, version, target, tactic sources, memory, the engine's tables) and prints the\n"
-    "verdict, without executing anything. Exit 0 when the plan would load, 1 when not.\n"
+    "checksums, version, lean runtime, target; for cuda plans the GPU's compute capability,\n"
+    "its properties against the build GPU's, free device memory and the tactic-source\n"
+    "libraries; the engine's tables) and prints each and the verdict, without executing\n"
+    "anything. Exit 0 when the plan would load, 1 when not. A cuda plan checked on a machine\n"
+    "without a usable GPU prints what it needs.\n"
     "With --allow-host-code the lean runtime a version-compatible plan carries is loaded to\n"
     "read the engine's tables (loading it is host code; nothing of the model runs).\n"
     "\n"
@@ -26,7 +31,136 @@ static const char *const check_usage =
 static void print_check(void *user, const char *check, int ok, const char *detail)
 {
     (void)user;
-    printf("  %-6s %-15s %s\n", ok ? "[ok]" : "[FAIL]", check, detail);
+    printf("  %-6s %-18s %s\n", ok == RT_CHECK_WARNING ? "[warn]" : ok ? "[ok]" : "[FAIL]",
+           check, detail);
+}
+
+/* Plugin layers of a plan read here find their creators in the default registry. */
+static const o2p_plugin_creator *registry_lookup(void *user, const char *name,
+                                                 const char *version, const char *ns)
+{
+    (void)user;
+    return ir_plugin_find_creator(o2p_default_plugin_registry(), name, version, ns);
+}
+
+/* The ENGINE section's tables, read by this build's lean runtime (for a plan of this
+ * version). A cuda engine is read with LEAN_CREATE_TABLES_ONLY: every table checked, nothing
+ * loaded onto a GPU, so that inspect and check work on a machine without one. */
+static o2p_status read_tables(const plan_view *view, const char *path, lean_engine **out)
+{
+    *out = NULL;
+    int es = plan_find_section(view, PLAN_SECTION_ENGINE, 0);
+    if (es < 0)
+        return o2p_fail(O2P_ERR_PARSE, "%s: the plan has no ENGINE section; rebuild it", path);
+    const plan_section *s = &view->sections[es];
+    const o2p_lean_api *api = lean_builtin_api();
+    if (view->header.target == PLAN_TARGET_CUDA && O2P_LEAN_API_HAS(api, engine_create_flags)) {
+        void *handle = NULL;
+        O2P_TRY(api->engine_create_flags(s->data, (size_t)s->size, path, registry_lookup, NULL,
+                                         LEAN_CREATE_TABLES_ONLY, &handle));
+        *out = handle; /* the built-in table's engines are lean_engine */
+        return O2P_OK;
+    }
+    return lean_engine_create_ex(s->data, (size_t)s->size, path, NULL, registry_lookup, NULL,
+                                 out);
+}
+
+/* Kernel image i of a cuda engine; 0 when the lean runtime has no images (host). */
+static int num_images(const lean_engine *e)
+{
+    const o2p_lean_api *api = lean_builtin_api();
+    return e && O2P_LEAN_API_HAS(api, engine_num_images) ? api->engine_num_images(e) : 0;
+}
+
+static int image_at(const lean_engine *e, int i, const char **family, uint32_t *kind,
+                    uint32_t *arch, uint64_t *size)
+{
+    const o2p_lean_api *api = lean_builtin_api();
+    return api->engine_image(e, i, family, kind, arch, size) == O2P_OK;
+}
+
+/* "sm_90" for SASS, "compute_80" for PTX */
+static const char *image_arch(uint32_t kind, uint32_t arch, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s_%u", kind == ENGINE_IMAGE_PTX ? "compute" : "sm", arch);
+    return buf;
+}
+
+/* What a cuda plan needs of a machine: printed by check when it cannot load here (on a
+ * machine without a GPU, the only way to see whether a GPU elsewhere would run it). */
+static void print_requirements(const plan_view *view, const char *path)
+{
+    const plan_header *h = &view->header;
+    char caps[160] = "";
+    size_t len = 0;
+    for (uint32_t i = 0; i < h->compute_cap_count && i < PLAN_MAX_COMPUTE_CAPS; i++)
+        len += (size_t)snprintf(caps + len, len < sizeof caps ? sizeof caps - len : 0, "%ssm_%u",
+                                i ? ", " : "", h->compute_caps[i]);
+    printf("requirements of the plan:\n");
+    if (h->hw_compat == PLAN_HW_COMPAT_AMPERE_PLUS)
+        printf("  %-22s any GPU from sm_80 up (--hw-compat ampere+; built for %s)\n", "GPU",
+               caps);
+    else if (h->hw_compat == PLAN_HW_COMPAT_SAME_CC)
+        printf("  %-22s %s exactly (--hw-compat same-cc)\n", "GPU", caps);
+    else
+        printf("  %-22s %s exactly\n", "GPU", caps);
+    printf("  %-22s %llu bytes\n", "device memory", (unsigned long long)h->device_memory_size);
+    printf("  %-22s builtin", "tactic sources");
+    if (h->tactic_sources & PLAN_TACTIC_CUBLAS)
+        printf(", cublas (%s)", RT_LIB_CUBLAS);
+    if (h->tactic_sources & PLAN_TACTIC_CUBLASLT)
+        printf(", cublaslt (%s)", RT_LIB_CUBLASLT);
+    if (h->tactic_sources & PLAN_TACTIC_CUDNN)
+        printf(", cudnn (%s)", RT_LIB_CUDNN);
+    printf("\n");
+    const plan_device_props *d = &h->device;
+    static const plan_device_props none;
+    if (memcmp(d, &none, sizeof none) == 0)
+        printf("  %-22s none recorded (built offline): no property warnings\n", "build GPU");
+    else
+        printf("  %-22s %u SMs, %s, memory bus %u bits, L2 %u bytes, shared memory %u bytes "
+               "per block and %u per SM, texture alignment %u bytes\n",
+               "build GPU", d->multiprocessor_count, d->integrated ? "integrated" : "discrete",
+               d->memory_bus_width, d->l2_cache_size, d->shared_mem_per_block,
+               d->shared_mem_per_multiprocessor, d->texture_alignment);
+    if (plan_version_cmp(h->producer, plan_this_version()) != 0) {
+        printf("  %-22s not read: the ENGINE section belongs to onnx2plan %u.%u.%u.%u\n",
+               "kernel images", h->producer.major, h->producer.minor, h->producer.patch,
+               h->producer.build);
+        return;
+    }
+    lean_engine *e = NULL;
+    if (read_tables(view, path, &e) != O2P_OK) {
+        printf("  %-22s cannot be read: %s\n", "engine tables", o2p_last_error());
+        return;
+    }
+    printf("  %-22s", "kernel images");
+    uint64_t total = 0;
+    int n = num_images(e);
+    char seen[PLAN_MAX_COMPUTE_CAPS * 2][24];
+    int nseen = 0;
+    for (int i = 0; i < n; i++) {
+        const char *family;
+        uint32_t kind, arch;
+        uint64_t size;
+        char name[24];
+        if (!image_at(e, i, &family, &kind, &arch, &size))
+            continue;
+        total += size;
+        image_arch(kind, arch, name, sizeof name);
+        int k = 0;
+        while (k < nseen && strcmp(seen[k], name) != 0)
+            k++;
+        if (k == nseen && nseen < (int)(sizeof seen / sizeof seen[0])) {
+            memcpy(seen[nseen++], name, sizeof name);
+            printf("%s%s", k ? ", " : " ", name);
+        }
+    }
+    printf("%s(%d image%s, %llu bytes)\n", n ? " " : " none ", n, n == 1 ? "" : "s",
+           (unsigned long long)total);
+    printf("  %-22s %d layers, every table entry valid (read without a GPU)\n", "engine tables",
+           lean_engine_num_layers(e));
+    lean_engine_destroy(e);
 }
 
 int cmd_check(int argc, char **argv)
@@ -85,14 +219,20 @@ int cmd_check(int argc, char **argv)
         }
         o2p_engine_destroy(engine);
     }
+    if (st != O2P_OK) {
+        /* the error first: print_requirements may read the tables, which sets errors */
+        char *why = strdup(o2p_last_error());
+        if (view->header.target == PLAN_TARGET_CUDA && view->container_version)
+            print_requirements(view, path);
+        printf("verdict: NOT loadable here\n");
+        fprintf(stderr, "onnx2plan: error: %s\n", why ? why : o2p_last_error());
+        free(why);
+    }
     free(view);
     free(bytes);
     cli_destroy_runtime(base, rt);
-    if (st != O2P_OK) {
-        printf("verdict: NOT loadable here\n");
-        fprintf(stderr, "onnx2plan: error: %s\n", o2p_last_error());
+    if (st != O2P_OK)
         return EXIT_FAIL;
-    }
     printf("verdict: loadable here\n");
     return EXIT_OK;
 }
@@ -152,12 +292,24 @@ static void json_layers(const lean_engine *e)
     printf("]");
 }
 
-/* Plugin layers of a plan read here find their creators in the default registry. */
-static const o2p_plugin_creator *registry_lookup(void *user, const char *name,
-                                                 const char *version, const char *ns)
+static void json_images(const lean_engine *e)
 {
-    (void)user;
-    return ir_plugin_find_creator(o2p_default_plugin_registry(), name, version, ns);
+    printf("[");
+    for (int i = 0, first = 1; i < num_images(e); i++) {
+        const char *family;
+        uint32_t kind, arch;
+        uint64_t size;
+        char name[24];
+        if (!image_at(e, i, &family, &kind, &arch, &size))
+            continue;
+        printf("%s\n  {\"family\": ", first ? "" : ",");
+        first = 0;
+        cli_json_string(stdout, family);
+        printf(", \"kind\": \"%s\", \"arch\": \"%s\", \"bytes\": %llu}",
+               kind == ENGINE_IMAGE_PTX ? "ptx" : "sass", image_arch(kind, arch, name, sizeof name),
+               (unsigned long long)size);
+    }
+    printf("]");
 }
 
 int cli_inspect_plan(const char *path, int json, int layers)
@@ -179,9 +331,7 @@ int cli_inspect_plan(const char *path, int json, int layers)
     int es = plan_find_section(view, PLAN_SECTION_ENGINE, 0);
     plan_version me = plan_this_version();
     int same_version = plan_version_cmp(view->header.producer, me) == 0;
-    if (es >= 0 && same_version &&
-        lean_engine_create_ex(view->sections[es].data, (size_t)view->sections[es].size, path,
-                              NULL, registry_lookup, NULL, &engine) != O2P_OK) {
+    if (es >= 0 && same_version && read_tables(view, path, &engine) != O2P_OK) {
         rc = cli_fail();
         goto out;
     }
@@ -200,8 +350,14 @@ int cli_inspect_plan(const char *path, int json, int layers)
             n--;
         if (n && text[n - 1] == '}')
             n--;
-        printf("%.*s,\n \"version_compatible\": %s,\n \"images\": [],\n \"layers\": ", (int)n,
-               text, (view->header.flags & PLAN_FLAG_VERSION_COMPATIBLE) ? "true" : "false");
+        printf("%.*s,\n \"version_compatible\": %s,\n \"images\": ", (int)n, text,
+               (view->header.flags & PLAN_FLAG_VERSION_COMPATIBLE) ? "true" : "false");
+        /* null: not read (another version's ENGINE); [] for host plans */
+        if (engine)
+            json_images(engine);
+        else
+            printf("null");
+        printf(",\n \"layers\": ");
         if (engine)
             json_layers(engine);
         else
@@ -219,6 +375,20 @@ int cli_inspect_plan(const char *path, int json, int layers)
     printf("engine: %d layers, %d tensors, %llu bytes of activations per context\n",
            lean_engine_num_layers(engine), lean_engine_num_tensors(engine),
            (unsigned long long)lean_engine_arena_size(engine));
+    if (view->header.target == PLAN_TARGET_CUDA) {
+        int n = num_images(engine);
+        printf("kernel images: %d\n", n);
+        for (int i = 0; i < n; i++) {
+            const char *family;
+            uint32_t kind, arch;
+            uint64_t isize;
+            char name[24];
+            if (image_at(engine, i, &family, &kind, &arch, &isize))
+                printf("  %-16s %-4s %-12s %llu bytes\n", family,
+                       kind == ENGINE_IMAGE_PTX ? "PTX" : "SASS",
+                       image_arch(kind, arch, name, sizeof name), (unsigned long long)isize);
+        }
+    }
     for (int i = 0; i < lean_engine_num_io(engine); i++) {
         char shape[256];
         int t = lean_engine_io_tensor(engine, i);
@@ -231,10 +401,15 @@ int cli_inspect_plan(const char *path, int json, int layers)
     if (layers) {
         printf("layers:\n");
         for (int l = 0; l < lean_engine_num_layers(engine); l++) {
-            printf("  #%d %s [%s] tactic %s/%s\n", l, lean_engine_layer_name(engine, l),
+            printf("  #%d %s [%s] tactic %s/%s", l, lean_engine_layer_name(engine, l),
                    lean_engine_layer_op_type(engine, l),
                    lean_engine_layer_tactic_source(engine, l),
                    lean_engine_layer_tactic_kernel(engine, l));
+            if (lean_engine_layer_smem_bytes(engine, l))
+                printf(", %u bytes of shared memory", lean_engine_layer_smem_bytes(engine, l));
+            if (lean_engine_layer_arch_specific(engine, l))
+                printf(", arch-specific");
+            printf("\n");
             for (int k = 0; k < lean_engine_layer_num_outputs(engine, l); k++) {
                 int t = lean_engine_layer_output(engine, l, k);
                 if (t < 0)

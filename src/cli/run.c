@@ -1,5 +1,7 @@
 /* run.c: `onnx2plan run PLAN`: load a plan, bind inputs (from .npz/.npy or seeded random
- * values), run it, print the outputs and the latency in trtexec's style, save outputs. */
+ * values), run it, print the outputs and the latency in trtexec's style, save outputs. A cuda
+ * plan runs on device 0 from device buffers the command allocates, on a stream of its own,
+ * with the GPU compute time measured apart by CUDA events. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,11 +11,15 @@
 #include "cli/cli.h"
 #include "common/npy.h"
 #include "host/host_kernels.h"
+#include "lean/cuda_driver.h"
 
 static const char *const run_usage =
     "usage: onnx2plan run PLAN [options]\n"
     "\n"
-    "Runs a plan and reports its outputs and latency.\n"
+    "Runs a plan and reports its outputs and latency. A cuda plan runs on device 0 (pick\n"
+    "another with CUDA_VISIBLE_DEVICES): inputs are copied to the GPU, the plan is enqueued\n"
+    "on a stream and the outputs are copied back each iteration (the latency); the GPU\n"
+    "compute time between them is measured with CUDA events and reported apart.\n"
     "\n"
     "options:\n"
     "  --inputs IN.npz            input values, one array per input name\n"
@@ -49,6 +55,110 @@ static double percentile(const double *sorted, int n, double p)
     if (k >= n)
         k = n - 1;
     return sorted[k];
+}
+
+/* ---------------------------------------------------------------- cuda plans */
+
+/* What running a cuda plan from the command line needs: a buffer on the GPU per I/O tensor,
+ * a stream and a pair of events around each enqueue. */
+typedef struct gpu_run {
+    const cuda_driver *d;
+    cuda_device_info device;
+    CUstream stream;
+    CUevent start, end;
+    CUdeviceptr *buffers; /* one per I/O tensor, 0 until allocated */
+    int count;
+} gpu_run;
+
+static o2p_status cu_check(const cuda_driver *d, CUresult r, const char *what)
+{
+    if (r == CUDA_SUCCESS)
+        return O2P_OK;
+    char text[200];
+    return o2p_fail(r == CUDA_ERROR_OUT_OF_MEMORY ? O2P_ERR_OUT_OF_MEMORY : O2P_ERR_INTERNAL,
+                    "%s: %s", what, cuda_result_text(d, r, text, sizeof text));
+}
+
+static o2p_status gpu_setup(gpu_run *g, int nio, const char *plan)
+{
+    O2P_TRY(cuda_device_query(0, &g->device));
+    if (!(g->d = cuda_driver_get(plan)))
+        return O2P_ERR_UNSUPPORTED;
+    CUcontext cuctx;
+    O2P_TRY(cuda_use_device(0, &cuctx));
+    g->buffers = calloc((size_t)nio + 1, sizeof *g->buffers);
+    if (!g->buffers)
+        return o2p_fail(O2P_ERR_OUT_OF_MEMORY, "out of memory");
+    g->count = nio;
+    O2P_TRY(cu_check(g->d, g->d->cuStreamCreate(&g->stream, CU_STREAM_NON_BLOCKING),
+                     "creating a CUDA stream"));
+    O2P_TRY(cu_check(g->d, g->d->cuEventCreate(&g->start, CU_EVENT_DEFAULT),
+                     "creating a CUDA event"));
+    return cu_check(g->d, g->d->cuEventCreate(&g->end, CU_EVENT_DEFAULT), "creating a CUDA event");
+}
+
+/* A device buffer for I/O tensor io, bound to the context (a zero-byte tensor gets one byte:
+ * every tensor has an address). */
+static o2p_status gpu_bind(gpu_run *g, o2p_context *ctx, int io, const char *name,
+                           size_t nbytes)
+{
+    char what[300];
+    snprintf(what, sizeof what, "allocating %zu bytes of device memory for '%s'", nbytes, name);
+    O2P_TRY(cu_check(g->d, g->d->cuMemAlloc(&g->buffers[io], nbytes ? nbytes : 1), what));
+    return o2p_context_set_tensor_address(ctx, name, (void *)(uintptr_t)g->buffers[io]);
+}
+
+/* One iteration: inputs in, enqueue between the events, outputs back, wait; *gpu_ms is the
+ * time between the events. */
+static o2p_status gpu_iteration(gpu_run *g, o2p_context *ctx, const o2p_engine *engine,
+                                const npy_array *arrays, float *gpu_ms)
+{
+    const cuda_driver *d = g->d;
+    for (int i = 0; i < g->count; i++)
+        if (o2p_engine_io_is_input(engine, i) && arrays[i].nbytes)
+            O2P_TRY(cu_check(d, d->cuMemcpyHtoDAsync(g->buffers[i], arrays[i].data,
+                                                     arrays[i].nbytes, g->stream),
+                             "copying an input to the GPU"));
+    O2P_TRY(cu_check(d, d->cuEventRecord(g->start, g->stream), "recording a CUDA event"));
+    O2P_TRY(o2p_context_enqueue(ctx, g->stream));
+    O2P_TRY(cu_check(d, d->cuEventRecord(g->end, g->stream), "recording a CUDA event"));
+    for (int i = 0; i < g->count; i++)
+        if (!o2p_engine_io_is_input(engine, i) && arrays[i].nbytes)
+            O2P_TRY(cu_check(d, d->cuMemcpyDtoHAsync(arrays[i].data, g->buffers[i],
+                                                     arrays[i].nbytes, g->stream),
+                             "copying an output from the GPU"));
+    /* an error of a kernel launched by the enqueue shows here */
+    O2P_TRY(cu_check(d, d->cuStreamSynchronize(g->stream), "running the plan on the GPU"));
+    return cu_check(d, d->cuEventElapsedTime(gpu_ms, g->start, g->end),
+                    "reading the GPU compute time");
+}
+
+static void gpu_teardown(gpu_run *g)
+{
+    if (!g->d)
+        return;
+    for (int i = 0; g->buffers && i < g->count; i++)
+        if (g->buffers[i])
+            g->d->cuMemFree(g->buffers[i]);
+    free(g->buffers);
+    if (g->start)
+        g->d->cuEventDestroy(g->start);
+    if (g->end)
+        g->d->cuEventDestroy(g->end);
+    if (g->stream)
+        g->d->cuStreamDestroy(g->stream);
+}
+
+static void print_times(const char *label, double *t, int n)
+{
+    qsort(t, (size_t)n, sizeof *t, cmp_double);
+    double sum = 0;
+    for (int it = 0; it < n; it++)
+        sum += t[it];
+    printf("%s: min = %.4f ms, max = %.4f ms, mean = %.4f ms, median = %.4f ms, "
+           "percentile(90%%) = %.4f ms, percentile(99%%) = %.4f ms\n",
+           label, t[0], t[n - 1], sum / n, percentile(t, n, 50), percentile(t, n, 90),
+           percentile(t, n, 99));
 }
 
 /* xorshift64*: small, seeded, the same values everywhere. */
@@ -200,8 +310,10 @@ int cmd_run(int argc, char **argv)
     npy_npz npz = {0};
     npy_array *arrays = NULL;
     const char **names = NULL;
-    double *lat = NULL;
+    double *lat = NULL, *gpu = NULL;
     int nio = 0;
+    gpu_run g = {0};
+    int cuda = 0;
     if ((rc = cli_make_runtime(&ro, &base, &rt)) != EXIT_OK)
         goto out;
     if (o2p_runtime_deserialize_file(rt, plan_path, &engine) != O2P_OK ||
@@ -211,6 +323,7 @@ int cmd_run(int argc, char **argv)
     }
     if (ro.verbose)
         printf("lean runtime: %s\n", o2p_engine_lean_runtime(engine));
+    cuda = o2p_engine_target(engine) == O2P_TARGET_CUDA;
     if (inputs_npz && npy_read_npz_file(inputs_npz, &npz) != O2P_OK) {
         rc = cli_fail();
         goto out;
@@ -219,7 +332,13 @@ int cmd_run(int argc, char **argv)
     arrays = calloc((size_t)nio + 1, sizeof *arrays);
     names = calloc((size_t)nio + 1, sizeof *names);
     lat = calloc((size_t)iterations + 1, sizeof *lat);
-    if (!arrays || !names || !lat) {
+    gpu = calloc((size_t)iterations + 1, sizeof *gpu);
+    if (!arrays || !names || !lat || !gpu) {
+        o2p_fail(O2P_ERR_OUT_OF_MEMORY, "out of memory");
+        rc = cli_fail();
+        goto out;
+    }
+    if (cuda && gpu_setup(&g, nio, plan_path) != O2P_OK) {
         rc = cli_fail();
         goto out;
     }
@@ -289,39 +408,46 @@ int cmd_run(int argc, char **argv)
             npy_array_free(&single_arr);
         if (o2p_engine_io_is_input(engine, i) && !given)
             fill_random(&arrays[i], &state);
-        if (o2p_context_set_tensor_address(ctx, name, arrays[i].data) != O2P_OK) {
+        if ((cuda ? gpu_bind(&g, ctx, i, name, arrays[i].nbytes)
+                  : o2p_context_set_tensor_address(ctx, name, arrays[i].data)) != O2P_OK) {
             rc = cli_fail();
             goto out;
         }
     }
-    for (int w = 0; w < warmup; w++)
-        if (o2p_context_enqueue(ctx, NULL) != O2P_OK) {
-            rc = cli_fail();
-            goto out;
-        }
-    for (int it = 0; it < iterations; it++) {
+    for (int it = -warmup; it < iterations; it++) {
         double t0 = now_ms();
-        if (o2p_context_enqueue(ctx, NULL) != O2P_OK) {
+        float ms = 0;
+        if ((cuda ? gpu_iteration(&g, ctx, engine, arrays, &ms)
+                  : o2p_context_enqueue(ctx, NULL)) != O2P_OK) {
             rc = cli_fail();
             goto out;
         }
-        lat[it] = now_ms() - t0;
+        if (it >= 0) {
+            lat[it] = now_ms() - t0;
+            gpu[it] = ms;
+        }
     }
     printf("outputs:\n");
     for (int i = 0; i < nio; i++)
         if (!o2p_engine_io_is_input(engine, i))
             print_stats(names[i], &arrays[i]);
-    qsort(lat, (size_t)iterations, sizeof *lat, cmp_double);
     double sum = 0;
     for (int it = 0; it < iterations; it++)
         sum += lat[it];
     double mean = sum / iterations;
-    printf("Latency: min = %.4f ms, max = %.4f ms, mean = %.4f ms, median = %.4f ms, "
-           "percentile(90%%) = %.4f ms, percentile(99%%) = %.4f ms\n",
-           lat[0], lat[iterations - 1], mean, percentile(lat, iterations, 50),
-           percentile(lat, iterations, 90), percentile(lat, iterations, 99));
-    printf("Throughput: %.4g qps (%d iterations after %d warm-up, host target, one thread)\n",
-           mean > 0 ? 1000.0 / mean : 0.0, iterations, warmup);
+    print_times("Latency", lat, iterations);
+    if (cuda) {
+        print_times("GPU Compute Time", gpu, iterations);
+        printf("Throughput: %.4g qps (%d iterations after %d warm-up, cuda target on device "
+               "%d, %s; the latency includes copying inputs in and outputs out, the GPU "
+               "compute time is the enqueue alone)\n",
+               mean > 0 ? 1000.0 / mean : 0.0, iterations, warmup, g.device.ordinal,
+               g.device.name);
+    } else {
+        printf("Throughput: %.4g qps (%d iterations after %d warm-up, host target, one "
+               "thread)\n",
+               mean > 0 ? 1000.0 / mean : 0.0, iterations, warmup);
+    }
     if (save) {
         int nout = 0;
         const char **onames = calloc((size_t)nio + 1, sizeof *onames);
@@ -352,8 +478,10 @@ out:
     free(arrays);
     free(names);
     free(lat);
+    free(gpu);
     npy_npz_free(&npz);
     o2p_context_destroy(ctx);
+    gpu_teardown(&g);
     o2p_engine_destroy(engine);
     cli_destroy_runtime(base, rt);
     free(single);

@@ -65,7 +65,10 @@ static void format_text(out *o, const plan_view *v)
     for (uint32_t i = 0; i < h->compute_cap_count && i < PLAN_MAX_COMPUTE_CAPS; i++)
         put(o, "%ssm_%u", i ? ", " : " ", h->compute_caps[i]);
     put(o, "\nhardware compat    %s\n", hw ? hw : "?");
-    if (h->target == PLAN_TARGET_CUDA) {
+    static const plan_device_props no_device;
+    if (h->target == PLAN_TARGET_CUDA && memcmp(&h->device, &no_device, sizeof no_device) == 0) {
+        put(o, "build device       none recorded (built offline for absent GPUs)\n");
+    } else if (h->target == PLAN_TARGET_CUDA) {
         const plan_device_props *d = &h->device;
         put(o,
             "build device       %u SMs, %s, memory bus %u bits, L2 %u bytes, shared memory "

@@ -7,6 +7,7 @@
 
 #include "runtime/runtime.h"
 #include "o2p/plugin.h"
+#include "plan/engine_format.h"
 #ifndef O2P_DISPATCH
 #include "ir/ir.h"
 #endif
@@ -161,14 +162,40 @@ o2p_status rt_check_plan(const o2p_runtime *rt, const void *plan, size_t size, c
         }
     }
 
-    if (h->target != PLAN_TARGET_HOST) {
-        report(fn, user, "target", 0, "a %s plan", plan_target_name(h->target));
+    int cuda = h->target == PLAN_TARGET_CUDA;
+#ifndef O2P_DISPATCH
+    cuda_device_info dev;
+    if (cuda && cuda_device_query(0, &dev) != O2P_OK) {
+        char why[700];
+        snprintf(why, sizeof why, "%s", o2p_last_error());
+        report(fn, user, "target", 0, "a cuda plan, and no usable NVIDIA GPU here: %s", why);
         return o2p_fail(O2P_ERR_UNSUPPORTED,
-                        "%s: a %s plan; this runtime runs host plans only (the cuda runtime "
-                        "comes later): rebuild with --target host",
-                        what, plan_target_name(h->target));
+                        "%s: the plan is for the cuda target and this machine has no usable "
+                        "NVIDIA GPU or driver (%s); `onnx2plan check %s` shows what the plan "
+                        "needs; to run here, build the model with --target host",
+                        what, why, what);
     }
-    report(fn, user, "target", 1, "host: the reference kernels run on any machine");
+    if (cuda)
+        report(fn, user, "target", 1, "cuda: device %d, %s (sm_%d), driver %d.%d", dev.ordinal,
+               dev.name, dev.compute_cap, dev.driver_version / 1000,
+               dev.driver_version % 1000 / 10);
+#else
+    /* The dispatch runtime has no CUDA driver loader or device checks (libo2p has). */
+    if (cuda) {
+        report(fn, user, "target", 0, "a cuda plan; the dispatch runtime runs host plans only");
+        return o2p_fail(O2P_ERR_UNSUPPORTED,
+                        "%s: a cuda plan; the dispatch runtime (libo2p_dispatch) does not check "
+                        "plans against a GPU: use libo2p",
+                        what);
+    }
+#endif
+    if (!cuda && h->target != PLAN_TARGET_HOST) {
+        report(fn, user, "target", 0, "target %u, unknown to this runtime", (unsigned)h->target);
+        return o2p_fail(O2P_ERR_UNSUPPORTED, "%s: target %u is unknown to this runtime (%s)",
+                        what, (unsigned)h->target, mv);
+    }
+    if (!cuda)
+        report(fn, user, "target", 1, "host: the reference kernels run on any machine");
 
     if (plan_find_section(view, PLAN_SECTION_PLUGIN_LIBRARY, 0) >= 0) {
         if (!HAVE_BUILTIN) {
@@ -188,6 +215,16 @@ o2p_status rt_check_plan(const o2p_runtime *rt, const void *plan, size_t size, c
         report(fn, user, "plugins", 1, "carries plugin libraries, host code allowed");
     }
 
+    if (plan_find_section(view, PLAN_SECTION_ENGINE, 0) < 0) {
+        report(fn, user, "engine", 0, "no ENGINE section");
+        return o2p_fail(O2P_ERR_PARSE, "%s: the plan has no ENGINE section; rebuild it", what);
+    }
+
+#ifndef O2P_DISPATCH
+    if (cuda)
+        return rt_check_device(h, &dev, what, NULL, fn, user, NULL);
+#endif
+
     if (h->tactic_sources & ~(uint32_t)PLAN_TACTIC_BUILTIN) {
         report(fn, user, "tactic sources", 0, "the plan needs libraries this runtime lacks");
         return o2p_fail(O2P_ERR_UNSUPPORTED,
@@ -196,11 +233,6 @@ o2p_status rt_check_plan(const o2p_runtime *rt, const void *plan, size_t size, c
                         what);
     }
     report(fn, user, "tactic sources", 1, "builtin kernels only");
-
-    if (plan_find_section(view, PLAN_SECTION_ENGINE, 0) < 0) {
-        report(fn, user, "engine", 0, "no ENGINE section");
-        return o2p_fail(O2P_ERR_PARSE, "%s: the plan has no ENGINE section; rebuild it", what);
-    }
 
     uint64_t avail = rt_available_memory();
     if (avail && h->device_memory_size > avail) {
@@ -225,6 +257,7 @@ struct o2p_engine {
     const o2p_lean_api *api; /* the lean runtime that runs it */
     rt_lean_lib *lib;        /* the loaded library behind api, or NULL for the built-in one */
     void *handle;            /* the engine inside that lean runtime */
+    plan_target target;      /* the plan's (the lean runtime's engine agrees) */
     char lean_runtime[600];
 };
 
@@ -435,13 +468,30 @@ static o2p_status deserialize(o2p_runtime *runtime, const void *plan, size_t siz
         if (st == O2P_OK) {
             const plan_section *es =
                 &view->sections[plan_find_section(view, PLAN_SECTION_ENGINE, 0)];
-            if (O2P_LEAN_API_HAS(e->api, engine_create_ex))
+            e->target = view->header.target;
+            if (O2P_LEAN_API_HAS(e->api, engine_create_flags))
+                st = lean_status(e, e->api->engine_create_flags(es->data, (size_t)es->size,
+                                                                name, rt_plugin_lookup,
+                                                                e->plugins, 0, &e->handle));
+            else if (O2P_LEAN_API_HAS(e->api, engine_create_ex))
                 st = lean_status(e, e->api->engine_create_ex(es->data, (size_t)es->size, name,
                                                              rt_plugin_lookup, e->plugins,
                                                              &e->handle));
             else
                 st = lean_status(e, e->api->engine_create(es->data, (size_t)es->size, name,
                                                           &e->handle));
+            /* A lean runtime that reads the section as another target than the header says
+             * would run it wrongly (a lean runtime without engine_target reads host only). */
+            uint32_t engine_target = ENGINE_TARGET_HOST;
+            if (st == O2P_OK && O2P_LEAN_API_HAS(e->api, engine_target))
+                engine_target = e->api->engine_target(e->handle);
+            if (st == O2P_OK &&
+                engine_target != (e->target == PLAN_TARGET_CUDA ? ENGINE_TARGET_CUDA
+                                                                : ENGINE_TARGET_HOST))
+                st = o2p_fail(O2P_ERR_PARSE, "%s: the header says the plan is for the %s target "
+                              "and its ENGINE section is for target %u: the plan is damaged; "
+                              "rebuild it", name, plan_target_name(e->target),
+                              (unsigned)engine_target);
         }
     }
     free(view);
@@ -526,7 +576,16 @@ int o2p_engine_find_io(const o2p_engine *e, const char *name)
 }
 uint64_t o2p_engine_device_memory_size(const o2p_engine *e)
 {
-    return e ? e->api->engine_arena_size(e->handle) : 0;
+    if (!e)
+        return 0;
+    /* cuda contexts keep a workspace after the arena */
+    if (e->target == PLAN_TARGET_CUDA && O2P_LEAN_API_HAS(e->api, engine_context_memory))
+        return e->api->engine_context_memory(e->handle);
+    return e->api->engine_arena_size(e->handle);
+}
+o2p_target o2p_engine_target(const o2p_engine *e)
+{
+    return e && e->target == PLAN_TARGET_CUDA ? O2P_TARGET_CUDA : O2P_TARGET_HOST;
 }
 
 o2p_status o2p_engine_create_context(o2p_engine *engine, o2p_context **out)
@@ -586,9 +645,16 @@ o2p_status o2p_context_enqueue(o2p_context *context, void *stream)
 {
     if (!context)
         return o2p_fail(O2P_ERR_INVALID_ARGUMENT, "o2p_context_enqueue: context is NULL");
+    const o2p_engine *e = context->engine;
+    if (e->target == PLAN_TARGET_CUDA) {
+        if (!O2P_LEAN_API_HAS(e->api, context_enqueue))
+            return o2p_fail(O2P_ERR_UNSUPPORTED, "the lean runtime that runs this cuda plan (%s) "
+                            "has no context_enqueue: it is older than the cuda target",
+                            e->lean_runtime);
+        return lean_status(e, e->api->context_enqueue(context->handle, stream));
+    }
     if (stream)
         return o2p_fail(O2P_ERR_INVALID_ARGUMENT,
                         "host plans run on the calling thread: pass a NULL stream");
-    const o2p_engine *e = context->engine;
     return lean_status(e, e->api->context_execute(context->handle));
 }
