@@ -22,7 +22,10 @@
  *   the host target, smem_bytes and arch_specific are 0;
  * - launches (cuda): a patch addresses one of its layer's inputs, outputs or TENSOR attribute
  *   tensors, or the workspace; no two patches of a launch share a param_offset; an image is
- *   listed once per (family, kind, arch, arch_specific);
+ *   listed once per (family, kind, arch, arch_specific); a library call (cuBLAS, cuBLASLt,
+ *   cuDNN) reads and writes only inside its patched tensors, as computed from its record;
+ *   the libraries the launches call are opened at create (cuda_libs.h), and one that cannot
+ *   be loaded refuses the engine naming it (tables-only engines open none);
  * - the op's kernel (host) or the device and images (cuda) are looked up last, so that every
  *   other rule is checked (and testable) without kernels or a GPU.
  *
@@ -58,7 +61,8 @@ typedef host_kernel_fn (*lean_kernel_lookup)(const char *op_type);
  * Refusals: O2P_ERR_PARSE for a malformed section; O2P_ERR_LIMIT for a count or string
  * over an ENGINE_MAX_* limit; O2P_ERR_UNSUPPORTED for another format version, an unknown
  * target, a host layer whose op has no kernel in this lean runtime, a plugin layer on the
- * cuda target, and (cuda) no driver or GPU, or no kernel image this GPU can load;
+ * cuda target, and (cuda) no driver or GPU, no kernel image this GPU can load, or a library
+ * the launches call (libcublas.so.13, libcublasLt.so.13, libcudnn.so.9) that cannot be loaded;
  * O2P_ERR_OUT_OF_MEMORY (host memory, or device memory for the weights). On failure *out is
  * NULL. */
 o2p_status lean_engine_create(const void *section, size_t size, const char *what,
