@@ -5,8 +5,8 @@
  * on host memory and log every call): the results match a reference computed here, the
  * calls carry the right arguments and addresses, the reader refuses library records that
  * would reach outside their tensors, and a missing library is refused naming it. Last, offline
- * builds (sm_90, +cublas +cudnn) whose plan header lists the sources and whose layers show
- * the library tactics. */
+ * builds (sm_90, +cublas +cudnn; through the API and the CLI) whose plan header lists the
+ * sources and whose layers show the library tactics. */
 #define _GNU_SOURCE
 #include <math.h>
 #include <stdio.h>
@@ -750,6 +750,48 @@ START_TEST(test_offline_builds)
 }
 END_TEST
 
+/* The CLI: tiny_cnn (Conv, Gemm) built for sm_90 with +cublas,+cudnn shows the sources in
+ * its header and the library tactics in its layers; under a hardware-compatibility level (same-cc)
+ * they are dropped. */
+START_TEST(test_cli_build)
+{
+    int archs[32];
+    if (cg_nvrtc_archs(archs, 32) <= 0) {
+        o2p_clear_error();
+        printf("test_lean_libs: SKIPPED the CLI build: NVRTC cannot be loaded\n");
+        return;
+    }
+    char dir[] = "/tmp/test_lean_libs_cli_XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char *out = NULL, *err = NULL;
+    char *args = tu_printf("'%s/models/tiny_cnn.onnx' --shapes input:1x3x32x32 --arch sm_90 "
+                           "--tactic-sources +cublas,+cudnn -o '%s/m.plan'",
+                           O2P_SOURCE_DIR, dir);
+    ck_assert_msg(tu_run_cli(args, &out, &err) == 0, "%s", err ? err : "");
+    free(args), free(out), free(err);
+    args = tu_printf("inspect '%s/m.plan' --layers", dir);
+    ck_assert_int_eq(tu_run_cli(args, &out, &err), 0);
+    ck_assert_msg(tu_contains(out, "tactic sources     builtin, cublas, cudnn"), "%s", out);
+    ck_assert_msg(tu_contains(out, "[Conv] tactic cudnn/"), "%s", out);
+    ck_assert_msg(tu_contains(out, "[Gemm] tactic cublas/"), "%s", out);
+    free(args), free(out), free(err);
+    /* a hardware-compatibility level keeps to the builtin kernels */
+    args = tu_printf("'%s/models/tiny_cnn.onnx' --shapes input:1x3x32x32 --arch sm_90 "
+                     "--hw-compat same-cc --tactic-sources +cublas,+cudnn -o '%s/a.plan'",
+                     O2P_SOURCE_DIR, dir);
+    ck_assert_msg(tu_run_cli(args, &out, &err) == 0, "%s", err ? err : "");
+    free(args), free(out), free(err);
+    args = tu_printf("inspect '%s/a.plan' --layers", dir);
+    ck_assert_int_eq(tu_run_cli(args, &out, &err), 0);
+    ck_assert_msg(tu_contains(out, "tactic sources     builtin\n"), "%s", out);
+    ck_assert_msg(!tu_contains(out, "cudnn/") && !tu_contains(out, "cublas/"), "%s", out);
+    free(args), free(out), free(err);
+    args = tu_printf("rm -rf '%s'", dir);
+    ck_assert_int_eq(system(args), 0);
+    free(args);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("lean_libs");
@@ -762,6 +804,7 @@ int main(void)
     tcase_add_test(tc, test_missing_library);
     tcase_add_test(tc, test_no_algorithm);
     tcase_add_test(tc, test_offline_builds);
+    tcase_add_test(tc, test_cli_build);
     suite_add_tcase(s, tc);
     /* each test opens the driver and the libraries in its own process */
     setenv("CK_FORK", "yes", 1);
