@@ -314,6 +314,29 @@ O2P_API void o2p_parser_destroy(o2p_parser *parser);
 O2P_API o2p_status o2p_parser_set_flag(o2p_parser *parser, o2p_parser_flag flag, int on);
 O2P_API int o2p_parser_get_flag(const o2p_parser *parser, o2p_parser_flag flag);
 
+/* Loader limits a caller may change (docs/limits.md lists every limit, these with the
+ * reasons for their defaults). A model over one is refused with O2P_ERR_LIMIT and a message
+ * naming the limit and the value. */
+typedef enum o2p_parser_limit {
+    /* NodeProtos in the whole model: every graph, subgraph and local function together.
+     * Default 2^24 (16 777 216), ENGINE_MAX_LAYERS of a plan. */
+    O2P_PARSER_LIMIT_NODES = 0,
+    /* Bytes of tensor data in the whole model: initializers, Constant values and tensor
+     * attributes, external data included. Default 2^40 (1 TiB), the largest plan the CLI
+     * reads. */
+    O2P_PARSER_LIMIT_WEIGHT_BYTES = 1,
+    /* Bytes of one string: a name, doc_string, metadata key or value, STRING(S) attribute.
+     * Default 2^20 (1 MiB), the longest string a plan's ENGINE section holds. */
+    O2P_PARSER_LIMIT_STRING_BYTES = 2
+} o2p_parser_limit;
+
+/* Sets a limit for the models this parser reads (any value, higher or lower than the
+ * default); call it before parsing. */
+O2P_API o2p_status o2p_parser_set_limit(o2p_parser *parser, o2p_parser_limit limit,
+                                        uint64_t value);
+/* The limit in force (parser NULL: the default); 0 for an unknown limit. */
+O2P_API uint64_t o2p_parser_get_limit(const o2p_parser *parser, o2p_parser_limit limit);
+
 /* Parses an ONNX model file; external data is read relative to the file's folder. */
 O2P_API o2p_status o2p_parser_parse_file(o2p_parser *parser, const char *path);
 /* Parses a model held in memory. base_dir is the folder external data is read from (NULL:

@@ -73,8 +73,12 @@ const host_kernel_entry *host_kernel_at(int index);
 /* Each family file defines its table; registry.c joins them. */
 extern const host_kernel_entry host_elementwise_kernels[];
 extern const int host_elementwise_kernel_count;
+extern const host_kernel_entry host_extra_kernels[];
+extern const int host_extra_kernel_count;
 extern const host_kernel_entry host_nn_kernels[];
 extern const int host_nn_kernel_count;
+extern const host_kernel_entry host_signal_kernels[];
+extern const int host_signal_kernel_count;
 extern const host_kernel_entry host_tensor_kernels[];
 extern const int host_tensor_kernel_count;
 

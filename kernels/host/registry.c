@@ -10,7 +10,9 @@ typedef struct family {
 
 static const family families[] = {
     {host_elementwise_kernels, &host_elementwise_kernel_count},
+    {host_extra_kernels, &host_extra_kernel_count},
     {host_nn_kernels, &host_nn_kernel_count},
+    {host_signal_kernels, &host_signal_kernel_count},
     {host_tensor_kernels, &host_tensor_kernel_count},
 };
 

@@ -246,10 +246,14 @@ const cg_op *cg_op_at(int index);
  * written yet defines an empty table. */
 extern const cg_op cg_elementwise_ops[];
 extern const int cg_elementwise_op_count;
+extern const cg_op cg_extra_ops[];
+extern const int cg_extra_op_count;
 extern const cg_op cg_gemm_ops[];
 extern const int cg_gemm_op_count;
 extern const cg_op cg_nn_ops[];
 extern const int cg_nn_op_count;
+extern const cg_op cg_signal_ops[];
+extern const int cg_signal_op_count;
 extern const cg_op cg_tensor_ops[];
 extern const int cg_tensor_op_count;
 

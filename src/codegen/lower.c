@@ -12,8 +12,10 @@ typedef struct family_table {
 
 static const family_table families[] = {
     {cg_elementwise_ops, &cg_elementwise_op_count},
+    {cg_extra_ops, &cg_extra_op_count},
     {cg_gemm_ops, &cg_gemm_op_count},
     {cg_nn_ops, &cg_nn_op_count},
+    {cg_signal_ops, &cg_signal_op_count},
     {cg_tensor_ops, &cg_tensor_op_count},
 };
 #define NUM_FAMILIES ((int)(sizeof families / sizeof families[0]))

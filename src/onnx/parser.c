@@ -23,13 +23,19 @@ struct o2p_parser {
     o2p_ptrvec unsupported; /* ir_layer* */
     o2p_plugin_registry *registry;
     o2p_ptrvec plugin_libraries; /* const char*, each once */
+    onnx_limits limits;
 };
+
+static const onnx_limits default_limits = {ONNX_MAX_NODES, ONNX_MAX_WEIGHT_BYTES,
+                                           ONNX_MAX_STRING_BYTES};
 
 typedef struct parse_ctx {
     o2p_parser *parser;
     ir_network *net;
     const char *what;     /* file name (or caller's name) for messages */
     const char *base_dir; /* folder for external data, or NULL */
+    onnx_limits limits;
+    uint64_t weight_bytes; /* tensor data read so far, for limits.weight_bytes */
 } parse_ctx;
 
 #define S(x) ((x) ? (x) : "")
@@ -37,6 +43,24 @@ typedef struct parse_ctx {
 static o2p_status convert_graph(parse_ctx *pc, const Onnx__GraphProto *gp, ir_graph *g);
 
 /* ---------------------------------------------------------------- tensors */
+
+/* Counts nbytes of tensor data against the model's weight limit, before they are read or
+ * allocated. */
+static o2p_status charge_weights(parse_ctx *pc, uint64_t nbytes, const char *what)
+{
+    uint64_t limit = pc->limits.weight_bytes;
+    if (pc->weight_bytes > limit || nbytes > limit - pc->weight_bytes)
+        return o2p_fail(O2P_ERR_LIMIT,
+                        "%s: its %llu bytes of data after %llu bytes of earlier tensors are "
+                        "over the limit of %llu bytes of weights per model (initializers, "
+                        "Constant values, tensor attributes and external data together; "
+                        "loader limit O2P_PARSER_LIMIT_WEIGHT_BYTES); raise it with "
+                        "o2p_parser_set_limit(parser, O2P_PARSER_LIMIT_WEIGHT_BYTES, bytes)",
+                        what, (unsigned long long)nbytes, (unsigned long long)pc->weight_bytes,
+                        (unsigned long long)limit);
+    pc->weight_bytes += nbytes;
+    return O2P_OK;
+}
 
 static int known_dtype(int32_t t)
 {
@@ -57,7 +81,8 @@ static o2p_status convert_tensor(parse_ctx *pc, const Onnx__TensorProto *tp, ir_
     if (tp->segment)
         return o2p_fail(O2P_ERR_UNSUPPORTED, "%s: segmented tensors are not supported", what);
     if (tp->n_dims > IR_MAX_RANK)
-        return o2p_fail(O2P_ERR_LIMIT, "%s: rank %zu is more than the limit of %d", what,
+        return o2p_fail(O2P_ERR_LIMIT, "%s: rank %zu is more than the limit of %d "
+                        "(O2P_MAX_RANK, a fixed loader limit: see docs/limits.md)", what,
                         tp->n_dims, IR_MAX_RANK);
     t->dtype = (o2p_dtype)dt;
     t->shape.rank = (int)tp->n_dims;
@@ -108,6 +133,7 @@ static o2p_status convert_tensor(parse_ctx *pc, const Onnx__TensorProto *tp, ir_
                         what, field);
     if (external) {
         void *ext;
+        O2P_TRY(charge_weights(pc, nbytes, what));
         O2P_TRY(onnx_read_external(pc->base_dir, tp, what, nbytes, pc->net, &ext));
         t->data = ext;
         t->nbytes = nbytes;
@@ -128,6 +154,7 @@ static o2p_status convert_tensor(parse_ctx *pc, const Onnx__TensorProto *tp, ir_
                             what, field, n_field, want);
         }
     }
+    O2P_TRY(charge_weights(pc, nbytes, what));
     void *data = ir_network_alloc_data(pc->net, nbytes);
     if (!data)
         return o2p_fail(O2P_ERR_OUT_OF_MEMORY, "%s: out of memory for %zu bytes of data", what,
@@ -195,7 +222,8 @@ static o2p_status convert_type(parse_ctx *pc, const Onnx__TypeProto *tp, o2p_dty
     if (!tt->shape)
         return O2P_OK;
     if (tt->shape->n_dim > IR_MAX_RANK)
-        return o2p_fail(O2P_ERR_LIMIT, "%s: rank %zu is more than the limit of %d", what,
+        return o2p_fail(O2P_ERR_LIMIT, "%s: rank %zu is more than the limit of %d "
+                        "(O2P_MAX_RANK, a fixed loader limit: see docs/limits.md)", what,
                         tt->shape->n_dim, IR_MAX_RANK);
     shape->rank = (int)tt->shape->n_dim;
     for (size_t i = 0; i < tt->shape->n_dim; i++) {
@@ -387,6 +415,7 @@ static o2p_status convert_constant_node(parse_ctx *pc, ir_graph *g, const Onnx__
     t->shape.rank = is_list ? 1 : 0;
     if (is_list)
         t->shape.dims[0].value = (int64_t)n;
+    O2P_TRY(charge_weights(pc, (uint64_t)n * es, desc));
     void *data = ir_network_alloc_data(pc->net, n * es);
     if (!data)
         return o2p_fail(O2P_ERR_OUT_OF_MEMORY, "out of memory");
@@ -666,7 +695,7 @@ o2p_status onnx_load_tensor_proto(ir_network *net, ir_tensor *t, const void *byt
     ir_tensor tmp;
     memset(&tmp, 0, sizeof tmp);
     tmp.name = t->name;
-    parse_ctx pc = {NULL, net, what, NULL};
+    parse_ctx pc = {NULL, net, what, NULL, default_limits, 0};
     o2p_status st = convert_tensor(&pc, tp, &tmp, what);
     onnx__tensor_proto__free_unpacked(tp, NULL);
     if (st == O2P_OK)
@@ -684,6 +713,7 @@ o2p_status o2p_parser_create(o2p_network *network, o2p_parser **out)
     if (!p)
         return o2p_fail(O2P_ERR_OUT_OF_MEMORY, "out of memory creating a parser");
     p->net = network;
+    p->limits = default_limits;
     *out = p;
     return O2P_OK;
 }
@@ -715,6 +745,31 @@ int o2p_parser_get_flag(const o2p_parser *parser, o2p_parser_flag flag)
            (parser->flags >> flag) & 1u;
 }
 
+o2p_status o2p_parser_set_limit(o2p_parser *parser, o2p_parser_limit limit, uint64_t value)
+{
+    if (!parser)
+        return o2p_fail(O2P_ERR_INVALID_ARGUMENT, "o2p_parser_set_limit: parser is NULL");
+    switch (limit) {
+    case O2P_PARSER_LIMIT_NODES: parser->limits.nodes = value; return O2P_OK;
+    case O2P_PARSER_LIMIT_WEIGHT_BYTES: parser->limits.weight_bytes = value; return O2P_OK;
+    case O2P_PARSER_LIMIT_STRING_BYTES: parser->limits.string_bytes = value; return O2P_OK;
+    }
+    return o2p_fail(O2P_ERR_INVALID_ARGUMENT,
+                    "o2p_parser_set_limit: unknown limit %d (O2P_PARSER_LIMIT_NODES, "
+                    "_WEIGHT_BYTES or _STRING_BYTES)", (int)limit);
+}
+
+uint64_t o2p_parser_get_limit(const o2p_parser *parser, o2p_parser_limit limit)
+{
+    const onnx_limits *l = parser ? &parser->limits : &default_limits;
+    switch (limit) {
+    case O2P_PARSER_LIMIT_NODES: return l->nodes;
+    case O2P_PARSER_LIMIT_WEIGHT_BYTES: return l->weight_bytes;
+    case O2P_PARSER_LIMIT_STRING_BYTES: return l->string_bytes;
+    }
+    return 0;
+}
+
 o2p_status o2p_parser_parse_bytes(o2p_parser *parser, const void *bytes, size_t size,
                                   const char *base_dir, const char *name)
 {
@@ -731,13 +786,13 @@ o2p_status o2p_parser_parse_bytes(o2p_parser *parser, const void *bytes, size_t 
                         "store the weights as external data", what, size);
     if (size == 0)
         return o2p_fail(O2P_ERR_PARSE, "%s: the file is empty", what);
-    O2P_TRY(onnx_check_nesting(bytes, size, what));
+    O2P_TRY(onnx_check_wire(bytes, size, what, &parser->limits));
     Onnx__ModelProto *mp = onnx__model_proto__unpack(NULL, size, bytes);
     if (!mp)
         return o2p_fail(O2P_ERR_PARSE,
                         "%s: not a valid ONNX model (protobuf decoding failed: truncated, "
                         "corrupted, or not an ONNX file)", what);
-    parse_ctx pc = {parser, parser->net, what, base_dir};
+    parse_ctx pc = {parser, parser->net, what, base_dir, parser->limits, 0};
     o2p_status st = convert_model(&pc, mp);
     onnx__model_proto__free_unpacked(mp, NULL);
     if (st == O2P_OK)
