@@ -8,7 +8,7 @@
  * Kernels are generic over shapes (shapes travel in the parameter struct), so one compiled
  * family serves every model: the cache makes the second build of anything near instant.
  * The lean runtime knows no op: it loads the images, patches device addresses into the
- * parameter bytes and launches (engine_format.h, ENGINE version 3).
+ * parameter bytes and launches (engine_format.h, ENGINE version 4).
  *
  * Families: a family is one kernels/cuda/<family>.cu (plus its <family>_params.h), compiled
  * as one module per architecture. Each family's lowering lives in src/codegen/lower_<family>.c
@@ -35,7 +35,13 @@ typedef enum cg_launch_kind {
     CG_LAUNCH_KERNEL = 0, /* cuLaunchKernel(family module's `function`, grid, block, smem,
                              the parameter bytes) */
     CG_LAUNCH_COPY = 1,   /* cuMemcpyDtoDAsync; params = cg_copy_params */
-    CG_LAUNCH_MEMSET = 2  /* cuMemsetD8Async;   params = cg_memset_params */
+    CG_LAUNCH_MEMSET = 2, /* cuMemsetD8Async;   params = cg_memset_params */
+    /* Library calls (tactic sources other than builtin; DESIGN.md §2, §5): the runtime opens
+     * the library when the engine has such launches and refuses the plan naming it when it
+     * cannot. family and function are "", grid and block 1, smem 0. */
+    CG_LAUNCH_CUBLAS_GEMM = 3,     /* cublasGemmStridedBatchedEx; params = cg_blas_gemm_params */
+    CG_LAUNCH_CUBLASLT_MATMUL = 4, /* cublasLtMatmul; params = cg_blas_gemm_params */
+    CG_LAUNCH_CUDNN_CONV = 5       /* cudnnConvolutionForward; params = cg_dnn_conv_params */
 } cg_launch_kind;
 
 typedef struct cg_copy_params {
@@ -49,6 +55,68 @@ typedef struct cg_memset_params {
     uint64_t bytes;
     uint64_t value; /* the byte value, 0..255 */
 } cg_memset_params;
+
+/* Compute types of the library calls (cg_blas_gemm_params.compute). */
+#define CG_BLAS_COMPUTE_32F 0      /* float accumulation, exact fp32 products */
+#define CG_BLAS_COMPUTE_32F_TF32 1 /* float accumulation, tf32 tensor cores (allow_tf32 only) */
+
+/* One GEMM (or a strided batch of them) exactly as cuBLAS takes it: COLUMN-major operands.
+ * A row-major Y[M,N] = A[M,K] B[K,N] is the column-major Y^T = B^T A^T: m = N, n = M, the
+ * operands swapped (the lowering does this; the runtime passes the fields through).
+ *   C[i] = alpha * op(A[i]) op(B[i]) + beta * C[i],  i < batch,
+ * op(A[i]) is m x k (A stored k x m when trans_a), op(B[i]) k x n, C[i] m x n with leading
+ * dimension ldc; X[i] starts stride_x elements after X[i-1] (0: the same matrix). Types are
+ * o2p_dtype values (float, float16, bfloat16; a, b and c the same); alpha and beta are floats
+ * (the scale type is float for every type). cublasLt uses workspace_bytes at workspace_ptr
+ * (0 bytes: none); cuBLAS ignores both. Device addresses (a_ptr, b_ptr, c_ptr,
+ * workspace_ptr) are patches. The reader computes the bytes each operand spans from these
+ * fields and refuses the launch when they leave the patched tensor. */
+typedef struct cg_blas_gemm_params {
+    uint64_t a_ptr;
+    uint64_t b_ptr;
+    uint64_t c_ptr;
+    uint64_t workspace_ptr;
+    uint64_t workspace_bytes;
+    int64_t stride_a;
+    int64_t stride_b;
+    int64_t stride_c;
+    int32_t m, n, k;
+    int32_t lda, ldb, ldc;
+    int32_t batch;
+    uint32_t trans_a; /* 0: N, 1: T */
+    uint32_t trans_b;
+    uint32_t dtype;   /* o2p_dtype of A, B and C */
+    uint32_t compute; /* CG_BLAS_COMPUTE_* */
+    float alpha;
+    float beta;
+    uint32_t reserved; /* 0 */
+} cg_blas_gemm_params;
+
+/* A 2-D forward convolution as cuDNN takes it (cross-correlation, NCHW, fully packed):
+ * y[n,k,p,q] = alpha * sum x[n, c, p*stride_h - pad_h + r*dil_h, ...] w[k, c, r, s] + beta * y,
+ * x: n x c x h x w, w: k x (c/groups) x r x s, y: n x k x p x q (p, q from the geometry:
+ * (h + 2 pad_h - dil_h (r-1) - 1) / stride_h + 1). Symmetric padding only (cuDNN's). The
+ * algorithm is picked at context create among those needing at most workspace_bytes at
+ * workspace_ptr. A bias is a separate elementwise launch. Device addresses: x_ptr, w_ptr,
+ * y_ptr, workspace_ptr (patches). */
+typedef struct cg_dnn_conv_params {
+    uint64_t x_ptr;
+    uint64_t w_ptr;
+    uint64_t y_ptr;
+    uint64_t workspace_ptr;
+    uint64_t workspace_bytes;
+    int32_t n, c, h, w;
+    int32_t k, r, s;
+    int32_t p, q;
+    int32_t pad_h, pad_w;
+    int32_t stride_h, stride_w;
+    int32_t dil_h, dil_w;
+    int32_t groups;
+    uint32_t dtype; /* o2p_dtype of x, w and y: float or float16 */
+    float alpha;
+    float beta;
+    uint32_t compute; /* CG_BLAS_COMPUTE_*: TF32 lets cuDNN use tf32 tensor cores (float) */
+} cg_dnn_conv_params;
 
 /* A device address the runtime writes into the parameter bytes at param_offset (8 bytes):
  * the address of `tensor` (an index in the engine's tensor table, or CG_TENSOR_WORKSPACE)
@@ -99,6 +167,11 @@ void cg_emit_copy(cg_emit *e, int dst_tensor, uint64_t dst_offset, int src_tenso
                   uint64_t src_offset, uint64_t bytes);
 void cg_emit_memset(cg_emit *e, int dst_tensor, uint64_t dst_offset, uint64_t bytes,
                     uint8_t value);
+/* Appends a library call (CG_LAUNCH_CUBLAS_GEMM, _CUBLASLT_MATMUL, _CUDNN_CONV) with a copy of
+ * its params (cg_blas_gemm_params or cg_dnn_conv_params); returns it (to add patches with
+ * cg_launch_ptr) or NULL on failure. */
+cg_launch *cg_emit_library(cg_emit *e, cg_launch_kind kind, const void *params,
+                           uint32_t param_size);
 /* Reserves bytes of the layer's workspace (256-byte aligned); returns their offset in it. */
 uint64_t cg_emit_workspace(cg_emit *e, uint64_t bytes);
 

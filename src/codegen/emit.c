@@ -1,4 +1,5 @@
 /* emit.c: the list of launches a lowering appends to (codegen.h). */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -130,6 +131,42 @@ void cg_emit_memset(cg_emit *e, int dst_tensor, uint64_t dst_offset, uint64_t by
     l->param_size = sizeof p;
     memcpy(l->params, &p, sizeof p);
     cg_launch_ptr(e, l, 0, dst_tensor, dst_offset);
+}
+
+_Static_assert(sizeof(cg_blas_gemm_params) == 120, "cg_blas_gemm_params: no padding");
+_Static_assert(sizeof(cg_dnn_conv_params) == 120, "cg_dnn_conv_params: no padding");
+/* the lean reader reads the records at these offsets (src/lean/engine.c, BG_* and DC_*) */
+_Static_assert(offsetof(cg_blas_gemm_params, stride_a) == 40 &&
+                   offsetof(cg_blas_gemm_params, m) == 64 &&
+                   offsetof(cg_blas_gemm_params, batch) == 88 &&
+                   offsetof(cg_blas_gemm_params, compute) == 104 &&
+                   offsetof(cg_blas_gemm_params, reserved) == 116,
+               "cg_blas_gemm_params: the offsets engine.c reads");
+_Static_assert(offsetof(cg_dnn_conv_params, n) == 40 && offsetof(cg_dnn_conv_params, q) == 72 &&
+                   offsetof(cg_dnn_conv_params, groups) == 100 &&
+                   offsetof(cg_dnn_conv_params, compute) == 116,
+               "cg_dnn_conv_params: the offsets engine.c reads");
+
+cg_launch *cg_emit_library(cg_emit *e, cg_launch_kind kind, const void *params, uint32_t param_size)
+{
+    if (e->status != O2P_OK)
+        return NULL;
+    uint32_t want = kind == CG_LAUNCH_CUDNN_CONV ? (uint32_t)sizeof(cg_dnn_conv_params)
+                                                 : (uint32_t)sizeof(cg_blas_gemm_params);
+    if ((kind != CG_LAUNCH_CUBLAS_GEMM && kind != CG_LAUNCH_CUBLASLT_MATMUL &&
+         kind != CG_LAUNCH_CUDNN_CONV) ||
+        !params || param_size != want) {
+        e->status = o2p_fail(O2P_ERR_INTERNAL, "library call of kind %d with %u parameter bytes",
+                             (int)kind, param_size);
+        return NULL;
+    }
+    cg_launch *l = append(e);
+    if (!l)
+        return NULL;
+    l->kind = kind;
+    l->param_size = param_size;
+    memcpy(l->params, params, param_size);
+    return l;
 }
 
 uint64_t cg_emit_workspace(cg_emit *e, uint64_t bytes)

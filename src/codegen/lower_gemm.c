@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "codegen/codegen.h"
+#include "cuda/elementwise_params.h"
 #include "cuda/gemm_params.h"
 
 _Static_assert(sizeof(o2p_gemm_params) == 1504, "o2p_gemm_params differs from gemm.cu's");
@@ -25,7 +26,30 @@ _Static_assert(sizeof(o2p_gemm_params) == 1504, "o2p_gemm_params differs from ge
 #define RATE_BYTES 1.5e12
 
 /* Tactic ids (cg_tactic.id). */
-enum { T_SIMT, T_MMA_TF32, T_MMA_F16, T_MMA_BF16, T_INT, T_CONV_DIRECT, T_CONVT_DIRECT };
+enum {
+    T_SIMT,
+    T_MMA_TF32,
+    T_MMA_F16,
+    T_MMA_BF16,
+    T_INT,
+    T_CONV_DIRECT,
+    T_CONVT_DIRECT,
+    /* library calls: + T_LIB_TF32 for the tf32 variant, + T_LIB_NOWS for cuDNN without
+     * workspace */
+    T_CUBLAS = 16,
+    T_CUBLASLT = 32,
+    T_CUDNN = 48
+};
+#define T_LIB_TF32 1
+#define T_LIB_NOWS 2
+/* The libraries are faster than the builtin kernels at the same precision: their cost is
+ * the builtin estimate times these. */
+#define LIB_COST_CUBLAS 0.8
+#define LIB_COST_CUBLASLT 0.75
+#define LIB_COST_CUDNN 0.7
+#define LIB_COST_CUDNN_NOWS 0.85
+#define CUBLASLT_WORKSPACE (32ull << 20)
+#define CUDNN_WORKSPACE (32ull << 20)
 
 /* What a layer is, as the kernels see it. */
 enum { JOB_GEMM, JOB_CONV, JOB_CONVT };
@@ -718,6 +742,260 @@ static int job_candidates(const gemm_job *j, const cg_options *o, cg_tactic *out
     return n;
 }
 
+/* ---------------------------------------------------------------- library calls */
+
+/* The batch strides of a MatMul operand as one stride per flattened batch index (what a
+ * strided batched GEMM takes): bstr[i] = s * prod(bdims[i+1..]) wherever bdims[i] > 1. */
+static int uniform_stride(const o2p_gemm_params *p, const o2p_i64 *bstr, int64_t *s)
+{
+    int64_t inner = 1;
+    *s = 0;
+    int set = 0;
+    for (int i = p->nb - 1; i >= 0; i--) {
+        if (p->bdims[i] > 1) {
+            if (!set) {
+                if (bstr[i] % inner)
+                    return 0;
+                *s = bstr[i] / inner;
+                set = 1;
+            } else if (bstr[i] != *s * inner) {
+                return 0;
+            }
+        }
+        inner *= p->bdims[i];
+    }
+    return 1;
+}
+
+static int fits_int(int64_t v)
+{
+    return v >= 1 && v <= INT32_MAX;
+}
+
+/* A Gemm / MatMul as one (batched) cuBLAS call on the column-major view Y^T = op(B)^T op(A)^T,
+ * or 0 when it does not map onto one: strides that differ between batch dims, dims past
+ * 32 bits, or a C scaled by a beta other than 1 (the bias is added after the call). */
+static int blas_record(const cg_layer *l, const gemm_job *j, cg_blas_gemm_params *r)
+{
+    const o2p_gemm_params *p = &j->p;
+    if (j->kind != JOB_GEMM || (j->dtype != O2P_DTYPE_FLOAT && j->dtype != O2P_DTYPE_FLOAT16 &&
+                                j->dtype != O2P_DTYPE_BFLOAT16))
+        return 0;
+    if (!fits_int(p->M) || !fits_int(p->N) || !fits_int(p->K) || !fits_int(p->batch))
+        return 0;
+    if (p->has_c && p->beta != 1.0)
+        return 0;
+    int gemm = strcmp(l->args.op_type, "Gemm") == 0;
+    int ta = gemm && host_attr_int(&l->args, "transA", 0) != 0;
+    int tb = gemm && host_attr_int(&l->args, "transB", 0) != 0;
+    int64_t sa = 0, sb = 0;
+    if (!uniform_stride(p, p->a_bstr, &sa) || !uniform_stride(p, p->b_bstr, &sb))
+        return 0;
+    memset(r, 0, sizeof *r);
+    r->m = (int32_t)p->N;
+    r->n = (int32_t)p->M;
+    r->k = (int32_t)p->K;
+    r->trans_a = (uint32_t)tb; /* cuBLAS's A is our B */
+    r->trans_b = (uint32_t)ta;
+    r->lda = (int32_t)(tb ? p->K : p->N);
+    r->ldb = (int32_t)(ta ? p->M : p->K);
+    r->ldc = (int32_t)p->N;
+    r->stride_a = sb;
+    r->stride_b = sa;
+    r->stride_c = p->M * p->N;
+    r->batch = (int32_t)p->batch;
+    r->dtype = (uint32_t)j->dtype;
+    r->alpha = (float)p->alpha;
+    r->beta = 0.0f;
+    return 1;
+}
+
+/* A 2-D Conv as one cuDNN call, or 0: float / float16, dims in 32 bits, and padding cuDNN's
+ * symmetric pads reproduce (the same output size with the leading pads at both ends visits
+ * the same input positions, the padding being zeros either way). */
+static int dnn_record(const cg_layer *l, const gemm_job *j, cg_dnn_conv_params *r)
+{
+    const o2p_gemm_params *p = &j->p;
+    if (j->kind != JOB_CONV || p->nsp != 2 ||
+        (j->dtype != O2P_DTYPE_FLOAT && j->dtype != O2P_DTYPE_FLOAT16))
+        return 0;
+    (void)l;
+    int64_t c_img = p->c_in * p->in_size, y_img = p->c_out * p->out_size;
+    if (!fits_int(p->n_img) || !fits_int(c_img) || !fits_int(y_img) || !fits_int(p->group))
+        return 0;
+    for (int d = 0; d < 2; d++) {
+        int64_t effk = (p->kernel[d] - 1) * p->dilation[d] + 1;
+        if (!fits_int(p->kernel[d]) || !fits_int(p->stride[d]) || !fits_int(p->dilation[d]) ||
+            p->pad[d] > INT32_MAX / 4 || p->in[d] + 2 * p->pad[d] < effk ||
+            (p->in[d] + 2 * p->pad[d] - effk) / p->stride[d] + 1 != p->out[d])
+            return 0;
+    }
+    memset(r, 0, sizeof *r);
+    r->n = (int32_t)p->n_img;
+    r->c = (int32_t)p->c_in;
+    r->h = (int32_t)p->in[0];
+    r->w = (int32_t)p->in[1];
+    r->k = (int32_t)p->c_out;
+    r->r = (int32_t)p->kernel[0];
+    r->s = (int32_t)p->kernel[1];
+    r->p = (int32_t)p->out[0];
+    r->q = (int32_t)p->out[1];
+    r->pad_h = (int32_t)p->pad[0];
+    r->pad_w = (int32_t)p->pad[1];
+    r->stride_h = (int32_t)p->stride[0];
+    r->stride_w = (int32_t)p->stride[1];
+    r->dil_h = (int32_t)p->dilation[0];
+    r->dil_w = (int32_t)p->dilation[1];
+    r->groups = (int32_t)p->group;
+    r->dtype = (uint32_t)j->dtype;
+    r->alpha = 1.0f;
+    r->beta = 0.0f;
+    return 1;
+}
+
+static cg_tactic lib_tactic(const char *kernel, const char *source, int id, cg_precision prec,
+                            uint64_t workspace, double c)
+{
+    cg_tactic t = tactic(kernel, id, 0, prec, c);
+    t.source = source;
+    t.workspace = workspace;
+    return t;
+}
+
+/* The library candidates of a prepared job (at most 6), for the sources the build allows:
+ * cheaper than the builtin kernels of the same precision; tf32 only when allowed. */
+static int library_candidates(const cg_layer *l, const gemm_job *j, const cg_options *o,
+                              cg_tactic *out)
+{
+    int n = 0, f32 = j->dtype == O2P_DTYPE_FLOAT;
+    double base = cost(j, f32 ? RATE_SIMT : RATE_HALF), tf32 = cost(j, RATE_TF32);
+    cg_blas_gemm_params br;
+    cg_dnn_conv_params dr;
+    if (blas_record(l, j, &br)) {
+        if (o->tactic_sources & O2P_TACTIC_SOURCE_CUBLAS) {
+            out[n++] = lib_tactic("cublas.gemm_ex", "cublas", T_CUBLAS, CG_PREC_NATIVE, 0,
+                                  LIB_COST_CUBLAS * base);
+            if (f32 && o->allow_tf32)
+                out[n++] = lib_tactic("cublas.gemm_ex_tf32", "cublas", T_CUBLAS + T_LIB_TF32,
+                                      CG_PREC_TF32, 0, LIB_COST_CUBLAS * tf32);
+        }
+        if (o->tactic_sources & O2P_TACTIC_SOURCE_CUBLASLT) {
+            out[n++] = lib_tactic("cublaslt.matmul", "cublaslt", T_CUBLASLT, CG_PREC_NATIVE,
+                                  CUBLASLT_WORKSPACE, LIB_COST_CUBLASLT * base);
+            if (f32 && o->allow_tf32)
+                out[n++] = lib_tactic("cublaslt.matmul_tf32", "cublaslt", T_CUBLASLT + T_LIB_TF32,
+                                      CG_PREC_TF32, CUBLASLT_WORKSPACE, LIB_COST_CUBLASLT * tf32);
+        }
+    }
+    if (dnn_record(l, j, &dr) && (o->tactic_sources & O2P_TACTIC_SOURCE_CUDNN)) {
+        out[n++] = lib_tactic("cudnn.conv_fwd", "cudnn", T_CUDNN, CG_PREC_NATIVE, CUDNN_WORKSPACE,
+                              LIB_COST_CUDNN * base);
+        out[n++] = lib_tactic("cudnn.conv_fwd_nows", "cudnn", T_CUDNN + T_LIB_NOWS, CG_PREC_NATIVE,
+                              0, LIB_COST_CUDNN_NOWS * base);
+        if (f32 && o->allow_tf32) {
+            out[n++] = lib_tactic("cudnn.conv_fwd_tf32", "cudnn", T_CUDNN + T_LIB_TF32,
+                                  CG_PREC_TF32, CUDNN_WORKSPACE, LIB_COST_CUDNN * tf32);
+            out[n++] =
+                lib_tactic("cudnn.conv_fwd_tf32_nows", "cudnn", T_CUDNN + T_LIB_TF32 + T_LIB_NOWS,
+                           CG_PREC_TF32, 0, LIB_COST_CUDNN_NOWS * tf32);
+        }
+    }
+    return n;
+}
+
+/* y += bias broadcast into y's shape (bias_dims over y's rank), in place: the elementwise
+ * family's binary add (each thread reads and writes its own element). */
+static void emit_bias_add(cg_emit *e, const host_tensor *y, int y_tensor, const host_tensor *bias,
+                          int bias_tensor, int per_channel)
+{
+    o2p_ew_binary_params p;
+    memset(&p, 0, sizeof p);
+    int ok;
+    p.n = host_numel(y, &ok);
+    p.op = O2P_EW_B_ADD;
+    p.a_dtype = p.b_dtype = p.y_dtype = (int32_t)y->dtype;
+    p.bits = (int32_t)o2p_dtype_size(y->dtype) * 8;
+    p.a_mode = O2P_EW_INDEX_SAME;
+    p.a.rank = p.b.rank = y->rank;
+    int64_t contiguous = 1, bstr[HOST_MAX_RANK];
+    if (!per_channel)
+        host_broadcast_strides(bias, y->rank, y->dims, bstr);
+    for (int d = y->rank - 1; d >= 0; d--) {
+        p.a.dims[d] = p.b.dims[d] = y->dims[d];
+        p.a.strides[d] = contiguous;
+        /* a Conv bias [M] runs along axis 1 of [N, M, ...] */
+        p.b.strides[d] = per_channel ? (d == 1 ? 1 : 0) : bstr[d];
+        contiguous *= y->dims[d];
+    }
+    p.b_mode = O2P_EW_INDEX_SHAPE;
+    const char *fn = y->dtype == O2P_DTYPE_FLOAT16    ? "o2p_elementwise_binary_f16"
+                     : y->dtype == O2P_DTYPE_BFLOAT16 ? "o2p_elementwise_binary_bf16"
+                                                      : "o2p_elementwise_binary_f32";
+    uint32_t grid[3], block[3];
+    cg_grid_1d((uint64_t)p.n, 256, grid, block);
+    cg_launch *k = cg_emit_kernel(e, "elementwise", fn, grid, block, 0, &p, sizeof p);
+    cg_launch_ptr(e, k, offsetof(o2p_ew_binary_params, a_ptr), y_tensor, 0);
+    cg_launch_ptr(e, k, offsetof(o2p_ew_binary_params, b_ptr), bias_tensor, 0);
+    cg_launch_ptr(e, k, offsetof(o2p_ew_binary_params, y_ptr), y_tensor, 0);
+}
+
+static o2p_status library_lower(const cg_layer *l, const gemm_job *j, const cg_tactic *t,
+                                cg_emit *e)
+{
+    int base = t->id & ~(T_LIB_TF32 | T_LIB_NOWS);
+    uint32_t compute = (t->id & T_LIB_TF32) ? CG_BLAS_COMPUTE_32F_TF32 : CG_BLAS_COMPUTE_32F;
+    const int *in = l->input_tensors;
+    int y = l->output_tensors[0];
+    if (base == T_CUBLAS || base == T_CUBLASLT) {
+        cg_blas_gemm_params r;
+        if (!blas_record(l, j, &r))
+            return o2p_fail(O2P_ERR_INTERNAL, "layer '%s' (%s): tactic %s does not apply to it",
+                            l->args.layer_name ? l->args.layer_name : "", l->args.op_type,
+                            t->kernel ? t->kernel : "?");
+        r.compute = compute;
+        cg_launch_kind kind = CG_LAUNCH_CUBLAS_GEMM;
+        uint64_t ws_at = 0;
+        if (base == T_CUBLASLT) {
+            kind = CG_LAUNCH_CUBLASLT_MATMUL;
+            r.workspace_bytes = t->workspace;
+            ws_at = cg_emit_workspace(e, t->workspace);
+        }
+        cg_launch *k = cg_emit_library(e, kind, &r, sizeof r);
+        cg_launch_ptr(e, k, offsetof(cg_blas_gemm_params, a_ptr), in[j->b_input], 0);
+        cg_launch_ptr(e, k, offsetof(cg_blas_gemm_params, b_ptr), in[j->a_input], 0);
+        cg_launch_ptr(e, k, offsetof(cg_blas_gemm_params, c_ptr), y, 0);
+        if (r.workspace_bytes)
+            cg_launch_ptr(e, k, offsetof(cg_blas_gemm_params, workspace_ptr), CG_TENSOR_WORKSPACE,
+                          ws_at);
+        if (j->c_input >= 0)
+            emit_bias_add(e, host_out(&l->args, 0), y, host_in(&l->args, j->c_input),
+                          in[j->c_input], 0);
+        return cg_emit_status(e);
+    }
+    cg_dnn_conv_params r;
+    if (base != T_CUDNN || !dnn_record(l, j, &r))
+        return o2p_fail(O2P_ERR_INTERNAL, "layer '%s' (%s): tactic %s does not apply to it",
+                        l->args.layer_name ? l->args.layer_name : "", l->args.op_type,
+                        t->kernel ? t->kernel : "?");
+    r.compute = compute;
+    uint64_t ws_at = 0;
+    if (!(t->id & T_LIB_NOWS)) {
+        r.workspace_bytes = t->workspace;
+        ws_at = cg_emit_workspace(e, t->workspace);
+    }
+    cg_launch *k = cg_emit_library(e, CG_LAUNCH_CUDNN_CONV, &r, sizeof r);
+    cg_launch_ptr(e, k, offsetof(cg_dnn_conv_params, x_ptr), in[0], 0);
+    cg_launch_ptr(e, k, offsetof(cg_dnn_conv_params, w_ptr), in[1], 0);
+    cg_launch_ptr(e, k, offsetof(cg_dnn_conv_params, y_ptr), y, 0);
+    if (r.workspace_bytes)
+        cg_launch_ptr(e, k, offsetof(cg_dnn_conv_params, workspace_ptr), CG_TENSOR_WORKSPACE,
+                      ws_at);
+    if (j->c_input >= 0)
+        emit_bias_add(e, host_out(&l->args, 0), y, host_in(&l->args, j->c_input), in[j->c_input],
+                      1);
+    return cg_emit_status(e);
+}
+
 static int gemm_candidates(const cg_layer *l, const cg_options *o, cg_tactic *out, int cap,
                            const char **why)
 {
@@ -737,8 +1015,9 @@ static int gemm_candidates(const cg_layer *l, const cg_options *o, cg_tactic *ou
             *why = "the layer's shapes or attributes are invalid (the error says which)";
         return 0;
     }
-    cg_tactic all[5];
+    cg_tactic all[12];
     int n = job_candidates(&j, o, all);
+    n += library_candidates(l, &j, o, all + n);
     if (n > cap)
         n = cap;
     memcpy(out, all, (size_t)n * sizeof *out);
@@ -757,6 +1036,8 @@ static o2p_status gemm_lower(const cg_layer *l, const cg_tactic *t, const cg_opt
     O2P_TRY(prepare(l, &j));
     if (j.y_elems == 0)
         return O2P_OK; /* nothing to compute */
+    if (t->id >= T_CUBLAS)
+        return library_lower(l, &j, t, e);
     int s = storage_of(j.dtype);
     const char *fn = NULL;
     uint32_t grid[3], block[3];

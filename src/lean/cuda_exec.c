@@ -1,13 +1,15 @@
 /* cuda_exec.c: the lean runtime's cuda executor: at engine create, the best kernel image per
  * family loaded on device 0, every launch's function looked up and the weights uploaded once;
  * per context one device allocation (arena, then workspace) and the launches' parameter
- * bytes with those addresses patched in; enqueue fills in the I/O addresses and launches
+ * bytes with those addresses patched in (plus, when the plan's tactics call cuBLAS, cuBLASLt
+ * or cuDNN, the libraries' handles: cuda_libs.c); enqueue fills in the I/O addresses and launches
  * everything on the caller's stream without waiting (DESIGN.md §5, §7, §9). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lean/cuda_driver.h"
+#include "lean/cuda_libs.h"
 #include "lean/lean.h"
 #include "plan/engine_format.h"
 
@@ -35,6 +37,10 @@ struct lean_cuda_engine {
     CUdeviceptr weights;  /* 0 when the blob is empty */
     io_patch *io_patches; /* every I/O tensor address of every launch */
     int num_io_patches;
+    /* the libraries the launches call (engine.libraries), NULL for the others */
+    const cuda_cublas *cublas;
+    const cuda_cublaslt *cublaslt;
+    const cuda_cudnn *cudnn;
 };
 
 struct lean_cuda_context {
@@ -42,6 +48,7 @@ struct lean_cuda_context {
     CUdeviceptr mem; /* arena, then the workspace at a 256-byte boundary; 0 when empty */
     uint64_t size;
     uint8_t *params; /* every launch's parameter bytes (lean_launch.buf_offset) */
+    cuda_libs_context *libs; /* handles and descriptors when the engine calls libraries */
 };
 
 /* ---------------------------------------------------------------- image choice */
@@ -332,6 +339,10 @@ o2p_status lean_cuda_engine_load(lean_engine *e, const uint8_t *weights, const c
         return refail(O2P_ERR_UNSUPPORTED, prefix);
     if (cuda_device_query(DEVICE_ORDINAL, &c->dev) != O2P_OK) /* makes its context current */
         return refail(O2P_ERR_UNSUPPORTED, prefix);
+    /* A library the plan's tactics need and this machine lacks refuses the plan here, by
+     * name, before anything is loaded. */
+    if (e->libraries)
+        O2P_TRY(cuda_libs_open(e->libraries, prefix, &c->cublas, &c->cublaslt, &c->cudnn));
     O2P_TRY(load_images(e, c, prefix));
     O2P_TRY(load_functions(e, c, prefix));
     O2P_TRY(upload_weights(e, c, weights, prefix));
@@ -397,8 +408,11 @@ void lean_cuda_context_destroy(lean_cuda_context *c)
         return;
     const struct lean_cuda_engine *ce = c->e->cuda;
     CUcontext ctx;
-    if (c->mem && cuda_use_device(DEVICE_ORDINAL, &ctx) == O2P_OK)
-        ce->d->cuMemFree(c->mem);
+    if ((c->mem || c->libs) && cuda_use_device(DEVICE_ORDINAL, &ctx) == O2P_OK) {
+        cuda_libs_context_destroy(c->libs);
+        if (c->mem)
+            ce->d->cuMemFree(c->mem);
+    }
     free(c->params);
     free(c);
 }
@@ -475,6 +489,13 @@ o2p_status lean_cuda_context_create(const lean_engine *e, lean_cuda_context **ou
                 put_u64(buf + pt->param_offset, base + pt->byte_offset);
             }
         }
+    if (e->libraries) {
+        o2p_status st = cuda_libs_context_create(e, ce->cublas, ce->cublaslt, ce->cudnn, &c->libs);
+        if (st != O2P_OK) {
+            lean_cuda_context_destroy(c);
+            return st;
+        }
+    }
     *out = c;
     return O2P_OK;
 }
@@ -533,6 +554,11 @@ o2p_status lean_cuda_enqueue(lean_cuda_context *c, void *const *bound, void *str
                 if (get_u64(buf + 16))
                     r = d->cuMemcpyDtoDAsync(get_u64(buf), get_u64(buf + 8),
                                              (size_t)get_u64(buf + 16), s);
+                break;
+            case ENGINE_LAUNCH_CUBLAS_GEMM:
+            case ENGINE_LAUNCH_CUBLASLT_MATMUL:
+            case ENGINE_LAUNCH_CUDNN_CONV:
+                O2P_TRY(cuda_libs_enqueue(c->libs, li, k, buf, s));
                 break;
             default:
                 call = "cuMemsetD8Async";

@@ -1,5 +1,5 @@
 /* engine.c: the lean runtime's engine: reads an ENGINE section (plan/engine_format.h,
- * version 3), checks every rule of the format before anything can run, and answers the
+ * version 4), checks every rule of the format before anything can run, and answers the
  * queries about I/O tensors, tensors and layers. Nothing in the section is trusted: a cursor
  * bounds every read, and every count is checked against the bytes left (and its limit)
  * before anything is allocated for it, so memory stays proportional to the section. */
@@ -761,6 +761,253 @@ static o2p_status check_copy_memset(parser *ps, const lean_layer *l, const lean_
     return O2P_OK;
 }
 
+/* ---- library calls (version 4): the records of codegen.h, read field by field */
+
+static uint32_t param_u32(const lean_launch *k, uint32_t at)
+{
+    return (uint32_t)k->params[at] | (uint32_t)k->params[at + 1] << 8 |
+           (uint32_t)k->params[at + 2] << 16 | (uint32_t)k->params[at + 3] << 24;
+}
+
+static int32_t param_i32(const lean_launch *k, uint32_t at)
+{
+    return (int32_t)param_u32(k, at);
+}
+
+static const char *library_kind_name(uint32_t kind)
+{
+    return kind == ENGINE_LAUNCH_CUBLAS_GEMM       ? "a CUBLAS_GEMM"
+           : kind == ENGINE_LAUNCH_CUBLASLT_MATMUL ? "a CUBLASLT_MATMUL"
+                                                   : "a CUDNN_CONV";
+}
+
+/* Bytes a column-major rows x cols matrix with leading dimension ld spans, batch times at
+ * stride elements: ((cols-1) ld + rows + (batch-1) stride) * esize; 0 on overflow. */
+static uint64_t matrix_span(int64_t rows, int64_t cols, int64_t ld, int64_t batch, int64_t stride,
+                            uint64_t esize)
+{
+    uint64_t a, b, total;
+    if (__builtin_mul_overflow((uint64_t)(cols - 1), (uint64_t)ld, &a) ||
+        __builtin_add_overflow(a, (uint64_t)rows, &a) ||
+        __builtin_mul_overflow((uint64_t)(batch - 1), (uint64_t)stride, &b) ||
+        __builtin_add_overflow(a, b, &total) || __builtin_mul_overflow(total, esize, &total))
+        return 0;
+    return total;
+}
+
+/* The written operand: one of the layer's outputs (never weights or an engine input), or
+ * the workspace. */
+static o2p_status check_written(parser *ps, const lean_layer *l, const lean_patch *dst,
+                                const char *kind)
+{
+    const lean_engine *e = ps->e;
+    if (dst->tensor == ENGINE_PATCH_WORKSPACE)
+        return O2P_OK;
+    const lean_tensor *t = &e->tensors[dst->tensor];
+    char n[64];
+    if (t->storage == ENGINE_STORAGE_WEIGHTS || (t->io & ENGINE_IO_INPUT) ||
+        !layer_uses(e, l, dst->tensor, 1))
+        return fail(ps, O2P_ERR_PARSE,
+                    "%s writes tensor %d '%s', which is not one of the layer's outputs (never "
+                    "weights or an engine input)",
+                    kind, (int)dst->tensor, shown(t->name, n, sizeof n));
+    return O2P_OK;
+}
+
+/* The patches of a library call: exactly at the address fields `at` (the last one, the
+ * workspace, only when it has bytes, and then pointing at the workspace), with zeros where
+ * the addresses go; the operands' tensors of the record's dtype. */
+static o2p_status library_patches(parser *ps, const lean_launch *k, const char *kind,
+                                  const uint32_t at[4], const char *const names[4],
+                                  uint64_t ws_bytes, uint32_t dtype, const lean_patch *out[4])
+{
+    const lean_engine *e = ps->e;
+    int want = ws_bytes ? 4 : 3;
+    for (int i = 0; i < 4; i++) {
+        out[i] = i < want ? patch_at(k, at[i]) : NULL;
+        if (param_u64(k, at[i]))
+            return fail(ps, O2P_ERR_PARSE, "%s has non-zero bytes where its %s address goes", kind,
+                        names[i]);
+    }
+    if (k->num_patches != want || !out[0] || !out[1] || !out[2] || (ws_bytes && !out[3]))
+        return fail(ps, O2P_ERR_PARSE,
+                    "%s has device addresses at other places than %u (%s), %u (%s), %u (%s)%s",
+                    kind, at[0], names[0], at[1], names[1], at[2], names[2],
+                    ws_bytes ? " and the workspace's" : "");
+    if (ws_bytes && out[3]->tensor != ENGINE_PATCH_WORKSPACE)
+        return fail(ps, O2P_ERR_PARSE,
+                    "%s's workspace address points at tensor %d, not the "
+                    "workspace",
+                    kind, (int)out[3]->tensor);
+    for (int i = 0; i < 3; i++) {
+        if (out[i]->tensor == ENGINE_PATCH_WORKSPACE)
+            continue;
+        const lean_tensor *t = &e->tensors[out[i]->tensor];
+        char n[64];
+        if ((uint32_t)t->view.dtype != dtype)
+            return fail(ps, O2P_ERR_PARSE, "%s computes in %s, and its %s is tensor %d '%s' of %s",
+                        kind, o2p_dtype_name((o2p_dtype)dtype), names[i], (int)out[i]->tensor,
+                        shown(t->name, n, sizeof n), o2p_dtype_name(t->view.dtype));
+    }
+    return O2P_OK;
+}
+
+static o2p_status check_library_common(parser *ps, const lean_launch *k, const char *kind)
+{
+    if (k->family[0] || k->function[0])
+        return fail(ps, O2P_ERR_PARSE, "%s names a family or function; only KERNEL does", kind);
+    for (int i = 0; i < 3; i++)
+        if (k->grid[i] != 1 || k->block[i] != 1)
+            return fail(ps, O2P_ERR_PARSE, "%s has a grid or block other than 1", kind);
+    if (k->smem)
+        return fail(ps, O2P_ERR_PARSE, "%s has %u bytes of shared memory; it has none", kind,
+                    k->smem);
+    if (k->param_size != ENGINE_LIBRARY_PARAM_BYTES)
+        return fail(ps, O2P_ERR_PARSE, "%s has %u parameter bytes; it has %u", kind, k->param_size,
+                    ENGINE_LIBRARY_PARAM_BYTES);
+    if (k->kind != ENGINE_LAUNCH_CUDNN_CONV && param_u32(k, ENGINE_BG_RESERVED))
+        return fail(ps, O2P_ERR_PARSE, "%s's reserved field is not 0", kind);
+    return O2P_OK;
+}
+
+/* CUBLAS_GEMM and CUBLASLT_MATMUL: a cg_blas_gemm_params whose operands, as cuBLAS reads and
+ * writes them, lie inside their tensors. */
+static o2p_status check_blas(parser *ps, const lean_layer *l, const lean_launch *k)
+{
+    const char *kind = library_kind_name(k->kind);
+    O2P_TRY(check_library_common(ps, k, kind));
+    int64_t m = param_i32(k, ENGINE_BG_M), n = param_i32(k, ENGINE_BG_N),
+            kk = param_i32(k, ENGINE_BG_K);
+    int64_t lda = param_i32(k, ENGINE_BG_LDA), ldb = param_i32(k, ENGINE_BG_LDB),
+            ldc = param_i32(k, ENGINE_BG_LDC);
+    int64_t batch = param_i32(k, ENGINE_BG_BATCH);
+    int64_t sa = (int64_t)param_u64(k, ENGINE_BG_STRIDE_A),
+            sb = (int64_t)param_u64(k, ENGINE_BG_STRIDE_B),
+            sc = (int64_t)param_u64(k, ENGINE_BG_STRIDE_C);
+    uint32_t ta = param_u32(k, ENGINE_BG_TRANS_A), tb = param_u32(k, ENGINE_BG_TRANS_B);
+    uint32_t dtype = param_u32(k, ENGINE_BG_DTYPE), compute = param_u32(k, ENGINE_BG_COMPUTE);
+    uint64_t ws_bytes = param_u64(k, ENGINE_BG_WS_BYTES);
+    if (m < 1 || n < 1 || kk < 1 || batch < 1)
+        return fail(ps, O2P_ERR_PARSE,
+                    "%s of m %lld, n %lld, k %lld, batch %lld: each is at "
+                    "least 1",
+                    kind, (long long)m, (long long)n, (long long)kk, (long long)batch);
+    if (ta > 1 || tb > 1)
+        return fail(ps, O2P_ERR_PARSE, "%s has transposes %u and %u; each is 0 or 1", kind, ta, tb);
+    if (dtype != O2P_DTYPE_FLOAT && dtype != O2P_DTYPE_FLOAT16 && dtype != O2P_DTYPE_BFLOAT16)
+        return fail(ps, O2P_ERR_PARSE, "%s has dtype %u; it takes float, float16 or bfloat16", kind,
+                    dtype);
+    if (compute > ENGINE_BLAS_COMPUTE_TF32 ||
+        (compute == ENGINE_BLAS_COMPUTE_TF32 && dtype != O2P_DTYPE_FLOAT))
+        return fail(ps, O2P_ERR_PARSE, "%s has compute type %u (0: fp32, 1: tf32 for float)", kind,
+                    compute);
+    if (k->kind == ENGINE_LAUNCH_CUBLAS_GEMM && ws_bytes)
+        return fail(ps, O2P_ERR_PARSE, "a CUBLAS_GEMM has %llu workspace bytes; it has none",
+                    (unsigned long long)ws_bytes);
+    /* stored shapes (column-major): A is m x k, or k x m transposed; B k x n, or n x k */
+    int64_t ar = ta ? kk : m, ac = ta ? m : kk, br = tb ? n : kk, bc = tb ? kk : n;
+    if (lda < ar || ldb < br || ldc < m)
+        return fail(ps, O2P_ERR_PARSE,
+                    "%s has leading dimensions %lld, %lld, %lld, below the "
+                    "rows %lld, %lld, %lld of A, B and C",
+                    kind, (long long)lda, (long long)ldb, (long long)ldc, (long long)ar,
+                    (long long)br, (long long)m);
+    if (sa < 0 || sb < 0 || sc < 0)
+        return fail(ps, O2P_ERR_PARSE, "%s has a negative batch stride", kind);
+    uint64_t esize = lean_dtype_size((o2p_dtype)dtype);
+    uint64_t c_one = matrix_span(m, n, ldc, 1, 0, 1);
+    if (batch > 1 && (uint64_t)sc < c_one)
+        return fail(ps, O2P_ERR_PARSE,
+                    "%s writes %lld matrices of C %lld elements apart, and "
+                    "each spans %llu: they overlap",
+                    kind, (long long)batch, (long long)sc, (unsigned long long)c_one);
+    static const uint32_t at[4] = {ENGINE_BG_A, ENGINE_BG_B, ENGINE_BG_C, ENGINE_BG_WS};
+    static const char *const names[4] = {"A", "B", "C", "workspace"};
+    const lean_patch *p[4];
+    O2P_TRY(library_patches(ps, k, kind, at, names, ws_bytes, dtype, p));
+    uint64_t span[3] = {matrix_span(ar, ac, lda, batch, sa, esize),
+                        matrix_span(br, bc, ldb, batch, sb, esize),
+                        matrix_span(m, n, ldc, batch, sc, esize)};
+    for (int i = 0; i < 3; i++) {
+        if (!span[i])
+            return fail(ps, O2P_ERR_PARSE, "the bytes %s's %s spans overflow", kind, names[i]);
+        O2P_TRY(check_range(ps, p[i], span[i], names[i]));
+    }
+    if (ws_bytes)
+        O2P_TRY(check_range(ps, p[3], ws_bytes, "workspace"));
+    return check_written(ps, l, p[2], kind);
+}
+
+static o2p_status check_conv(parser *ps, const lean_layer *l, const lean_launch *k)
+{
+    const char *kind = library_kind_name(k->kind);
+    O2P_TRY(check_library_common(ps, k, kind));
+    static const char *const dim_names[] = {"n", "c", "h", "w", "k", "r", "s", "p", "q"};
+    int64_t d[9];
+    for (int i = 0; i < 9; i++) {
+        d[i] = param_i32(k, ENGINE_DC_N + 4u * (uint32_t)i);
+        if (d[i] < 1)
+            return fail(ps, O2P_ERR_PARSE, "%s has %s = %lld; it is at least 1", kind, dim_names[i],
+                        (long long)d[i]);
+    }
+    int64_t n = d[0], c = d[1], h = d[2], w = d[3], kk = d[4], r = d[5], s = d[6], p = d[7],
+            q = d[8];
+    int64_t pad_h = param_i32(k, ENGINE_DC_PAD_H), pad_w = param_i32(k, ENGINE_DC_PAD_W);
+    int64_t sh = param_i32(k, ENGINE_DC_STRIDE_H), sw = param_i32(k, ENGINE_DC_STRIDE_W);
+    int64_t dh = param_i32(k, ENGINE_DC_DIL_H), dw = param_i32(k, ENGINE_DC_DIL_W);
+    int64_t groups = param_i32(k, ENGINE_DC_GROUPS);
+    uint32_t dtype = param_u32(k, ENGINE_DC_DTYPE);
+    uint64_t ws_bytes = param_u64(k, ENGINE_DC_WS_BYTES);
+    if (pad_h < 0 || pad_w < 0 || sh < 1 || sw < 1 || dh < 1 || dw < 1 || groups < 1 ||
+        c % groups || kk % groups)
+        return fail(ps, O2P_ERR_PARSE,
+                    "%s has pads %lld,%lld, strides %lld,%lld, dilations "
+                    "%lld,%lld and %lld groups of %lld in and %lld out channels: pads are >= 0, "
+                    "the others >= 1, and the groups divide the channels",
+                    kind, (long long)pad_h, (long long)pad_w, (long long)sh, (long long)sw,
+                    (long long)dh, (long long)dw, (long long)groups, (long long)c, (long long)kk);
+    if (dtype != O2P_DTYPE_FLOAT && dtype != O2P_DTYPE_FLOAT16)
+        return fail(ps, O2P_ERR_PARSE, "%s has dtype %u; it takes float or float16", kind, dtype);
+    uint32_t compute = param_u32(k, ENGINE_DC_COMPUTE);
+    if (compute > ENGINE_BLAS_COMPUTE_TF32 ||
+        (compute == ENGINE_BLAS_COMPUTE_TF32 && dtype != O2P_DTYPE_FLOAT))
+        return fail(ps, O2P_ERR_PARSE, "%s has compute type %u (0: fp32, 1: tf32 for float)", kind,
+                    compute);
+    /* the output dims cuDNN computes (all in 32 bits: the fields are) */
+    int64_t ph = (h + 2 * pad_h - dh * (r - 1) - 1), pw = (w + 2 * pad_w - dw * (s - 1) - 1);
+    if (ph < 0 || pw < 0 || ph / sh + 1 != p || pw / sw + 1 != q)
+        return fail(ps, O2P_ERR_PARSE,
+                    "%s's output is %lldx%lld; an input of %lldx%lld with "
+                    "this window gives %lldx%lld",
+                    kind, (long long)p, (long long)q, (long long)h, (long long)w,
+                    ph < 0 ? 0LL : (long long)(ph / sh + 1),
+                    pw < 0 ? 0LL : (long long)(pw / sw + 1));
+    uint64_t esize = lean_dtype_size((o2p_dtype)dtype), bytes[3];
+    const uint64_t dims[3][4] = {{(uint64_t)n, (uint64_t)c, (uint64_t)h, (uint64_t)w},
+                                 {(uint64_t)kk, (uint64_t)(c / groups), (uint64_t)r, (uint64_t)s},
+                                 {(uint64_t)n, (uint64_t)kk, (uint64_t)p, (uint64_t)q}};
+    static const uint32_t at[4] = {ENGINE_DC_X, ENGINE_DC_W, ENGINE_DC_Y, ENGINE_DC_WS};
+    static const char *const names[4] = {"x", "w", "y", "workspace"};
+    for (int i = 0; i < 3; i++) {
+        uint64_t b = esize;
+        for (int j = 0; j < 4; j++)
+            if (__builtin_mul_overflow(b, dims[i][j], &b))
+                return fail(ps, O2P_ERR_PARSE, "the bytes %s's %s spans overflow", kind, names[i]);
+        bytes[i] = b;
+    }
+    /* cuDNN's descriptors take the packed strides as ints */
+    if ((uint64_t)c * (uint64_t)h * (uint64_t)w > INT32_MAX ||
+        (uint64_t)kk * (uint64_t)p * (uint64_t)q > INT32_MAX)
+        return fail(ps, O2P_ERR_PARSE, "%s has an image of over 2^31-1 elements", kind);
+    const lean_patch *pt[4];
+    O2P_TRY(library_patches(ps, k, kind, at, names, ws_bytes, dtype, pt));
+    for (int i = 0; i < 3; i++)
+        O2P_TRY(check_range(ps, pt[i], bytes[i], names[i]));
+    if (ws_bytes)
+        O2P_TRY(check_range(ps, pt[3], ws_bytes, "workspace"));
+    return check_written(ps, l, pt[2], kind);
+}
+
 static o2p_status check_kernel(parser *ps, const lean_launch *k)
 {
     if (!k->family[0] || !k->function[0])
@@ -792,8 +1039,10 @@ static o2p_status read_launch(parser *ps, int layer, const lean_layer *l, int in
     where_set(ps, "layer %d '%s' (%s), launch %d", layer, shown(l->name, n, sizeof n),
               shown(l->op_type, op, sizeof op), index);
     O2P_TRY(rd_u32(ps, "the launch kind", &k->kind));
-    if (k->kind > ENGINE_LAUNCH_MEMSET)
-        return fail(ps, O2P_ERR_PARSE, "launch kind %u is unknown (0 KERNEL, 1 COPY, 2 MEMSET)",
+    if (k->kind > ENGINE_LAUNCH_LAST)
+        return fail(ps, O2P_ERR_PARSE,
+                    "launch kind %u is unknown (0 KERNEL, 1 COPY, 2 MEMSET, 3 CUBLAS_GEMM, "
+                    "4 CUBLASLT_MATMUL, 5 CUDNN_CONV)",
                     k->kind);
     O2P_TRY(rd_str(ps, "the kernel family", &k->family));
     O2P_TRY(rd_str(ps, "the kernel function", &k->function));
@@ -825,10 +1074,19 @@ static o2p_status read_launch(parser *ps, int layer, const lean_layer *l, int in
     ps->pos += k->param_size;
     k->params = params;
     O2P_TRY(read_patches(ps, l, k));
-    if (k->kind == ENGINE_LAUNCH_KERNEL)
-        O2P_TRY(check_kernel(ps, k));
-    else
-        O2P_TRY(check_copy_memset(ps, l, k));
+    switch (k->kind) {
+    case ENGINE_LAUNCH_KERNEL: O2P_TRY(check_kernel(ps, k)); break;
+    case ENGINE_LAUNCH_COPY:
+    case ENGINE_LAUNCH_MEMSET: O2P_TRY(check_copy_memset(ps, l, k)); break;
+    case ENGINE_LAUNCH_CUDNN_CONV:
+        O2P_TRY(check_conv(ps, l, k));
+        e->libraries |= LEAN_LIB_CUDNN;
+        break;
+    default:
+        O2P_TRY(check_blas(ps, l, k));
+        e->libraries |= k->kind == ENGINE_LAUNCH_CUBLAS_GEMM ? LEAN_LIB_CUBLAS : LEAN_LIB_CUBLASLT;
+        break;
+    }
     if (e->num_launches == INT32_MAX)
         return fail(ps, O2P_ERR_LIMIT, "over 2^31-1 launches in all");
     k->index = e->num_launches++;

@@ -1,5 +1,5 @@
 /* lean.h: the lean runtime: an engine read from an ENGINE section (src/plan/engine_format.h,
- * version 3) and execution contexts that run it: host engines with the host reference
+ * version 4) and execution contexts that run it: host engines with the host reference
  * kernels, cuda engines through the CUDA driver API (cuda_exec.c; DESIGN.md §1, §2, §6, §9).
  *
  * Engine: lean_engine_create parses and validates the whole section before anything can run
@@ -22,7 +22,10 @@
  *   the host target, smem_bytes and arch_specific are 0;
  * - launches (cuda): a patch addresses one of its layer's inputs, outputs or TENSOR attribute
  *   tensors, or the workspace; no two patches of a launch share a param_offset; an image is
- *   listed once per (family, kind, arch, arch_specific);
+ *   listed once per (family, kind, arch, arch_specific); a library call (cuBLAS, cuBLASLt,
+ *   cuDNN) reads and writes only inside its patched tensors, as computed from its record;
+ *   the libraries the launches call are opened at create (cuda_libs.h), and one that cannot
+ *   be loaded refuses the engine naming it (tables-only engines open none);
  * - the op's kernel (host) or the device and images (cuda) are looked up last, so that every
  *   other rule is checked (and testable) without kernels or a GPU.
  *
@@ -58,7 +61,8 @@ typedef host_kernel_fn (*lean_kernel_lookup)(const char *op_type);
  * Refusals: O2P_ERR_PARSE for a malformed section; O2P_ERR_LIMIT for a count or string
  * over an ENGINE_MAX_* limit; O2P_ERR_UNSUPPORTED for another format version, an unknown
  * target, a host layer whose op has no kernel in this lean runtime, a plugin layer on the
- * cuda target, and (cuda) no driver or GPU, or no kernel image this GPU can load;
+ * cuda target, and (cuda) no driver or GPU, no kernel image this GPU can load, or a library
+ * the launches call (libcublas.so.13, libcublasLt.so.13, libcudnn.so.9) that cannot be loaded;
  * O2P_ERR_OUT_OF_MEMORY (host memory, or device memory for the weights). On failure *out is
  * NULL. */
 o2p_status lean_engine_create(const void *section, size_t size, const char *what,
@@ -301,6 +305,7 @@ struct lean_engine {
     size_t param_bytes;      /* cuda: a context's parameter buffer */
     int num_images;
     lean_image *images;
+    uint32_t libraries;            /* cuda: LEAN_LIB_* bits of the libraries the launches call */
     struct lean_cuda_engine *cuda; /* cuda engines not created tables-only: the device side */
 };
 
@@ -321,6 +326,11 @@ typedef struct lean_range {
 /* Sorts ranges (n >= 0) and finds a pair that overlaps where at least one is writable (empty
  * ranges never overlap): returns 1 and their ids in *a, *b, or 0 when there is none. */
 int lean_find_overlap(lean_range *ranges, int n, int *a, int *b);
+
+/* Libraries an engine's launches call (lean_engine.libraries; cuda_libs.h opens them). */
+#define LEAN_LIB_CUBLAS 1u
+#define LEAN_LIB_CUBLASLT 2u
+#define LEAN_LIB_CUDNN 4u
 
 /* ---- the cuda executor (cuda_exec.c) */
 

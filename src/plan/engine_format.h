@@ -1,4 +1,4 @@
-/* engine_format.h: the ENGINE section's bytes, version 3. The format is private to the lean
+/* engine_format.h: the ENGINE section's bytes, version 4. The format is private to the lean
  * runtime that wrote it (DESIGN.md §4): the plan writer (src/plan/engine_writer.c) produces
  * it from the builder's engine description, the lean runtime (src/lean/) reads it, and a
  * newer onnx2plan reads an older plan's ENGINE only through that plan's own lean runtime.
@@ -48,13 +48,16 @@
  *             str  plugin_version    the creator's version ("" allowed)
  *             str  plugin_namespace  the creator's namespace ("" allowed)
  *             str  plugin_library    file name of the library it came from (messages only)
- *             u32  n, then n bytes   what the creator's serialize() wrote (<= ENGINE_MAX_PLUGIN_DATA)
- *             u64  workspace         bytes of scratch enqueue_host gets (<= ENGINE_MAX_PLUGIN_WORKSPACE)
+ *             u32  n, then n bytes   what the creator's serialize() wrote (<=
+ ENGINE_MAX_PLUGIN_DATA)
+ *             u64  workspace         bytes of scratch enqueue_host gets (<=
+ ENGINE_MAX_PLUGIN_WORKSPACE)
  *        A plugin layer's tactic is {"plugin", "plugin.<name>"}; its creator is found at load
  *        by (name, version, namespace) through the loader's plugin lookup (a registry).
  *        u32  num_launches  (version 3) 0 on the host target; on the cuda target what runs
  *                           the layer, in order (src/codegen/codegen.h, cg_launch):
- *             u32  kind         0 KERNEL, 1 COPY, 2 MEMSET
+ *             u32  kind         0 KERNEL, 1 COPY, 2 MEMSET; (version 4) library calls:
+                               3 CUBLAS_GEMM, 4 CUBLASLT_MATMUL, 5 CUDNN_CONV
  *             str  family       KERNEL: the kernel family (an image's family); "" otherwise
  *             str  function     KERNEL: the kernel's name in that family; "" otherwise
  *             u32  grid[3], block[3]   KERNEL: each >= 1 (block product <= 1024); 1 otherwise
@@ -69,6 +72,21 @@
  *                  the runtime writes the device address of tensor + byte_offset there.
  *                  COPY has patches at 0 (dst) and 8 (src), MEMSET at 0 (dst); their byte
  *                  ranges must lie inside the tensors; dst never an engine input or WEIGHTS.
+             Library calls (version 4; codegen.h has the records and their meaning): family
+             and function "", grid and block 1, smem 0; params a cg_blas_gemm_params (120
+             bytes: u64 a, b, c, workspace, workspace_bytes; i64 stride_a, stride_b, stride_c;
+             i32 m, n, k, lda, ldb, ldc, batch; u32 trans_a, trans_b, dtype, compute; f32
+             alpha, beta; u32 0) for CUBLAS_GEMM and CUBLASLT_MATMUL, a cg_dnn_conv_params
+             (120 bytes: u64 x, w, y, workspace, workspace_bytes; i32 n, c, h, w, k, r, s, p,
+             q, pad_h, pad_w, stride_h, stride_w, dil_h, dil_w, groups; u32 dtype; f32 alpha,
+             beta; u32 compute) for CUDNN_CONV; compute 0 fp32, 1 tf32 (float only). Patches exactly
+ at the address fields (workspace only when workspace_bytes > 0, then a workspace patch); every size
+ >= 1 and the ints fit the library's (32-bit) arguments; dtype float, float16 or bfloat16 (cudnn:
+ float or float16) and the dtype of every tensor patched; the byte range each operand spans,
+ computed from the dims, leading dimensions, strides and batch (overflow-checked), lies inside its
+ patched tensor and the workspace range inside the workspace; the written operand (c, y) is one of
+ the layer's outputs or the workspace. The plan header's tactic_sources lists the libraries; a
+ runtime that cannot load one refuses the engine at create naming it.
  *   u32  num_inputs,  i32 tensor index per engine input  (storage IO, io bit 0)
  *   u32  num_outputs, i32 tensor index per engine output (io bit 1; storage IO, or WEIGHTS
  *                     for an output the builder folded to a constant)
@@ -103,8 +121,9 @@
 #define O2P_ENGINE_FORMAT_BUMP 0
 #endif
 /* 1: the first; 2: the plugin record after a layer's attributes; 3: workspace_size, launches
- * per layer and kernel images (the cuda target). */
-#define ENGINE_FORMAT_VERSION (3u + (unsigned)(O2P_ENGINE_FORMAT_BUMP))
+ * per layer and kernel images (the cuda target); 4: library-call launches (cuBLAS, cuBLASLt,
+ * cuDNN). */
+#define ENGINE_FORMAT_VERSION (4u + (unsigned)(O2P_ENGINE_FORMAT_BUMP))
 #define ENGINE_WEIGHTS_ALIGN 256u
 
 #define ENGINE_TARGET_HOST 0u
@@ -135,6 +154,67 @@
 #define ENGINE_LAUNCH_KERNEL 0u
 #define ENGINE_LAUNCH_COPY 1u
 #define ENGINE_LAUNCH_MEMSET 2u
+#define ENGINE_LAUNCH_CUBLAS_GEMM 3u
+#define ENGINE_LAUNCH_CUBLASLT_MATMUL 4u
+#define ENGINE_LAUNCH_CUDNN_CONV 5u
+#define ENGINE_LAUNCH_LAST 5u
+#define ENGINE_LIBRARY_PARAM_BYTES 120u /* cg_blas_gemm_params, cg_dnn_conv_params */
+#define ENGINE_BLAS_COMPUTE_32F 0u      /* = CG_BLAS_COMPUTE_32F */
+#define ENGINE_BLAS_COMPUTE_TF32 1u     /* = CG_BLAS_COMPUTE_32F_TF32 */
+/* Byte offsets of the library records' fields (codegen.h's cg_blas_gemm_params and
+ * cg_dnn_conv_params; emit.c checks them). */
+enum {
+    ENGINE_BG_A = 0,
+    ENGINE_BG_B = 8,
+    ENGINE_BG_C = 16,
+    ENGINE_BG_WS = 24,
+    ENGINE_BG_WS_BYTES = 32,
+    ENGINE_BG_STRIDE_A = 40,
+    ENGINE_BG_STRIDE_B = 48,
+    ENGINE_BG_STRIDE_C = 56,
+    ENGINE_BG_M = 64,
+    ENGINE_BG_N = 68,
+    ENGINE_BG_K = 72,
+    ENGINE_BG_LDA = 76,
+    ENGINE_BG_LDB = 80,
+    ENGINE_BG_LDC = 84,
+    ENGINE_BG_BATCH = 88,
+    ENGINE_BG_TRANS_A = 92,
+    ENGINE_BG_TRANS_B = 96,
+    ENGINE_BG_DTYPE = 100,
+    ENGINE_BG_COMPUTE = 104,
+    ENGINE_BG_ALPHA = 108,
+    ENGINE_BG_BETA = 112,
+    ENGINE_BG_RESERVED = 116
+};
+/* cg_dnn_conv_params offsets */
+enum {
+    ENGINE_DC_X = 0,
+    ENGINE_DC_W = 8,
+    ENGINE_DC_Y = 16,
+    ENGINE_DC_WS = 24,
+    ENGINE_DC_WS_BYTES = 32,
+    ENGINE_DC_N = 40,
+    ENGINE_DC_C = 44,
+    ENGINE_DC_H = 48,
+    ENGINE_DC_WD = 52,
+    ENGINE_DC_K = 56,
+    ENGINE_DC_R = 60,
+    ENGINE_DC_S = 64,
+    ENGINE_DC_P = 68,
+    ENGINE_DC_Q = 72,
+    ENGINE_DC_PAD_H = 76,
+    ENGINE_DC_PAD_W = 80,
+    ENGINE_DC_STRIDE_H = 84,
+    ENGINE_DC_STRIDE_W = 88,
+    ENGINE_DC_DIL_H = 92,
+    ENGINE_DC_DIL_W = 96,
+    ENGINE_DC_GROUPS = 100,
+    ENGINE_DC_DTYPE = 104,
+    ENGINE_DC_ALPHA = 108,
+    ENGINE_DC_BETA = 112,
+    ENGINE_DC_COMPUTE = 116
+};
 #define ENGINE_IMAGE_SASS 0u
 #define ENGINE_IMAGE_PTX 1u
 #define ENGINE_PATCH_WORKSPACE (-2)

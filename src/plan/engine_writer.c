@@ -7,6 +7,14 @@
 #include "plan/engine_writer.h"
 #include "o2p/plugin.h"
 
+_Static_assert(CG_LAUNCH_CUBLAS_GEMM == ENGINE_LAUNCH_CUBLAS_GEMM &&
+                   CG_LAUNCH_CUBLASLT_MATMUL == ENGINE_LAUNCH_CUBLASLT_MATMUL &&
+                   CG_LAUNCH_CUDNN_CONV == ENGINE_LAUNCH_CUDNN_CONV,
+               "codegen's launch kinds are the ENGINE format's");
+_Static_assert(CG_BLAS_COMPUTE_32F == ENGINE_BLAS_COMPUTE_32F &&
+                   CG_BLAS_COMPUTE_32F_TF32 == ENGINE_BLAS_COMPUTE_TF32,
+               "codegen's compute types are the ENGINE format's");
+
 typedef struct wbuf {
     uint8_t *data;
     size_t len, cap;

@@ -1,4 +1,4 @@
-/* test_lean_cuda.c: ENGINE format 3 and the lean runtime's cuda executor without a GPU. A
+/* test_lean_cuda.c: ENGINE format 4 and the lean runtime's cuda executor without a GPU. A
  * hand-made cuda build_engine goes through the plan writer (plan_write_engine) and the lean
  * reader: the tables round-trip, every launch and image rule is refused with its message,
  * the image choice picks exact SASS / same-major SASS / PTX / nothing, and enqueue through a
@@ -385,8 +385,11 @@ START_TEST(test_launch_refusals)
     refused(O2P_ERR_PARSE, "launch 0 (nosuch.o2p_add_f32): the plan carries no kernel image of "
                            "family 'nosuch'");
     fixture_init();
-    fx.launches[0].kind = 3;
-    refused(O2P_ERR_PARSE, "launch kind 3 is unknown");
+    fx.launches[0].kind = 6;
+    refused(O2P_ERR_PARSE, "launch kind 6 is unknown");
+    fixture_init();
+    fx.launches[0].kind = 3; /* a library call (version 4) has no family or function */
+    refused(O2P_ERR_PARSE, "a CUBLAS_GEMM names a family or function; only KERNEL does");
 
     /* COPY and MEMSET records */
     fixture_init();
