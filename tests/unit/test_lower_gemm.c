@@ -87,8 +87,8 @@ static void attr_ints(fake *f, const char *name, int n, const int64_t *v)
     a->ints = f->ints[k];
 }
 
-static const cg_options opts_default = {80, 80, 1, 0, 0, 0xffffffffu};
-static const cg_options opts_all = {80, 90, 1, 1, 1, 0xffffffffu};
+static const cg_options opts_default = {80, 80, 1, 0, 0, O2P_TACTIC_SOURCE_BUILTIN};
+static const cg_options opts_all = {80, 90, 1, 1, 1, O2P_TACTIC_SOURCE_BUILTIN};
 
 static int find_tactic(const cg_tactic *t, int n, const char *kernel)
 {
