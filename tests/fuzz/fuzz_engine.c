@@ -1,10 +1,12 @@
-/* fuzz_engine.c: an ENGINE section from hostile bytes: the lean runtime's reader and, when it
- * accepts one small enough to run in a moment, a context that executes it on zeroed inputs
- * with the host reference kernels. */
+/* fuzz_engine.c: an ENGINE section from hostile bytes: the lean runtime's reader (tables only,
+ * which is how cuda engines with their launches and images are checked without a GPU; then
+ * as a host engine) and, when it accepts a host engine small enough to run in a moment, a
+ * context that executes it on zeroed inputs with the host reference kernels. */
 #include <stdlib.h>
 
 #include "fuzz.h"
 #include "lean/lean.h"
+#include "lean/lean_abi.h"
 
 /* Run an accepted engine only when all its memory fits in this (keeps each input fast). */
 #define RUN_LIMIT ((uint64_t)1 << 20)
@@ -42,6 +44,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     fuzz_quiet();
     lean_engine *e = NULL;
+    if (lean_engine_create_flags(data, size, "fuzz ENGINE", NULL, NULL, NULL,
+                                 LEAN_CREATE_TABLES_ONLY, &e) == O2P_OK) {
+        for (int i = 0; i < lean_engine_num_images(e); i++) {
+            const char *family;
+            uint32_t kind, arch;
+            uint64_t bytes;
+            lean_engine_image(e, i, &family, &kind, &arch, &bytes);
+        }
+        lean_engine_destroy(e);
+        e = NULL;
+    }
     if (lean_engine_create(data, size, "fuzz ENGINE", &e) == O2P_OK) {
         run(e);
         lean_engine_destroy(e);
