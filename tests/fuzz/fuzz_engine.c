@@ -48,9 +48,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                  LEAN_CREATE_TABLES_ONLY, &e) == O2P_OK) {
         for (int i = 0; i < lean_engine_num_images(e); i++) {
             const char *family;
-            uint32_t kind, arch;
+            uint32_t kind, arch, arch_specific;
             uint64_t bytes;
-            lean_engine_image(e, i, &family, &kind, &arch, &bytes);
+            lean_engine_image(e, i, &family, &kind, &arch, &arch_specific, &bytes);
         }
         lean_engine_destroy(e);
         e = NULL;
