@@ -232,7 +232,8 @@ int lean_find_overlap(lean_range *ranges, int n, int *a, int *b)
     for (int i = 0; i < n; i++)
         if (ranges[i].end > ranges[i].start)
             ranges[m++] = ranges[i];
-    qsort(ranges, (size_t)m, sizeof *ranges, range_cmp);
+    if (m > 1) /* qsort of none: ranges may be NULL, which qsort may not get */
+        qsort(ranges, (size_t)m, sizeof *ranges, range_cmp);
     /* Sorted by start, a range overlaps an earlier one exactly when the furthest end seen
      * so far lies past its start; keep that end over all ranges and over writable ones. */
     uint64_t end_any = 0, end_writable = 0;
