@@ -433,7 +433,8 @@ void lean_cuda_context_destroy(lean_cuda_context *c)
 
 static uint64_t stage_bytes(uint64_t n)
 {
-    return n > UINT64_MAX - STAGE_ALIGN ? UINT64_MAX : (n + STAGE_ALIGN - 1) & ~(uint64_t)(STAGE_ALIGN - 1);
+    return n > UINT64_MAX - STAGE_ALIGN ? UINT64_MAX
+                                        : (n + STAGE_ALIGN - 1) & ~(uint64_t)(STAGE_ALIGN - 1);
 }
 
 /* Host staging bytes a plugin layer without enqueue_cuda needs (0 for the others), or

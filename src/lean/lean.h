@@ -65,8 +65,9 @@ typedef host_kernel_fn (*lean_kernel_lookup)(const char *op_type);
  * over an ENGINE_MAX_* limit; O2P_ERR_UNSUPPORTED for another format version, an unknown
  * target, a host layer whose op has no kernel in this lean runtime, a plugin layer whose
  * creator is not found or has no code this target runs (host: enqueue_host; cuda:
- * enqueue_cuda or enqueue_host), and (cuda) no driver or GPU, no kernel image this GPU can load, or a library
- * the launches call (libcublas.so.13, libcublasLt.so.13, libcudnn.so.9) that cannot be loaded;
+ * enqueue_cuda or enqueue_host), and (cuda) no driver or GPU, no kernel image this GPU can
+ * load, or a library the launches call (libcublas.so.13, libcublasLt.so.13, libcudnn.so.9)
+ * that cannot be loaded;
  * O2P_ERR_OUT_OF_MEMORY (host memory, or device memory for the weights). On failure *out is
  * NULL. */
 o2p_status lean_engine_create(const void *section, size_t size, const char *what,
@@ -177,8 +178,9 @@ const lean_launch *lean_engine_layer_launch(const lean_engine *engine, int layer
  * of lean_engine_context_memory bytes (the arena, then the workspace at a 256-byte boundary),
  * every launch's parameter bytes with the arena, weights and workspace addresses already
  * patched in and, when a plugin layer has no enqueue_cuda, host staging memory for the
- * largest such layer's inputs, outputs and workspace. O2P_ERR_OUT_OF_MEMORY when the memory cannot be had (for the device: checked
- * against its free memory first); O2P_ERR_INVALID_ARGUMENT for a tables-only engine. */
+ * largest such layer's inputs, outputs and workspace. O2P_ERR_OUT_OF_MEMORY when the memory
+ * cannot be had (for the device: checked against its free memory first);
+ * O2P_ERR_INVALID_ARGUMENT for a tables-only engine. */
 o2p_status lean_context_create(const lean_engine *engine, lean_context **out);
 void lean_context_destroy(lean_context *ctx);
 const lean_engine *lean_context_engine(const lean_context *ctx);
