@@ -304,8 +304,19 @@ done:
 
 static o2p_status lower_cuda(build_engine *e, const build_options *opt)
 {
-    for (int li = 0; li < e->num_layers; li++)
-        O2P_TRY(lower_layer(e, &e->layers[li], opt));
+    for (int li = 0; li < e->num_layers; li++) {
+        build_layer *bl = &e->layers[li];
+        if (bl->layer->plugin) {
+            /* A plugin layer keeps the plugin tactic chosen before memory planning and has
+             * no launches: its creator runs it. Its workspace lies in the context's device
+             * workspace (the lean runtime hands it to enqueue_cuda), so that grows to it. */
+            bl->workspace = bl->tactic.workspace;
+            if (bl->workspace > e->workspace_size)
+                e->workspace_size = bl->workspace;
+            continue;
+        }
+        O2P_TRY(lower_layer(e, bl, opt));
+    }
     return O2P_OK;
 }
 
@@ -459,7 +470,7 @@ o2p_status build_engine_create(ir_network *net, const build_options *opt, build_
         build_layer *bl = &e->layers[li];
         bl->layer = l;
         /* cuda tactics are chosen once memory is planned (the lowering sees tensor
-         * indices); a plugin layer is refused on cuda here, before any work */
+         * indices); a plugin layer's tactic (its plugin, on either target) here */
         if (opt->target == BUILD_TARGET_HOST || l->plugin) {
             st = build_select_tactic(l, opt, &bl->tactic);
             if (st != O2P_OK)
