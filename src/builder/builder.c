@@ -410,6 +410,7 @@ o2p_status build_engine_create(ir_network *net, const build_options *opt, build_
     ir_graph *g = net->main;
 
     O2P_TRY(ir_infer_network(net));
+    O2P_TRY(build_control_check_outputs(g));
     O2P_TRY(check_buildable(g));
     pass_fold_stats fs;
     O2P_TRY(pass_fold_constants(net, FOLD_MAX_TENSOR_BYTES, &fs));

@@ -68,6 +68,7 @@ static o2p_status add_unique(ir_tensor ***list, int *n, int *cap, ir_tensor *t)
 }
 
 static o2p_status prepare_layer(ir_network *net, ir_layer *l);
+static o2p_status check_outputs_of(const ir_layer *l);
 
 /* Checks a body and collects into *reads what it reads from outside it. */
 static o2p_status prepare_body(ir_network *net, ir_layer *owner, ir_graph *body,
@@ -90,6 +91,8 @@ static o2p_status prepare_body(ir_network *net, ir_layer *owner, ir_graph *body,
                             "layer '%s' (%s) in the body of '%s' (%s) is a plugin layer; "
                             "plugin layers are not supported inside control-flow bodies",
                             l->name, l->op_type, owner->name, owner->op_type);
+        if (build_control_is_control(l))
+            O2P_TRY(check_outputs_of(l)); /* says what is dynamic */
         for (int k = 0; k < l->num_outputs; k++)
             if (l->outputs[k] && !is_static(l->outputs[k]))
                 return dynamic(owner, body, "tensor", l->outputs[k]);
@@ -187,6 +190,89 @@ o2p_status build_control_prepare(ir_network *net)
         if (build_control_is_control(l))
             O2P_TRY(prepare_layer(net, l));
     }
+    return O2P_OK;
+}
+
+/* Why output k of control layer l is not static, in words (buf). */
+static void explain(const ir_layer *l, int k, char *buf, size_t size)
+{
+    char a[256], b[256];
+    ir_graph *bodies[2];
+    int nb = bodies_of(l, bodies);
+    const ir_tensor *o = l->outputs[k];
+    if (!nb) {
+        snprintf(buf, size, "its body graph is missing");
+        return;
+    }
+    if (strcmp(l->op_type, "If") == 0) {
+        const ir_tensor *t = k < bodies[0]->outputs.count ? bodies[0]->outputs.items[k] : NULL;
+        const ir_tensor *e = k < bodies[1]->outputs.count ? bodies[1]->outputs.items[k] : NULL;
+        if (!t || !e) {
+            snprintf(buf, size, "a branch lacks output %d", k);
+            return;
+        }
+        ir_shape_format(&t->shape, a, sizeof a);
+        ir_shape_format(&e->shape, b, sizeof b);
+        snprintf(buf, size,
+                 "the then branch gives %s ('%s') and the else branch %s ('%s'); both "
+                 "branches must give one static shape",
+                 a, t->name, b, e->name);
+        return;
+    }
+    const ir_graph *body = bodies[0];
+    if (strcmp(l->op_type, "Loop") == 0) {
+        int n = body->inputs.count - 2;
+        if (k < n) {
+            const ir_tensor *in = l->inputs[2 + k];
+            const ir_tensor *bo = 1 + k < body->outputs.count ? body->outputs.items[1 + k] : NULL;
+            ir_shape_format(in ? &in->shape : &o->shape, a, sizeof a);
+            ir_shape_format(bo ? &bo->shape : &o->shape, b, sizeof b);
+            snprintf(buf, size,
+                     "loop-carried value %d enters as %s and the body gives %s ('%s'): a "
+                     "carried value must keep one static shape on every iteration",
+                     k, a, b, bo ? bo->name : "?");
+            return;
+        }
+        const ir_tensor *m = l->num_inputs > 0 ? l->inputs[0] : NULL;
+        if (!m || !ir_tensor_is_const(m)) {
+            snprintf(buf, size,
+                     "it is a scan output, stacked once per iteration, and the trip count "
+                     "%s%s%s is not a constant known at build (a graph input or computed)",
+                     m ? "'" : "", m ? m->name : "(omitted)", m ? "'" : "");
+            return;
+        }
+        snprintf(buf, size,
+                 "it is a scan output, stacked once per iteration, and the number of "
+                 "iterations is not known at build (the body computes its condition, or "
+                 "the slice it stacks has a dynamic shape)");
+        return;
+    }
+    snprintf(buf, size,
+             "the scan inputs' sequence length or the body's shapes are not known at build");
+}
+
+static o2p_status check_outputs_of(const ir_layer *l)
+{
+    for (int k = 0; k < l->num_outputs; k++) {
+        const ir_tensor *o = l->outputs[k];
+        if (!o || is_static(o))
+            continue;
+        char why[768], s[256];
+        explain(l, k, why, sizeof why);
+        ir_shape_format(&o->shape, s, sizeof s);
+        return o2p_fail(O2P_ERR_UNSUPPORTED,
+                        "layer '%s' (%s): output '%s' has type %s and shape %s: %s; plans are "
+                        "static-shape",
+                        l->name, l->op_type, o->name, o2p_dtype_name(o->dtype), s, why);
+    }
+    return O2P_OK;
+}
+
+o2p_status build_control_check_outputs(const ir_graph *g)
+{
+    for (int li = 0; li < g->layers.count; li++)
+        if (build_control_is_control(g->layers.items[li]))
+            O2P_TRY(check_outputs_of(g->layers.items[li]));
     return O2P_OK;
 }
 

@@ -10,6 +10,11 @@
 /* Whether l is a control-flow layer (If, Loop or Scan of the default domain). */
 int build_control_is_control(const ir_layer *l);
 
+/* Fails when a control layer of g has an output of unknown type or dynamic shape, with a
+ * message naming the layer and what is dynamic (a trip count not known at build, a carried
+ * value that changes shape, branches of different shapes). Runs before the generic check. */
+o2p_status build_control_check_outputs(const ir_graph *g);
+
 /* Before the layer table is made (after inference and the passes): every body of every
  * control layer, nested ones included, has only importable layers and static shapes (else
  * O2P_ERR_UNSUPPORTED naming the layer and what is dynamic), and each control layer gets,
