@@ -2,7 +2,8 @@
  * go through the builder (build_engine_create), the ENGINE writer and the lean runtime: If
  * picks its branch at run time and its bodies read outer-scope tensors; Loop runs its trip
  * count with carried values (swapped ones too), the iteration number and stacked scan
- * outputs; an If inside a Loop reads the main graph two scopes out; a dynamic trip
+ * outputs, its trip count from an input; an If inside a Loop reads the main graph two
+ * scopes out; a dynamic trip
  * count with scan outputs is refused naming the layer; broken body records are refused at
  * create; and on the cuda target an If and a Loop run by host-side dispatch through the
  * fake driver (tests/fakecuda: device memory is host memory, copies run). */
@@ -329,6 +330,38 @@ START_TEST(test_nested_if_in_loop_reads_main_graph)
 }
 END_TEST
 
+/* Without scan outputs the trip count may come from a graph input, read at run time. */
+START_TEST(test_trip_count_from_an_input)
+{
+    o2p_network *n = net_new();
+    o2p_tensor *m = in_g(G(n), "M", I64, 0, NULL);
+    o2p_tensor *acc0 = in_g(G(n), "acc0", F32, 1, D(2));
+    o2p_tensor *x = in_g(G(n), "x", F32, 1, D(2));
+    o2p_graph *body = subgraph(G(n), "body");
+    in_g(body, "i", I64, 0, NULL);
+    o2p_tensor *cin = in_g(body, "cin", BOOL, 0, NULL);
+    o2p_tensor *acc = in_g(body, "acc", F32, 1, D(2));
+    o2p_graph_mark_output(body, cin);
+    o2p_graph_mark_output(body, out(op_g(body, "Add", "add", 2, T(acc, x), 1), 0));
+    o2p_layer *l = op_g(G(n), "Loop", "loop", 3, T(m, NULL, acc0), 1);
+    TU_ASSERT_STATUS(o2p_layer_set_attr_graph(l, "body", body), O2P_OK);
+    TU_ASSERT_STATUS(o2p_tensor_set_name(out(l, 0), "acc"), O2P_OK);
+    o2p_graph_mark_output(G(n), out(l, 0));
+    build_options o = host_opts();
+    lean_engine *e = engine_of(n, &o);
+    int64_t mv = 3;
+    float a0[2] = {1, 2}, xv[2] = {10, 20}, accv[2];
+    binding b[] = {{"M", &mv}, {"acc0", a0}, {"x", xv}, {"acc", accv}};
+    execute(e, b, 4);
+    floats_eq(accv, (const float[]){31, 62}, 2);
+    mv = 0; /* no iteration: the initial value */
+    execute(e, b, 4);
+    floats_eq(accv, a0, 2);
+    lean_engine_destroy(e);
+    o2p_network_destroy(n);
+}
+END_TEST
+
 START_TEST(test_dynamic_trip_count_is_refused)
 {
     o2p_network *n = loop_net(1); /* M a graph input: the scan outputs' length is unknown */
@@ -336,7 +369,7 @@ START_TEST(test_dynamic_trip_count_is_refused)
     build_engine be;
     ck_assert_int_ne(build_engine_create(n, &o, &be), O2P_OK);
     TU_ASSERT_ERROR_HAS("'loop' (Loop)");
-    TU_ASSERT_ERROR_HAS("static");
+    TU_ASSERT_ERROR_HAS("the trip count 'M' is not a constant known at build");
     o2p_network_destroy(n);
 }
 END_TEST
@@ -507,6 +540,7 @@ int main(void)
     tcase_add_test(tc, test_loop_host);
     tcase_add_test(tc, test_loop_swaps_carried_values);
     tcase_add_test(tc, test_nested_if_in_loop_reads_main_graph);
+    tcase_add_test(tc, test_trip_count_from_an_input);
     tcase_add_test(tc, test_dynamic_trip_count_is_refused);
     tcase_add_test(tc, test_broken_bodies_are_refused);
     tcase_add_test(tc, test_if_cuda_fake_driver);
