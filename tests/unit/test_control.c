@@ -3,9 +3,8 @@
  * picks its branch at run time and its bodies read outer-scope tensors; Loop runs its trip
  * count with carried values (swapped ones too), the iteration number and stacked scan
  * outputs, its trip count from an input; an If inside a Loop reads the main graph two
- * scopes out; a dynamic trip
- * count with scan outputs is refused naming the layer; broken body records are refused at
- * create; and on the cuda target an If and a Loop run by host-side dispatch through the
+ * scopes out; a dynamic trip count with scan outputs is refused naming the layer; broken
+ * body records are refused at create; and on the cuda target an If and a Loop run by host-side dispatch through the
  * fake driver (tests/fakecuda: device memory is host memory, copies run). */
 #define _GNU_SOURCE
 #include <stdio.h>
