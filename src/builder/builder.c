@@ -305,9 +305,21 @@ done:
 
 static o2p_status lower_cuda(build_engine *e, const build_options *opt)
 {
-    for (int li = 0; li < e->num_layers; li++)
-        if (!e->layers[li].num_bodies) /* control flow runs on the host (control.c) */
-            O2P_TRY(lower_layer(e, &e->layers[li], opt));
+    for (int li = 0; li < e->num_layers; li++) {
+        build_layer *bl = &e->layers[li];
+        if (bl->layer->plugin) {
+            /* A plugin layer keeps the plugin tactic chosen before memory planning and has
+             * no launches: its creator runs it. Its workspace lies in the context's device
+             * workspace (the lean runtime hands it to enqueue_cuda), so that grows to it. */
+            bl->workspace = bl->tactic.workspace;
+            if (bl->workspace > e->workspace_size)
+                e->workspace_size = bl->workspace;
+            continue;
+        }
+        if (bl->num_bodies)
+            continue; /* control flow runs on the host (src/lean/control.c) */
+        O2P_TRY(lower_layer(e, bl, opt));
+    }
     return O2P_OK;
 }
 
@@ -463,7 +475,7 @@ o2p_status build_engine_create(ir_network *net, const build_options *opt, build_
         build_layer *bl = &e->layers[li];
         bl->layer = l;
         /* cuda tactics are chosen once memory is planned (the lowering sees tensor
-         * indices); a plugin layer is refused on cuda here, before any work */
+         * indices); a plugin layer's tactic (its plugin, on either target) here */
         if (build_control_is_control(l)) {
             build_control_tactic(l, opt, &bl->tactic);
         } else if (opt->target == BUILD_TARGET_HOST || l->plugin) {

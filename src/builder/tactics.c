@@ -11,13 +11,14 @@
 #include "o2p/o2p.h"
 #include "o2p/plugin.h"
 
-/* Candidates for a layer: the host kernel of its op (when there is one). Written into out
- * (at most cap); returns the count. */
-static int candidates(const ir_layer *l, build_tactic *out, int cap)
+/* Candidates for a layer: the host kernel of its op (when there is one), or a plugin layer's
+ * plugin for either target. Written into out (at most cap); returns the count. */
+static int candidates(const ir_layer *l, build_target target, build_tactic *out, int cap)
 {
     int n = 0;
     if (l->plugin && cap > 0) {
-        /* A plugin layer: its creator's enqueue_host, found again by name at load. */
+        /* A plugin layer: its creator, found again by name at load, runs it on either target
+         * (on cuda: its enqueue_cuda, or its enqueue_host on host copies of the tensors). */
         const o2p_plugin_creator *c = l->plugin;
         uint64_t workspace = 0;
         if (c->workspace_size) {
@@ -33,7 +34,7 @@ static int candidates(const ir_layer *l, build_tactic *out, int cap)
             free(fields);
         }
         build_tactic t = {.source = "plugin", .family = "plugin", .kernel = c->name,
-                          .target = BUILD_TARGET_HOST, .workspace = workspace};
+                          .target = target, .workspace = workspace};
         out[n++] = t;
         return n;
     }
@@ -83,12 +84,6 @@ static const char *excluded(const build_tactic *t, const build_options *opt)
 
 o2p_status build_select_tactic(const ir_layer *l, const build_options *opt, build_tactic *out)
 {
-    if (l->plugin && opt->target != BUILD_TARGET_HOST)
-        return o2p_fail(O2P_ERR_UNSUPPORTED,
-                        "layer '%s' (%s) runs the plugin from %s; plugin layers build for the "
-                        "host target only in onnx2plan %s",
-                        l->name, l->op_type, l->plugin_library ? l->plugin_library : "?",
-                        o2p_version());
     if (l->plugin && l->plugin->supports) {
         const o2p_plugin_creator *c = l->plugin;
         o2p_dtype in[64], outs[64];
@@ -107,7 +102,7 @@ o2p_status build_select_tactic(const ir_layer *l, const build_options *opt, buil
                             nin ? o2p_dtype_name(in[0]) : "none");
     }
     build_tactic cand[8];
-    int n = candidates(l, cand, 8);
+    int n = candidates(l, opt->target, cand, 8);
     int chosen = -1;
     char why[1024] = "";
     size_t len = 0;
@@ -318,7 +313,7 @@ o2p_status build_select_cuda_tactic(const ir_layer *l, const cg_layer *cl,
                                     const build_options *opt, build_tactic *out)
 {
     if (l->plugin)
-        return build_select_tactic(l, opt, out); /* refuses plugin layers on cuda, by name */
+        return build_select_tactic(l, opt, out); /* the plugin tactic, as on the host */
     const cg_op *op = *l->domain ? NULL : cg_op_find(l->op_type);
     if (!op)
         return o2p_fail(O2P_ERR_UNSUPPORTED,

@@ -242,13 +242,17 @@ static o2p_status run_plugin(lean_context *ctx, int index)
                                             l->num_inputs, ctx->plugin_out, l->num_outputs,
                                             l->workspace ? ctx->workspace : NULL, &err);
     msg[sizeof msg - 1] = '\0';
-    if (st == O2P_OK)
-        return O2P_OK;
-    if ((int)st < 0 || (int)st > (int)O2P_ERR_INTERNAL)
-        st = O2P_ERR_INTERNAL;
+    return st == O2P_OK ? O2P_OK : lean_plugin_failed(e, index, st, msg);
+}
+
+o2p_status lean_plugin_failed(const lean_engine *e, int index, o2p_status st, const char *msg)
+{
+    const lean_layer *l = &e->layers[index];
+    if ((int)st <= 0 || (int)st > (int)O2P_ERR_INTERNAL)
+        st = O2P_ERR_INTERNAL; /* a plugin's status is not trusted to be one of ours */
     return o2p_fail(st, "%s: layer %d '%.200s' (%.100s): the plugin %.100s version '%.50s' failed: %s",
                     e->what, index, l->name, l->op_type, l->plugin_name, l->plugin_version,
-                    msg[0] ? msg : o2p_status_name(st));
+                    msg && msg[0] ? msg : o2p_status_name(st));
 }
 
 static o2p_status run_layer(lean_context *ctx, int index)

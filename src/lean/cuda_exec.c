@@ -3,7 +3,9 @@
  * per context one device allocation (arena, then workspace) and the launches' parameter
  * bytes with those addresses patched in (plus, when the plan's tactics call cuBLAS, cuBLASLt
  * or cuDNN, the libraries' handles: cuda_libs.c); enqueue fills in the I/O addresses and launches
- * everything on the caller's stream without waiting (DESIGN.md §5, §7, §9). */
+ * everything on the caller's stream without waiting (DESIGN.md §5, §7, §9). Plugin layers run
+ * their creator's enqueue_cuda on the stream, or, for a plugin with host code only, its
+ * enqueue_host on host copies of the tensors (the one place enqueue waits for the stream). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,7 +52,16 @@ struct lean_cuda_context {
     uint8_t *params; /* every launch's parameter bytes (lean_launch.buf_offset) */
     cuda_libs_context *libs; /* handles and descriptors when the engine calls libraries */
     void *const *bound; /* the I/O addresses of the enqueue in progress (control.c reads them) */
+    /* plugin layers: their tensors as the plugin ABI sees them (rebuilt per layer), and the
+     * host staging memory of those without enqueue_cuda (inputs, outputs, then workspace,
+     * each at a STAGE_ALIGN boundary; NULL when no layer needs it) */
+    o2p_plugin_tensor *plugin_in, *plugin_out;
+    uint8_t *stage;
+    size_t stage_size;
 };
+
+/* Staged tensors start at this alignment (what a host kernel may assume of its data). */
+#define STAGE_ALIGN 64u
 
 /* ---------------------------------------------------------------- image choice */
 
@@ -415,7 +426,73 @@ void lean_cuda_context_destroy(lean_cuda_context *c)
             ce->d->cuMemFree(c->mem);
     }
     free(c->params);
+    free(c->plugin_in);
+    free(c->plugin_out);
+    free(c->stage);
     free(c);
+}
+
+static uint64_t stage_bytes(uint64_t n)
+{
+    return n > UINT64_MAX - STAGE_ALIGN ? UINT64_MAX
+                                        : (n + STAGE_ALIGN - 1) & ~(uint64_t)(STAGE_ALIGN - 1);
+}
+
+/* Host staging bytes a plugin layer without enqueue_cuda needs (0 for the others), or
+ * UINT64_MAX on overflow. */
+static uint64_t layer_stage_size(const lean_engine *e, const lean_layer *l)
+{
+    if (!l->is_plugin || lean_plugin_enqueue_cuda(l->plugin))
+        return 0;
+    uint64_t total = stage_bytes(l->workspace);
+    for (int side = 0; side < 2; side++) {
+        int n = side ? l->num_outputs : l->num_inputs;
+        const int32_t *ix = side ? l->outputs : l->inputs;
+        for (int i = 0; i < n; i++) {
+            uint64_t b = ix[i] < 0 ? 0 : stage_bytes(e->tensors[ix[i]].nbytes);
+            if (b > UINT64_MAX - total)
+                return UINT64_MAX;
+            total += b;
+        }
+    }
+    return total;
+}
+
+/* The plugin tensor arrays, and the staging memory for the largest host-only plugin layer. */
+static o2p_status plugin_buffers(lean_cuda_context *c)
+{
+    const lean_engine *e = c->e;
+    uint64_t stage = 0;
+    int plugins = 0, staged = 0;
+    for (int li = 0; li < e->num_layers; li++) {
+        const lean_layer *l = &e->layers[li];
+        plugins |= l->is_plugin;
+        staged |= l->is_plugin && !lean_plugin_enqueue_cuda(l->plugin);
+        uint64_t n = layer_stage_size(e, l);
+        if (n > stage)
+            stage = n;
+    }
+    if (!plugins)
+        return O2P_OK;
+    /* tensors of no bytes get a valid address too, as on the host target */
+    if (staged && stage < STAGE_ALIGN)
+        stage = STAGE_ALIGN;
+    c->plugin_in = calloc((size_t)e->max_layer_inputs + 1, sizeof *c->plugin_in);
+    c->plugin_out = calloc((size_t)e->max_layer_outputs + 1, sizeof *c->plugin_out);
+    if (!c->plugin_in || !c->plugin_out)
+        return o2p_fail(O2P_ERR_OUT_OF_MEMORY, "%s: out of memory for an execution context",
+                        e->what);
+    if (!stage)
+        return O2P_OK;
+    /* Plain host memory: the copies around a host-only plugin are synchronous anyway, so
+     * page-locked memory would only speed them up. */
+    if (stage > SIZE_MAX - STAGE_ALIGN || !(c->stage = aligned_alloc(STAGE_ALIGN, (size_t)stage)))
+        return o2p_fail(O2P_ERR_OUT_OF_MEMORY,
+                        "%s: cannot allocate %llu bytes of host memory to stage the tensors of "
+                        "the plugin layers that run on the host (plugins without enqueue_cuda)",
+                        e->what, (unsigned long long)stage);
+    c->stage_size = (size_t)stage;
+    return O2P_OK;
 }
 
 o2p_status lean_cuda_context_create(const lean_engine *e, lean_cuda_context **out)
@@ -497,6 +574,11 @@ o2p_status lean_cuda_context_create(const lean_engine *e, lean_cuda_context **ou
             return st;
         }
     }
+    o2p_status st = plugin_buffers(c);
+    if (st != O2P_OK) {
+        lean_cuda_context_destroy(c);
+        return st;
+    }
     *out = c;
     return O2P_OK;
 }
@@ -519,6 +601,137 @@ static o2p_status launch_failed(const lean_engine *e, int li, int k, const char 
                     e->what, li, l->name, l->op_type, k, what, call,
                     cuda_result_text(e->cuda->d, r, rt, sizeof rt));
 }
+
+/* ---------------------------------------------------------------- plugin layers */
+
+static CUdeviceptr device_address(const lean_cuda_context *c, void *const *bound, int32_t ti)
+{
+    const lean_tensor *t = &c->e->tensors[ti];
+    switch (t->storage) {
+    case ENGINE_STORAGE_ARENA: return c->mem + t->offset;
+    case ENGINE_STORAGE_WEIGHTS: return c->e->cuda->weights + t->offset;
+    default: return (CUdeviceptr)(uintptr_t)bound[t->io_index];
+    }
+}
+
+/* Tensor ti's type and shape with data at `data` (an omitted one, ti < 0: UNDEFINED, rank 0,
+ * no data). */
+static void plugin_view(const lean_engine *e, int32_t ti, void *data, o2p_plugin_tensor *v)
+{
+    memset(v, 0, sizeof *v);
+    if (ti < 0)
+        return;
+    const lean_tensor *t = &e->tensors[ti];
+    v->dtype = t->view.dtype;
+    v->rank = t->view.rank;
+    for (int d = 0; d < t->view.rank; d++)
+        v->dims[d] = t->view.dims[d];
+    v->data = data;
+}
+
+static o2p_status staging_failed(const lean_engine *e, int li, const char *call, CUresult r)
+{
+    const lean_layer *l = &e->layers[li];
+    char rt[200];
+    return o2p_fail(driver_status(r),
+                    "%s: layer %d '%.200s' (%.100s), the plugin %.100s run on the host (it has "
+                    "no enqueue_cuda): %s: %s",
+                    e->what, li, l->name, l->op_type, l->plugin_name, call,
+                    cuda_result_text(e->cuda->d, r, rt, sizeof rt));
+}
+
+/* A plugin layer with enqueue_cuda: device addresses, its workspace at the start of the
+ * context's device workspace, the caller's stream. */
+static o2p_status run_plugin_cuda(lean_cuda_context *c, void *const *bound, int li,
+                                  lean_plugin_cuda_fn fn, CUstream s)
+{
+    const lean_engine *e = c->e;
+    const lean_layer *l = &e->layers[li];
+    for (int i = 0; i < l->num_inputs; i++)
+        plugin_view(e, l->inputs[i],
+                    l->inputs[i] < 0 ? NULL
+                                     : (void *)(uintptr_t)device_address(c, bound, l->inputs[i]),
+                    &c->plugin_in[i]);
+    for (int i = 0; i < l->num_outputs; i++)
+        plugin_view(e, l->outputs[i],
+                    l->outputs[i] < 0
+                        ? NULL
+                        : (void *)(uintptr_t)device_address(c, bound, l->outputs[i]),
+                    &c->plugin_out[i]);
+    void *workspace = l->workspace ? (void *)(uintptr_t)(c->mem + workspace_offset(e)) : NULL;
+    char msg[512] = "";
+    o2p_plugin_error err = {msg, sizeof msg};
+    o2p_status st = fn(l->plugin_data, l->plugin_size, c->plugin_in, l->num_inputs,
+                       c->plugin_out, l->num_outputs, workspace, (void *)s, &err);
+    msg[sizeof msg - 1] = '\0';
+    return st == O2P_OK ? O2P_OK : lean_plugin_failed(e, li, st, msg);
+}
+
+/* A plugin layer without enqueue_cuda: its enqueue_host on host copies. The stream is waited
+ * for (the layers before wrote the inputs), the inputs copied into the staging memory, the
+ * plugin run, the outputs copied back on the stream and the stream waited for again, so that
+ * the staging memory may be reused and the layers after read finished outputs. (A plain
+ * cuMemcpyHtoD from pageable memory may return before its DMA ends and is not ordered with a
+ * non-blocking stream: the copy back goes on the stream instead.) */
+static o2p_status run_plugin_staged(lean_cuda_context *c, void *const *bound, int li, CUstream s)
+{
+    const lean_engine *e = c->e;
+    const lean_layer *l = &e->layers[li];
+    const cuda_driver *d = e->cuda->d;
+    CUresult r = d->cuStreamSynchronize(s);
+    if (r != CUDA_SUCCESS)
+        return staging_failed(e, li, "cuStreamSynchronize before it", r);
+    size_t off = 0;
+    for (int i = 0; i < l->num_inputs; i++) {
+        int32_t ti = l->inputs[i];
+        plugin_view(e, ti, ti < 0 ? NULL : c->stage + off, &c->plugin_in[i]);
+        if (ti < 0)
+            continue;
+        uint64_t n = e->tensors[ti].nbytes;
+        if (n && (r = d->cuMemcpyDtoH(c->stage + off, device_address(c, bound, ti), (size_t)n)) !=
+                     CUDA_SUCCESS)
+            return staging_failed(e, li, "cuMemcpyDtoH of an input", r);
+        off += (size_t)stage_bytes(n);
+    }
+    size_t out_at = off;
+    for (int i = 0; i < l->num_outputs; i++) {
+        int32_t ti = l->outputs[i];
+        plugin_view(e, ti, ti < 0 ? NULL : c->stage + off, &c->plugin_out[i]);
+        if (ti >= 0)
+            off += (size_t)stage_bytes(e->tensors[ti].nbytes);
+    }
+    char msg[512] = "";
+    o2p_plugin_error err = {msg, sizeof msg};
+    o2p_status st = l->plugin->enqueue_host(l->plugin_data, l->plugin_size, c->plugin_in,
+                                            l->num_inputs, c->plugin_out, l->num_outputs,
+                                            l->workspace ? c->stage + off : NULL, &err);
+    msg[sizeof msg - 1] = '\0';
+    if (st != O2P_OK)
+        return lean_plugin_failed(e, li, st, msg);
+    off = out_at;
+    for (int i = 0; i < l->num_outputs; i++) {
+        int32_t ti = l->outputs[i];
+        if (ti < 0)
+            continue;
+        uint64_t n = e->tensors[ti].nbytes;
+        if (n && (r = d->cuMemcpyHtoDAsync(device_address(c, bound, ti), c->stage + off,
+                                           (size_t)n, s)) != CUDA_SUCCESS)
+            return staging_failed(e, li, "cuMemcpyHtoDAsync of an output", r);
+        off += (size_t)stage_bytes(n);
+    }
+    if ((r = d->cuStreamSynchronize(s)) != CUDA_SUCCESS)
+        return staging_failed(e, li, "cuStreamSynchronize after it", r);
+    return O2P_OK;
+}
+
+static o2p_status run_plugin(lean_cuda_context *c, void *const *bound, int li, CUstream s)
+{
+    const lean_layer *l = &c->e->layers[li];
+    lean_plugin_cuda_fn fn = lean_plugin_enqueue_cuda(l->plugin);
+    return fn ? run_plugin_cuda(c, bound, li, fn, s) : run_plugin_staged(c, bound, li, s);
+}
+
+/* ---------------------------------------------------------------- enqueue */
 
 static o2p_status enqueue_constant_outputs(lean_cuda_context *c, void *const *bound, CUstream s);
 
@@ -549,6 +762,10 @@ o2p_status lean_cuda_enqueue_layers(lean_cuda_context *c, void *stream, int firs
         if (l->num_bodies) { /* control flow runs its bodies, the layers after it */
             O2P_TRY(lean_control_enqueue_cuda(c, li, stream));
             li += l->body_layers;
+            continue;
+        }
+        if (l->is_plugin) {
+            O2P_TRY(run_plugin(c, c->bound, li, s));
             continue;
         }
         for (int k = 0; k < l->num_launches; k++) {
@@ -630,13 +847,7 @@ o2p_status lean_cuda_sync(const lean_engine *e, void *stream)
 
 uint64_t lean_cuda_tensor_address(const lean_cuda_context *c, int tensor)
 {
-    const lean_engine *e = c->e;
-    const lean_tensor *t = &e->tensors[tensor];
-    switch (t->storage) {
-    case ENGINE_STORAGE_ARENA: return c->mem + t->offset;
-    case ENGINE_STORAGE_WEIGHTS: return e->cuda->weights + t->offset;
-    default: return c->bound ? (uint64_t)(uintptr_t)c->bound[t->io_index] : 0;
-    }
+    return device_address(c, c->bound, tensor); /* bound: set by the enqueue in progress */
 }
 
 const lean_engine *lean_cuda_context_engine(const lean_cuda_context *c)

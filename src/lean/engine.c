@@ -232,7 +232,8 @@ int lean_find_overlap(lean_range *ranges, int n, int *a, int *b)
     for (int i = 0; i < n; i++)
         if (ranges[i].end > ranges[i].start)
             ranges[m++] = ranges[i];
-    qsort(ranges, (size_t)m, sizeof *ranges, range_cmp);
+    if (m > 1) /* qsort of none: ranges may be NULL, which qsort may not get */
+        qsort(ranges, (size_t)m, sizeof *ranges, range_cmp);
     /* Sorted by start, a range overlaps an earlier one exactly when the furthest end seen
      * so far lies past its start; keep that end over all ranges and over writable ones. */
     uint64_t end_any = 0, end_writable = 0;
@@ -599,6 +600,13 @@ static o2p_status read_plugin(parser *ps, lean_layer *l)
         return fail(ps, O2P_ERR_LIMIT, "the plugin workspace is %llu bytes, over the limit of %llu",
                     (unsigned long long)l->workspace,
                     (unsigned long long)ENGINE_MAX_PLUGIN_WORKSPACE);
+    /* On the cuda target a plugin's workspace is a part of the context's device workspace
+     * (enqueue_cuda gets it there), which the builder sizes to hold it. */
+    if (e->target == ENGINE_TARGET_CUDA && l->workspace > e->workspace_size)
+        return fail(ps, O2P_ERR_PARSE,
+                    "the plugin workspace is %llu bytes, more than the engine's workspace_size "
+                    "of %llu, which holds it on the cuda target",
+                    (unsigned long long)l->workspace, (unsigned long long)e->workspace_size);
     if (l->workspace > e->max_workspace)
         e->max_workspace = l->workspace;
     return O2P_OK;
@@ -1207,14 +1215,6 @@ static o2p_status read_layer(parser *ps, int index, lean_layer *l)
     where_layer(ps, index, l);
     O2P_TRY(check_unique_attrs(ps, l));
     O2P_TRY(read_plugin(ps, l));
-    if (l->is_plugin && e->target == ENGINE_TARGET_CUDA) {
-        char pn[64];
-        where_layer(ps, index, l);
-        return fail(ps, O2P_ERR_UNSUPPORTED,
-                    "the plugin %s runs here, but this lean runtime cannot run plugin layers on "
-                    "the cuda target yet; build the plan with --target host",
-                    shown(l->plugin_name, pn, sizeof pn));
-    }
     O2P_TRY(read_launches(ps, index, l));
     O2P_TRY(read_bodies(ps, index, l));
     where_layer(ps, index, l);
@@ -1524,14 +1524,8 @@ static o2p_status read_section(parser *ps, size_t size, const lookups *lk)
     }
     if (tables_only)
         return O2P_OK;
-    if (cuda) {
-        /* Native layers run by their launches: no host kernel is looked up. */
-        char prefix[600];
-        snprintf(prefix, sizeof prefix, "%s: ENGINE section, ", ps->what);
-        return lean_cuda_engine_load(e, ps->bytes + ps->end, prefix);
-    }
 
-    /* Last, so that everything above can be checked without any kernel. */
+    /* Last, so that everything above can be checked without any kernel or device. */
     for (int i = 0; i < e->num_layers; i++) {
         lean_layer *l = &e->layers[i];
         if (l->is_plugin) {
@@ -1550,14 +1544,20 @@ static o2p_status read_section(parser *ps, size_t size, const lookups *lk)
                             shown(l->plugin_version, pv, sizeof pv),
                             shown(l->plugin_namespace, pns, sizeof pns),
                             shown(l->plugin_library, plib, sizeof plib));
-            if (l->plugin->size < offsetof(o2p_plugin_creator, enqueue_cuda) ||
-                !l->plugin->enqueue_host)
+            int has_host = l->plugin->size >= offsetof(o2p_plugin_creator, enqueue_cuda) &&
+                           l->plugin->enqueue_host;
+            /* A cuda engine runs enqueue_cuda, or else enqueue_host on host copies. */
+            if (!has_host && !(cuda && lean_plugin_enqueue_cuda(l->plugin)))
                 return fail(ps, O2P_ERR_UNSUPPORTED,
-                            "the plugin %s version '%s' has no host code (enqueue_host)",
+                            cuda ? "the plugin %s version '%s' has neither CUDA code "
+                                   "(enqueue_cuda) nor host code (enqueue_host)"
+                                 : "the plugin %s version '%s' has no host code (enqueue_host)",
                             shown(l->plugin_name, pn, sizeof pn),
                             shown(l->plugin_version, pv, sizeof pv));
             continue;
         }
+        if (cuda)
+            continue; /* native layers run by their launches: no host kernel is looked up */
         if (l->num_bodies)
             continue; /* control flow: control.c runs it */
         l->run = lk->kernel(l->op_type);
@@ -1571,7 +1571,20 @@ static o2p_status read_section(parser *ps, size_t size, const lookups *lk)
                         shown(l->op_type, op, sizeof op), op);
         }
     }
+    if (cuda) {
+        char prefix[600];
+        snprintf(prefix, sizeof prefix, "%s: ENGINE section, ", ps->what);
+        return lean_cuda_engine_load(e, ps->bytes + ps->end, prefix);
+    }
     return O2P_OK;
+}
+
+lean_plugin_cuda_fn lean_plugin_enqueue_cuda(const o2p_plugin_creator *c)
+{
+    /* A creator built before the field existed is shorter: read only what it has. */
+    if (!c || c->size < offsetof(o2p_plugin_creator, enqueue_cuda) + sizeof c->enqueue_cuda)
+        return NULL;
+    return c->enqueue_cuda;
 }
 
 o2p_status lean_engine_create_flags(const void *section, size_t size, const char *what,

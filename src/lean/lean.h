@@ -26,8 +26,11 @@
  *   cuDNN) reads and writes only inside its patched tensors, as computed from its record;
  *   the libraries the launches call are opened at create (cuda_libs.h), and one that cannot
  *   be loaded refuses the engine naming it (tables-only engines open none);
- * - the op's kernel (host) or the device and images (cuda) are looked up last, so that every
- *   other rule is checked (and testable) without kernels or a GPU.
+ * - plugin layers (cuda): no launches, and a workspace within workspace_size (a plugin's
+ *   workspace is a part of the context's device workspace);
+ * - the op's kernel (host), the plugins' creators, then the device and images (cuda) are
+ *   looked up last, so that every other rule is checked (and testable) without kernels or a
+ *   GPU.
  *
  * Threads: one engine, many contexts. Contexts share their engine read-only and never write
  * to it, so any number of contexts of one engine may execute at the same time on different
@@ -60,9 +63,11 @@ typedef host_kernel_fn (*lean_kernel_lookup)(const char *op_type);
 /* Reads an ENGINE section of `size` bytes. `what` names it in messages (NULL: "ENGINE").
  * Refusals: O2P_ERR_PARSE for a malformed section; O2P_ERR_LIMIT for a count or string
  * over an ENGINE_MAX_* limit; O2P_ERR_UNSUPPORTED for another format version, an unknown
- * target, a host layer whose op has no kernel in this lean runtime, a plugin layer on the
- * cuda target, and (cuda) no driver or GPU, no kernel image this GPU can load, or a library
- * the launches call (libcublas.so.13, libcublasLt.so.13, libcudnn.so.9) that cannot be loaded;
+ * target, a host layer whose op has no kernel in this lean runtime, a plugin layer whose
+ * creator is not found or has no code this target runs (host: enqueue_host; cuda:
+ * enqueue_cuda or enqueue_host), and (cuda) no driver or GPU, no kernel image this GPU can
+ * load, or a library the launches call (libcublas.so.13, libcublasLt.so.13, libcudnn.so.9)
+ * that cannot be loaded;
  * O2P_ERR_OUT_OF_MEMORY (host memory, or device memory for the weights). On failure *out is
  * NULL. */
 o2p_status lean_engine_create(const void *section, size_t size, const char *what,
@@ -170,10 +175,12 @@ const lean_launch *lean_engine_layer_launch(const lean_engine *engine, int layer
 
 /* A context with its own activation arena and no tensor bound: host engines get
  * lean_engine_arena_size bytes, 64-byte aligned, zeroed; cuda engines one device allocation
- * of lean_engine_context_memory bytes (the arena, then the workspace at a 256-byte boundary)
- * and every launch's parameter bytes with the arena, weights and workspace addresses already
- * patched in. O2P_ERR_OUT_OF_MEMORY when the memory cannot be had (for the device: checked
- * against its free memory first); O2P_ERR_INVALID_ARGUMENT for a tables-only engine. */
+ * of lean_engine_context_memory bytes (the arena, then the workspace at a 256-byte boundary),
+ * every launch's parameter bytes with the arena, weights and workspace addresses already
+ * patched in and, when a plugin layer has no enqueue_cuda, host staging memory for the
+ * largest such layer's inputs, outputs and workspace. O2P_ERR_OUT_OF_MEMORY when the memory
+ * cannot be had (for the device: checked against its free memory first);
+ * O2P_ERR_INVALID_ARGUMENT for a tables-only engine. */
 o2p_status lean_context_create(const lean_engine *engine, lean_context **out);
 void lean_context_destroy(lean_context *ctx);
 const lean_engine *lean_context_engine(const lean_context *ctx);
@@ -199,7 +206,11 @@ o2p_status lean_context_execute(lean_context *ctx);
  * legacy default stream) with the bound device addresses, without waiting for any of it;
  * the bindings may change as soon as it returns. A driver error is returned naming the layer
  * and the launch. (lean_context_execute on a cuda engine enqueues on the default stream and
- * waits for it.) */
+ * waits for it.) Plugin layers: one with enqueue_cuda gets device addresses, its workspace in
+ * the context's device workspace and the stream; one without runs its enqueue_host on host
+ * copies (the context's staging memory): the stream is synchronized, the inputs copied to
+ * the host, enqueue_host run, the outputs copied back and the stream synchronized again, so
+ * such a plan's enqueue waits for the work before each host-only plugin layer. */
 o2p_status lean_context_enqueue(lean_context *ctx, void *stream);
 /* The device address of the context's arena (cuda; its workspace follows at
  * lean_engine_context_memory - workspace), or 0. */
@@ -320,6 +331,18 @@ struct lean_engine {
     uint32_t libraries;            /* cuda: LEAN_LIB_* bits of the libraries the launches call */
     struct lean_cuda_engine *cuda; /* cuda engines not created tables-only: the device side */
 };
+
+/* A creator's enqueue_cuda, or NULL when it has none (or was built before the field). */
+typedef o2p_status (*lean_plugin_cuda_fn)(const void *serialized, size_t serialized_size,
+                                          const o2p_plugin_tensor *inputs, int num_inputs,
+                                          o2p_plugin_tensor *outputs, int num_outputs,
+                                          void *workspace, void *stream, o2p_plugin_error *err);
+lean_plugin_cuda_fn lean_plugin_enqueue_cuda(const o2p_plugin_creator *creator);
+/* The error of a plugin layer's enqueue (host or cuda) that returned st with message msg
+ * (may be ""): st (O2P_ERR_INTERNAL when not a known status), the message naming the layer
+ * and the plugin. */
+o2p_status lean_plugin_failed(const lean_engine *engine, int layer, o2p_status st,
+                              const char *msg);
 
 /* Bytes per element of an o2p_dtype (0 for UNDEFINED, STRING and unknown values), and the
  * alignment its data needs (the size, at most 8). The IR's o2p_dtype_size is not used: the

@@ -6,7 +6,8 @@
  *   o2p_conformance [--target host|cuda] [--arch sm_XY] [--data DIR] [--groups a,b]
  *                   [--filter SUBSTR] [--exclusions FILE] [--kernel-cache DIR]
  *                   [--precision fp32|tf32|fp16|bf16] [--compare-host] [--random SEED]
- *                   [--build-only] [--min-pass N] [-v]
+ *                   [--tactic-sources builtin,cublas,cublaslt,cudnn] [--build-only]
+ *                   [--min-pass N] [-v]
  *
  * Prints a line per case that does not pass (and per passing case with -v), a table per op,
  * and last "N passed, N failed, N skipped". --compare-host also runs each case on the host
@@ -45,6 +46,7 @@ typedef struct options {
     int build_only; /* --build-only: build the plans (fills the kernel cache), run nothing */
     unsigned long long random_seed; /* --random SEED: float inputs get random values */
     int random;
+    uint32_t tactic_sources; /* --tactic-sources builtin,cublas,...: 0 keeps the default */
 } options;
 
 typedef struct op_row {
@@ -284,6 +286,8 @@ static int build_plan(o2p_network *net, const options *o, o2p_target target, voi
             st = o2p_builder_config_set_flag(c, O2P_FLAG_BF16, 1);
         if (st == O2P_OK && o->kernel_cache)
             st = o2p_builder_config_set_kernel_cache(c, o->kernel_cache);
+        if (st == O2P_OK && o->tactic_sources)
+            st = o2p_builder_config_set_tactic_sources(c, o->tactic_sources);
     } else if (st == O2P_OK) {
         st = o2p_builder_config_set_target(c, O2P_TARGET_HOST, NULL, 0);
     }
@@ -793,6 +797,24 @@ int main(int argc, char **argv)
         } else if (strcmp(a, "--random") == 0 && v) {
             o.random = 1;
             o.random_seed = strtoull(v, NULL, 10);
+            i++;
+        } else if (strcmp(a, "--tactic-sources") == 0 && v) {
+            char list[128];
+            snprintf(list, sizeof list, "%s", v);
+            for (char *sv = NULL, *n = strtok_r(list, ",", &sv); n; n = strtok_r(NULL, ",", &sv)) {
+                if (strcmp(n, "builtin") == 0)
+                    o.tactic_sources |= O2P_TACTIC_SOURCE_BUILTIN;
+                else if (strcmp(n, "cublas") == 0)
+                    o.tactic_sources |= O2P_TACTIC_SOURCE_CUBLAS;
+                else if (strcmp(n, "cublaslt") == 0)
+                    o.tactic_sources |= O2P_TACTIC_SOURCE_CUBLASLT;
+                else if (strcmp(n, "cudnn") == 0)
+                    o.tactic_sources |= O2P_TACTIC_SOURCE_CUDNN;
+                else {
+                    fprintf(stderr, "o2p_conformance: unknown tactic source '%s'\n", n);
+                    return 2;
+                }
+            }
             i++;
         } else if (strcmp(a, "--build-only") == 0) {
             o.build_only = 1;
