@@ -355,17 +355,22 @@ static o2p_status read_back(cf_exec *x, int32_t ti, uint64_t off, void *out, siz
     return r == CUDA_SUCCESS ? O2P_OK : driver_failed(x, "cuStreamSynchronize", r);
 }
 
-/* Writes n bytes from the host into tensor ti. cuMemcpyHtoDAsync from pageable memory
- * returns once it has staged the bytes, so `in` may change right after. */
+/* Writes n bytes (at most 8) from the host into tensor ti. On cuda as byte memsets on the
+ * stream: a cuMemcpyHtoDAsync from pageable memory would wait for the stream first, and a
+ * counted loop would then wait on every iteration. */
 static o2p_status write_value(cf_exec *x, int32_t ti, const void *in, size_t n)
 {
     if (x->host) {
         memcpy(lean_context_tensor_data(x->host, ti), in, n);
         return O2P_OK;
     }
-    CUresult r = x->d->cuMemcpyHtoDAsync(lean_cuda_tensor_address(x->cuda, ti), in, n,
-                                         (CUstream)x->stream);
-    return r == CUDA_SUCCESS ? O2P_OK : driver_failed(x, "cuMemcpyHtoDAsync", r);
+    const uint8_t *b = in;
+    CUdeviceptr at = lean_cuda_tensor_address(x->cuda, ti);
+    CUresult r = x->d->cuMemsetD8Async(at, 0, n, (CUstream)x->stream);
+    for (size_t k = 0; k < n && r == CUDA_SUCCESS; k++)
+        if (b[k])
+            r = x->d->cuMemsetD8Async(at + k, b[k], 1, (CUstream)x->stream);
+    return r == CUDA_SUCCESS ? O2P_OK : driver_failed(x, "cuMemsetD8Async", r);
 }
 
 /* Copies slice idx of `big` along axis (of length len there) to or from `small`. */
