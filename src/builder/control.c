@@ -71,8 +71,8 @@ static o2p_status prepare_layer(ir_network *net, ir_layer *l);
 static o2p_status check_outputs_of(const ir_layer *l);
 
 /* Checks a body and collects into *reads what it reads from outside it. */
-static o2p_status prepare_body(ir_network *net, ir_layer *owner, ir_graph *body,
-                               ir_tensor ***reads, int *n, int *cap)
+static o2p_status prepare_body(ir_network *net, ir_layer *owner, ir_graph *body, ir_tensor ***reads,
+                               int *n, int *cap)
 {
     for (int i = 0; i < body->inputs.count; i++) {
         const ir_tensor *t = body->inputs.items[i];

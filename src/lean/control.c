@@ -92,8 +92,8 @@ static o2p_status bad(const lean_engine *e, int li, const char *fmt, ...)
     vsnprintf(reason, sizeof reason, fmt, ap);
     va_end(ap);
     const lean_layer *l = &e->layers[li];
-    return o2p_fail(O2P_ERR_PARSE, "%s: ENGINE section, layer %d '%.100s' (%s): %s", e->what,
-                    li, l->name, l->op_type, reason);
+    return o2p_fail(O2P_ERR_PARSE, "%s: ENGINE section, layer %d '%.100s' (%s): %s", e->what, li,
+                    l->name, l->op_type, reason);
 }
 
 static o2p_status check_if(const lean_engine *e, int li)
@@ -138,11 +138,11 @@ static o2p_status loop_shape(const lean_engine *e, int li, cf_shape *s)
         return bad(e, li, "its trip count is not one int64 or its condition not one bool");
     const lean_tensor *it = tensor(e, body->inputs[0]), *ci = tensor(e, body->inputs[1]);
     const lean_tensor *co = tensor(e, body->outputs[0]);
-    if (it->view.dtype != O2P_DTYPE_INT64 || it->nbytes != 8 ||
-        ci->view.dtype != O2P_DTYPE_BOOL || ci->nbytes != 1 ||
-        co->view.dtype != O2P_DTYPE_BOOL || co->nbytes != 1)
-        return bad(e, li, "the body's iteration number, condition input or condition output "
-                          "is not one int64 / bool");
+    if (it->view.dtype != O2P_DTYPE_INT64 || it->nbytes != 8 || ci->view.dtype != O2P_DTYPE_BOOL ||
+        ci->nbytes != 1 || co->view.dtype != O2P_DTYPE_BOOL || co->nbytes != 1)
+        return bad(e, li,
+                   "the body's iteration number, condition input or condition output "
+                   "is not one int64 / bool");
     for (int i = 0; i < s->states; i++)
         if (!same_size(tensor(e, l->inputs[2 + i]), tensor(e, body->inputs[2 + i])) ||
             !same_size(tensor(e, l->outputs[i]), tensor(e, body->inputs[2 + i])) ||
@@ -181,8 +181,7 @@ static o2p_status scan_shape(const lean_engine *e, int li, cf_shape *s)
         return bad(e, li,
                    "num_scan_inputs %d and a body of %d inputs and %d outputs do not fit a "
                    "layer of %d inputs and %d outputs",
-                   s->scan_in, body->num_inputs, body->num_outputs, l->num_inputs,
-                   l->num_outputs);
+                   s->scan_in, body->num_inputs, body->num_outputs, l->num_inputs, l->num_outputs);
     s->iters = -1;
     s->batch = 1;
     for (int j = 0; j < s->scan_in; j++) {
@@ -200,8 +199,8 @@ static o2p_status scan_shape(const lean_engine *e, int li, cf_shape *s)
         }
         int64_t len = x->view.dims[ax];
         if (s->iters >= 0 && len != s->iters)
-            return bad(e, li, "scan input %d has %lld iterations, another %lld", j,
-                       (long long)len, (long long)s->iters);
+            return bad(e, li, "scan input %d has %lld iterations, another %lld", j, (long long)len,
+                       (long long)s->iters);
         s->iters = len;
         /* v8: the body sees [rest] of [batch, seq, rest]: the batch axis too is gone */
         if (s->v8 ? (x->view.dims[0] != s->batch || !bx || bx->view.rank != x->view.rank - 2 ||
@@ -217,8 +216,8 @@ static o2p_status scan_shape(const lean_engine *e, int li, cf_shape *s)
         const lean_tensor *out = tensor(e, l->outputs[i]);
         uint64_t per = s->v8 ? (uint64_t)s->batch : 1;
         if (!in || !bi || !bo || !out || in->nbytes != bi->nbytes * per ||
-            out->nbytes != in->nbytes || !same_size(bi, bo) ||
-            in->view.dtype != bi->view.dtype || out->view.dtype != in->view.dtype)
+            out->nbytes != in->nbytes || !same_size(bi, bo) || in->view.dtype != bi->view.dtype ||
+            out->view.dtype != in->view.dtype)
             return bad(e, li,
                        "state variable %d changes type or size between the layer's input, the "
                        "body and the layer's output (plans are static-shape)",
@@ -232,8 +231,8 @@ static o2p_status scan_shape(const lean_engine *e, int li, cf_shape *s)
             return bad(e, li, "scan output %d is omitted", j);
         if (s->v8) {
             if (o->view.rank != bo->view.rank + 2 || o->view.dims[0] != s->batch ||
-                o->view.dims[1] != s->iters || o->nbytes != bo->nbytes * (uint64_t)s->batch *
-                                                                (uint64_t)s->iters ||
+                o->view.dims[1] != s->iters ||
+                o->nbytes != bo->nbytes * (uint64_t)s->batch * (uint64_t)s->iters ||
                 o->view.dtype != bo->view.dtype)
                 return bad(e, li, "scan output %d is not [batch, sequence, body output]", j);
             continue;
@@ -241,8 +240,8 @@ static o2p_status scan_shape(const lean_engine *e, int li, cf_shape *s)
         if (!norm_axis(attr_ints_at(l, "scan_output_axes", j, 0), o->view.rank, &ax) ||
             !stacks(o, bo, ax, s->iters))
             return bad(e, li,
-                       "scan output %d does not stack the body's output %d over the sequence",
-                       j, s->states + j);
+                       "scan output %d does not stack the body's output %d over the sequence", j,
+                       s->states + j);
     }
     return O2P_OK;
 }
@@ -311,8 +310,8 @@ static o2p_status driver_failed(const cf_exec *x, const char *call, CUresult r)
     const lean_layer *l = &x->e->layers[x->layer];
     char rt[200];
     return o2p_fail(r == CUDA_ERROR_OUT_OF_MEMORY ? O2P_ERR_OUT_OF_MEMORY : O2P_ERR_INTERNAL,
-                    "%s: layer %d '%.200s' (%s): %s: %s", x->e->what, x->layer, l->name,
-                    l->op_type, call, cuda_result_text(x->d, r, rt, sizeof rt));
+                    "%s: layer %d '%.200s' (%s): %s: %s", x->e->what, x->layer, l->name, l->op_type,
+                    call, cuda_result_text(x->d, r, rt, sizeof rt));
 }
 
 static o2p_status run_layers(cf_exec *x, const lean_body *body)
@@ -335,8 +334,8 @@ static o2p_status copy(cf_exec *x, int32_t dst, uint64_t doff, int32_t src, uint
         return O2P_OK;
     }
     CUresult r = x->d->cuMemcpyDtoDAsync(lean_cuda_tensor_address(x->cuda, dst) + doff,
-                                         lean_cuda_tensor_address(x->cuda, src) + soff,
-                                         (size_t)n, (CUstream)x->stream);
+                                         lean_cuda_tensor_address(x->cuda, src) + soff, (size_t)n,
+                                         (CUstream)x->stream);
     return r == CUDA_SUCCESS ? O2P_OK : driver_failed(x, "cuMemcpyDtoDAsync", r);
 }
 
@@ -436,12 +435,10 @@ static o2p_status run_loop(cf_exec *x, const lean_layer *l)
         O2P_TRY(write_value(x, body->inputs[0], &it, 8));
         O2P_TRY(write_value(x, body->inputs[1], &one, 1));
         for (int i = 0; i < s.states; i++)
-            O2P_TRY(copy(x, body->inputs[2 + i], 0, l->outputs[i], 0,
-                         nbytes(x, l->outputs[i])));
+            O2P_TRY(copy(x, body->inputs[2 + i], 0, l->outputs[i], 0, nbytes(x, l->outputs[i])));
         O2P_TRY(run_layers(x, body));
         for (int i = 0; i < s.states; i++)
-            O2P_TRY(copy(x, l->outputs[i], 0, body->outputs[1 + i], 0,
-                         nbytes(x, l->outputs[i])));
+            O2P_TRY(copy(x, l->outputs[i], 0, body->outputs[1 + i], 0, nbytes(x, l->outputs[i])));
         for (int j = 0; j < s.scan_out; j++) {
             int32_t bo = body->outputs[1 + s.states + j];
             O2P_TRY(copy(x, l->outputs[s.states + j], (uint64_t)it * nbytes(x, bo), bo, 0,
@@ -482,13 +479,13 @@ static o2p_status run_scan(cf_exec *x, const lean_layer *l)
                 return o2p_fail(O2P_ERR_UNSUPPORTED,
                                 "%s: layer %d '%.200s' (Scan): sequence_lens[%llu] is %lld, but "
                                 "only full sequences of %lld are supported",
-                                x->e->what, x->layer, l->name, (unsigned long long)b,
-                                (long long)v, (long long)s.iters);
+                                x->e->what, x->layer, l->name, (unsigned long long)b, (long long)v,
+                                (long long)s.iters);
         }
     }
     for (int i = 0; i < s.states; i++)
-        O2P_TRY(copy(x, l->outputs[i], 0, l->inputs[s.first_state + i], 0,
-                     nbytes(x, l->outputs[i])));
+        O2P_TRY(
+            copy(x, l->outputs[i], 0, l->inputs[s.first_state + i], 0, nbytes(x, l->outputs[i])));
     for (int64_t b = 0; b < s.batch; b++) {
         for (int64_t t = 0; t < s.iters; t++) {
             for (int i = 0; i < s.states; i++) {
@@ -501,15 +498,14 @@ static o2p_status run_scan(cf_exec *x, const lean_layer *l)
                 if (s.v8) {
                     int64_t idx = attr_ints_at(l, "directions", j, 0) ? s.iters - 1 - t : t;
                     uint64_t n = nbytes(x, bi);
-                    O2P_TRY(copy(x, bi, 0, in, ((uint64_t)b * (uint64_t)s.iters + (uint64_t)idx) * n,
-                                 n));
+                    O2P_TRY(copy(x, bi, 0, in,
+                                 ((uint64_t)b * (uint64_t)s.iters + (uint64_t)idx) * n, n));
                     continue;
                 }
                 int ax = 0;
-                norm_axis(attr_ints_at(l, "scan_input_axes", j, 0),
-                          x->e->tensors[in].view.rank, &ax);
-                int64_t idx =
-                    attr_ints_at(l, "scan_input_directions", j, 0) ? s.iters - 1 - t : t;
+                norm_axis(attr_ints_at(l, "scan_input_axes", j, 0), x->e->tensors[in].view.rank,
+                          &ax);
+                int64_t idx = attr_ints_at(l, "scan_input_directions", j, 0) ? s.iters - 1 - t : t;
                 O2P_TRY(copy_slice(x, in, ax, idx, bi, 1));
             }
             O2P_TRY(run_layers(x, body));
@@ -522,15 +518,14 @@ static o2p_status run_scan(cf_exec *x, const lean_layer *l)
                 int32_t bo = body->outputs[s.states + j];
                 if (s.v8) {
                     uint64_t n = nbytes(x, bo);
-                    O2P_TRY(copy(x, out, ((uint64_t)b * (uint64_t)s.iters + (uint64_t)t) * n, bo,
-                                 0, n));
+                    O2P_TRY(copy(x, out, ((uint64_t)b * (uint64_t)s.iters + (uint64_t)t) * n, bo, 0,
+                                 n));
                     continue;
                 }
                 int ax = 0;
-                norm_axis(attr_ints_at(l, "scan_output_axes", j, 0),
-                          x->e->tensors[out].view.rank, &ax);
-                int64_t idx =
-                    attr_ints_at(l, "scan_output_directions", j, 0) ? s.iters - 1 - t : t;
+                norm_axis(attr_ints_at(l, "scan_output_axes", j, 0), x->e->tensors[out].view.rank,
+                          &ax);
+                int64_t idx = attr_ints_at(l, "scan_output_directions", j, 0) ? s.iters - 1 - t : t;
                 O2P_TRY(copy_slice(x, out, ax, idx, bo, 0));
             }
         }

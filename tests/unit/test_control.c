@@ -2,10 +2,11 @@
  * go through the builder (build_engine_create), the ENGINE writer and the lean runtime: If
  * picks its branch at run time and its bodies read outer-scope tensors; Loop runs its trip
  * count with carried values (swapped ones too), the iteration number and stacked scan
- * outputs, its trip count from an input; an If inside a Loop reads the main graph two
- * scopes out; a dynamic trip count with scan outputs is refused naming the layer; broken
- * body records are refused at create; and on the cuda target an If and a Loop run by host-side dispatch through the
- * fake driver (tests/fakecuda: device memory is host memory, copies run). */
+ * outputs, its trip count from an input; Scan slices and stacks along axis 1 in reverse; an
+ * If inside a Loop reads the main graph two scopes out; a dynamic trip count with scan
+ * outputs is refused naming the layer; broken body records are refused at create; and on
+ * the cuda target an If and a Loop run by host-side dispatch through the fake driver
+ * (tests/fakecuda: device memory is host memory, copies run). */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,8 +41,7 @@ static o2p_graph *G(o2p_network *n)
     return o2p_network_get_graph(n);
 }
 
-static o2p_tensor *in_g(o2p_graph *g, const char *name, o2p_dtype t, int rank,
-                        const int64_t *dims)
+static o2p_tensor *in_g(o2p_graph *g, const char *name, o2p_dtype t, int rank, const int64_t *dims)
 {
     o2p_tensor *x = NULL;
     TU_ASSERT_STATUS(o2p_graph_add_input(g, name, t, rank, dims, NULL, &x), O2P_OK);
@@ -198,8 +198,8 @@ static o2p_network *loop_net(int trip_input)
 {
     o2p_network *n = net_new();
     int64_t four = 4;
-    o2p_tensor *m = trip_input ? in_g(G(n), "M", I64, 0, NULL)
-                               : const_g(G(n), "M", I64, 0, NULL, &four, 8);
+    o2p_tensor *m =
+        trip_input ? in_g(G(n), "M", I64, 0, NULL) : const_g(G(n), "M", I64, 0, NULL, &four, 8);
     o2p_tensor *acc0 = in_g(G(n), "acc0", F32, 1, D(3));
     o2p_tensor *x = in_g(G(n), "x", F32, 1, D(3));
     o2p_graph *body = subgraph(G(n), "body");
@@ -282,6 +282,43 @@ START_TEST(test_loop_swaps_carried_values)
     execute(e, bd, 4);
     floats_eq(a, b0, 2); /* an odd count of swaps */
     floats_eq(b, a0, 2);
+    lean_engine_destroy(e);
+    o2p_network_destroy(n);
+}
+END_TEST
+
+/* Scan along axis 1, both directions reversed: columns of x summed from the last. */
+START_TEST(test_scan_axes_and_directions)
+{
+    o2p_network *n = net_new();
+    o2p_tensor *s0 = in_g(G(n), "s0", F32, 1, D(2));
+    o2p_tensor *x = in_g(G(n), "x", F32, 2, D(2, 3));
+    o2p_graph *body = subgraph(G(n), "body");
+    o2p_tensor *st = in_g(body, "s", F32, 1, D(2));
+    o2p_tensor *xt = in_g(body, "xt", F32, 1, D(2));
+    o2p_layer *add = op_g(body, "Add", "add", 2, T(st, xt), 1);
+    o2p_graph_mark_output(body, out(add, 0));
+    o2p_graph_mark_output(body, out(op_g(body, "Identity", "y", 1, T(out(add, 0)), 1), 0));
+    o2p_layer *l = op_g(G(n), "Scan", "scan", 2, T(s0, x), 2);
+    TU_ASSERT_STATUS(o2p_layer_set_attr_graph(l, "body", body), O2P_OK);
+    TU_ASSERT_STATUS(o2p_layer_set_attr_int(l, "num_scan_inputs", 1), O2P_OK);
+    const int64_t one[1] = {1};
+    TU_ASSERT_STATUS(o2p_layer_set_attr_ints(l, "scan_input_axes", one, 1), O2P_OK);
+    TU_ASSERT_STATUS(o2p_layer_set_attr_ints(l, "scan_input_directions", one, 1), O2P_OK);
+    TU_ASSERT_STATUS(o2p_layer_set_attr_ints(l, "scan_output_axes", one, 1), O2P_OK);
+    TU_ASSERT_STATUS(o2p_layer_set_attr_ints(l, "scan_output_directions", one, 1), O2P_OK);
+    TU_ASSERT_STATUS(o2p_tensor_set_name(out(l, 0), "s"), O2P_OK);
+    TU_ASSERT_STATUS(o2p_tensor_set_name(out(l, 1), "ys"), O2P_OK);
+    o2p_graph_mark_output(G(n), out(l, 0));
+    o2p_graph_mark_output(G(n), out(l, 1));
+    build_options o = host_opts();
+    lean_engine *e = engine_of(n, &o);
+    float s0v[2] = {0, 0}, xv[6] = {1, 2, 3, 4, 5, 6}, sv[2], ys[6];
+    binding b[] = {{"s0", s0v}, {"x", xv}, {"s", sv}, {"ys", ys}};
+    execute(e, b, 4);
+    /* columns 2, 1, 0 added in turn; the k-th sum goes to column 2-k */
+    floats_eq(sv, (const float[]){6, 15}, 2);
+    floats_eq(ys, (const float[]){6, 5, 3, 15, 11, 6}, 6);
     lean_engine_destroy(e);
     o2p_network_destroy(n);
 }
@@ -538,6 +575,7 @@ int main(void)
     tcase_add_test(tc, test_if_host);
     tcase_add_test(tc, test_loop_host);
     tcase_add_test(tc, test_loop_swaps_carried_values);
+    tcase_add_test(tc, test_scan_axes_and_directions);
     tcase_add_test(tc, test_nested_if_in_loop_reads_main_graph);
     tcase_add_test(tc, test_trip_count_from_an_input);
     tcase_add_test(tc, test_dynamic_trip_count_is_refused);
