@@ -44,7 +44,7 @@ typedef struct build_options {
 
 /* Picks the tactic for a layer among the candidates of the tactic table that pass the
  * filters; fails with a message listing every candidate and why it was excluded. The host
- * target's tactics, and the refusal of plugin layers on the cuda target. */
+ * target's tactics, and a plugin layer's plugin tactic on either target. */
 o2p_status build_select_tactic(const ir_layer *l, const build_options *opt, build_tactic *out);
 
 /* The cuda target: the candidates of the layer's op (cg_op_find(op)->candidates), filtered

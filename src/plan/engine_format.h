@@ -16,7 +16,8 @@
  *   u64  weights_offset   start of the weights blob; a multiple of ENGINE_WEIGHTS_ALIGN
  *   u64  weights_size     bytes of the weights blob, which ends the section exactly
  *   u64  workspace_size   (version 3) bytes of scratch a context keeps after its arena for
- *                         the layers' launches (cuda; 0 on the host target)
+ *                         the layers' launches and plugin layers' enqueue_cuda (cuda; 0 on
+ *                         the host target); a cuda plugin layer's workspace fits in it
  *   u32  num_tensors, then per tensor:
  *        str  name
  *        u32  dtype          an o2p_dtype with a non-zero element size

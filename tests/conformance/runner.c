@@ -838,6 +838,11 @@ int main(int argc, char **argv)
         return 2;
     }
     o2p_set_logger(quiet, NULL, O2P_SEVERITY_ERROR);
+#ifdef O2P_PLUGINS_LIB
+    /* The bundled plugins (RoiAlign) from this build, unless the caller names a library. */
+    if (!getenv("O2P_PLUGINS_LIBRARY"))
+        setenv("O2P_PLUGINS_LIBRARY", O2P_PLUGINS_LIB, 0);
+#endif
     stats s;
     memset(&s, 0, sizeof s);
     if (o.exclusions)
