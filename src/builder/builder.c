@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "builder/builder.h"
+#include "builder/control.h"
 #include "passes/passes.h"
 
 #define ARENA_ALIGN 64u
@@ -315,6 +316,8 @@ static o2p_status lower_cuda(build_engine *e, const build_options *opt)
                 e->workspace_size = bl->workspace;
             continue;
         }
+        if (bl->num_bodies)
+            continue; /* control flow runs on the host (src/lean/control.c) */
         O2P_TRY(lower_layer(e, bl, opt));
     }
     return O2P_OK;
@@ -419,6 +422,7 @@ o2p_status build_engine_create(ir_network *net, const build_options *opt, build_
     ir_graph *g = net->main;
 
     O2P_TRY(ir_infer_network(net));
+    O2P_TRY(build_control_check_outputs(g));
     O2P_TRY(check_buildable(g));
     pass_fold_stats fs;
     O2P_TRY(pass_fold_constants(net, FOLD_MAX_TENSOR_BYTES, &fs));
@@ -426,6 +430,7 @@ o2p_status build_engine_create(ir_network *net, const build_options *opt, build_
     O2P_TRY(pass_fold_batchnorm(net, &bn));
     O2P_TRY(pass_remove_noops(net, &noops));
     O2P_TRY(pass_remove_dead(net, &dead));
+    O2P_TRY(build_control_prepare(net));
     if (opt->verbose)
         o2p_log(O2P_SEVERITY_INFO,
                 "passes: %d layers folded into constants (%zu bytes), %d BatchNormalization "
@@ -471,7 +476,9 @@ o2p_status build_engine_create(ir_network *net, const build_options *opt, build_
         bl->layer = l;
         /* cuda tactics are chosen once memory is planned (the lowering sees tensor
          * indices); a plugin layer's tactic (its plugin, on either target) here */
-        if (opt->target == BUILD_TARGET_HOST || l->plugin) {
+        if (build_control_is_control(l)) {
+            build_control_tactic(l, opt, &bl->tactic);
+        } else if (opt->target == BUILD_TARGET_HOST || l->plugin) {
             st = build_select_tactic(l, opt, &bl->tactic);
             if (st != O2P_OK)
                 break;
@@ -524,6 +531,8 @@ o2p_status build_engine_create(ir_network *net, const build_options *opt, build_
     }
     e->weights_size = w;
     st = plan_memory(e);
+    if (st == O2P_OK)
+        st = build_control_expand(e, opt);
     if (st == O2P_OK && opt->target == BUILD_TARGET_CUDA)
         st = lower_cuda(e, opt);
     if (st == O2P_OK && opt->target == BUILD_TARGET_CUDA)

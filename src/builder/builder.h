@@ -88,6 +88,14 @@ typedef struct build_tensor {
     uint64_t nbytes;
 } build_tensor;
 
+/* A control-flow layer's body (src/builder/control.c): its layers follow the control layer
+ * in the engine's layer list (engine_format.h, version 5). */
+typedef struct build_body {
+    int num_layers; /* nested bodies' layers included */
+    int num_inputs, num_outputs;
+    int *inputs, *outputs; /* tensor indices */
+} build_body;
+
 typedef struct build_layer {
     ir_layer *layer;
     build_tactic tactic;
@@ -99,6 +107,8 @@ typedef struct build_layer {
     int num_launches;
     cg_launch *launches;
     uint64_t workspace; /* bytes of workspace its launches use */
+    int num_bodies; /* If, Loop, Scan: their bodies (build_control_expand), else 0 */
+    build_body *bodies;
 } build_layer;
 
 /* A compiled kernel family for one architecture (cuda target). */

@@ -300,6 +300,25 @@ static o2p_status run_layer(lean_context *ctx, int index)
     return st;
 }
 
+void *lean_context_tensor_data(const lean_context *ctx, int tensor)
+{
+    return tensor_data(ctx, &ctx->engine->tensors[tensor]);
+}
+
+o2p_status lean_context_run_layers(lean_context *ctx, int first, int end)
+{
+    for (int i = first; i < end; i++) {
+        const lean_layer *l = &ctx->engine->layers[i];
+        if (l->num_bodies) { /* control flow runs its bodies, the layers after it */
+            O2P_TRY(lean_control_run_host(ctx, i));
+            i += l->body_layers;
+            continue;
+        }
+        O2P_TRY(run_layer(ctx, i));
+    }
+    return O2P_OK;
+}
+
 o2p_status lean_context_execute(lean_context *ctx)
 {
     if (!ctx)
@@ -310,8 +329,7 @@ o2p_status lean_context_execute(lean_context *ctx)
         O2P_TRY(lean_cuda_enqueue(ctx->cuda, ctx->bound, NULL));
         return lean_cuda_sync(e, NULL);
     }
-    for (int i = 0; i < e->num_layers; i++)
-        O2P_TRY(run_layer(ctx, i));
+    O2P_TRY(lean_context_run_layers(ctx, 0, e->num_layers));
     /* Outputs the builder folded to constants. */
     for (int k = e->num_inputs; k < e->num_inputs + e->num_outputs; k++) {
         const lean_tensor *t = &e->tensors[e->io[k]];

@@ -51,6 +51,7 @@ struct lean_cuda_context {
     uint64_t size;
     uint8_t *params; /* every launch's parameter bytes (lean_launch.buf_offset) */
     cuda_libs_context *libs; /* handles and descriptors when the engine calls libraries */
+    void *const *bound; /* the I/O addresses of the enqueue in progress (control.c reads them) */
     /* plugin layers: their tensors as the plugin ABI sees them (rebuilt per layer), and the
      * host staging memory of those without enqueue_cuda (inputs, outputs, then workspace,
      * each at a STAGE_ALIGN boundary; NULL when no layer needs it) */
@@ -732,11 +733,12 @@ static o2p_status run_plugin(lean_cuda_context *c, void *const *bound, int li, C
 
 /* ---------------------------------------------------------------- enqueue */
 
+static o2p_status enqueue_constant_outputs(lean_cuda_context *c, void *const *bound, CUstream s);
+
 o2p_status lean_cuda_enqueue(lean_cuda_context *c, void *const *bound, void *stream)
 {
     const lean_engine *e = c->e;
     const struct lean_cuda_engine *ce = e->cuda;
-    const cuda_driver *d = ce->d;
     CUstream s = (CUstream)stream;
     CUcontext ctx;
     O2P_TRY(cuda_use_device(DEVICE_ORDINAL, &ctx));
@@ -744,10 +746,26 @@ o2p_status lean_cuda_enqueue(lean_cuda_context *c, void *const *bound, void *str
         const io_patch *p = &ce->io_patches[i];
         put_u64(c->params + p->at, (uint64_t)(uintptr_t)bound[p->io] + p->byte_offset);
     }
-    for (int li = 0; li < e->num_layers; li++) {
+    c->bound = bound;
+    O2P_TRY(lean_cuda_enqueue_layers(c, stream, 0, e->num_layers));
+    return enqueue_constant_outputs(c, bound, s);
+}
+
+o2p_status lean_cuda_enqueue_layers(lean_cuda_context *c, void *stream, int first, int end)
+{
+    const lean_engine *e = c->e;
+    const struct lean_cuda_engine *ce = e->cuda;
+    const cuda_driver *d = ce->d;
+    CUstream s = (CUstream)stream;
+    for (int li = first; li < end; li++) {
         const lean_layer *l = &e->layers[li];
+        if (l->num_bodies) { /* control flow runs its bodies, the layers after it */
+            O2P_TRY(lean_control_enqueue_cuda(c, li, stream));
+            li += l->body_layers;
+            continue;
+        }
         if (l->is_plugin) {
-            O2P_TRY(run_plugin(c, bound, li, s));
+            O2P_TRY(run_plugin(c, c->bound, li, s));
             continue;
         }
         for (int k = 0; k < l->num_launches; k++) {
@@ -788,7 +806,15 @@ o2p_status lean_cuda_enqueue(lean_cuda_context *c, void *const *bound, void *str
                 return launch_failed(e, li, k, call, r);
         }
     }
-    /* Outputs the builder folded to constants: from the weights on the device. */
+    return O2P_OK;
+}
+
+/* Outputs the builder folded to constants: from the weights on the device. */
+static o2p_status enqueue_constant_outputs(lean_cuda_context *c, void *const *bound, CUstream s)
+{
+    const lean_engine *e = c->e;
+    const struct lean_cuda_engine *ce = e->cuda;
+    const cuda_driver *d = ce->d;
     for (int io = e->num_inputs; io < e->num_inputs + e->num_outputs; io++) {
         const lean_tensor *t = &e->tensors[e->io[io]];
         if (t->storage != ENGINE_STORAGE_WEIGHTS || !t->nbytes)
@@ -817,4 +843,19 @@ o2p_status lean_cuda_sync(const lean_engine *e, void *stream)
                         e->what, cuda_result_text(ce->d, r, rt, sizeof rt));
     }
     return O2P_OK;
+}
+
+uint64_t lean_cuda_tensor_address(const lean_cuda_context *c, int tensor)
+{
+    return device_address(c, c->bound, tensor); /* bound: set by the enqueue in progress */
+}
+
+const lean_engine *lean_cuda_context_engine(const lean_cuda_context *c)
+{
+    return c->e;
+}
+
+const struct cuda_driver *lean_cuda_driver_of(const lean_engine *e)
+{
+    return e->cuda ? e->cuda->d : NULL;
 }

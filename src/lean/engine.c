@@ -1,5 +1,5 @@
 /* engine.c: the lean runtime's engine: reads an ENGINE section (plan/engine_format.h,
- * version 4), checks every rule of the format before anything can run, and answers the
+ * version 5), checks every rule of the format before anything can run, and answers the
  * queries about I/O tensors, tensors and layers. Nothing in the section is trusted: a cursor
  * bounds every read, and every count is checked against the bytes left (and its limit)
  * before anything is allocated for it, so memory stays proportional to the section. */
@@ -1123,6 +1123,61 @@ static o2p_status read_launches(parser *ps, int index, lean_layer *l)
     return O2P_OK;
 }
 
+/* A control-flow layer's bodies (version 5): where their layers lie in the table and
+ * their inputs, which the layer fills (it counts as their writer) before each run of a
+ * body. The rest of the rules are checked once every layer is read (lean_control_check). */
+static o2p_status read_bodies(parser *ps, int index, lean_layer *l)
+{
+    lean_engine *e = ps->e;
+    if (!lean_control_op(l->op_type))
+        return O2P_OK;
+    where_layer(ps, index, l);
+    O2P_TRY(rd_count(ps, "the number of bodies", 12, ENGINE_MAX_BODIES, &l->num_bodies));
+    int want = strcmp(l->op_type, "If") == 0 ? 2 : 1;
+    if (l->num_bodies != want)
+        return fail(ps, O2P_ERR_PARSE, "%d bodies; the op has %d", l->num_bodies, want);
+    lean_body *bodies = o2p_arena_array(&e->mem, (size_t)l->num_bodies, sizeof *bodies);
+    if (!bodies)
+        return out_of_memory(ps);
+    int next = index + 1;
+    for (int b = 0; b < l->num_bodies; b++) {
+        lean_body *body = &bodies[b];
+        uint32_t n;
+        O2P_TRY(rd_u32(ps, "the number of body layers", &n));
+        if (n > (uint32_t)(e->num_layers - next))
+            return fail(ps, O2P_ERR_PARSE,
+                        "body %d has %u layers, but the table has %d layers after layer %d", b,
+                        n, e->num_layers - next, next - 1);
+        body->first_layer = next;
+        body->num_layers = (int)n;
+        next += (int)n;
+        O2P_TRY(read_index_list(ps, "body inputs", &body->num_inputs, &body->inputs));
+        O2P_TRY(read_index_list(ps, "body outputs", &body->num_outputs, &body->outputs));
+        if (body->num_inputs > (int)ENGINE_MAX_BODY_IO ||
+            body->num_outputs > (int)ENGINE_MAX_BODY_IO)
+            return fail(ps, O2P_ERR_LIMIT, "body %d has %d inputs and %d outputs, over %u", b,
+                        body->num_inputs, body->num_outputs, ENGINE_MAX_BODY_IO);
+        for (int i = 0; i < body->num_inputs; i++) {
+            char n2[64];
+            if (body->inputs[i] < 0)
+                return fail(ps, O2P_ERR_PARSE, "body %d input %d is omitted", b, i);
+            lean_tensor *t = &e->tensors[body->inputs[i]];
+            if (t->storage != ENGINE_STORAGE_ARENA || t->io || t->writer >= 0)
+                return fail(ps, O2P_ERR_PARSE,
+                            "body %d input %d is tensor %d '%s', which is not an arena tensor "
+                            "that no layer writes",
+                            b, i, (int)body->inputs[i], shown(t->name, n2, sizeof n2));
+            t->writer = index;
+        }
+        for (int i = 0; i < body->num_outputs; i++)
+            if (body->outputs[i] < 0)
+                return fail(ps, O2P_ERR_PARSE, "body %d output %d is omitted", b, i);
+    }
+    l->bodies = bodies;
+    l->body_layers = next - index - 1;
+    return O2P_OK;
+}
+
 static o2p_status read_layer(parser *ps, int index, lean_layer *l)
 {
     lean_engine *e = ps->e;
@@ -1161,6 +1216,7 @@ static o2p_status read_layer(parser *ps, int index, lean_layer *l)
     O2P_TRY(check_unique_attrs(ps, l));
     O2P_TRY(read_plugin(ps, l));
     O2P_TRY(read_launches(ps, index, l));
+    O2P_TRY(read_bodies(ps, index, l));
     where_layer(ps, index, l);
     return check_dataflow(ps, index, l);
 }
@@ -1436,6 +1492,7 @@ static o2p_status read_section(parser *ps, size_t size, const lookups *lk)
 
     O2P_TRY(read_io(ps));
     O2P_TRY(read_images(ps));
+    O2P_TRY(lean_control_check(e));
 
     where_set(ps, "padding before the weights");
     for (size_t p = ps->pos; p < ps->end; p++)
@@ -1501,6 +1558,8 @@ static o2p_status read_section(parser *ps, size_t size, const lookups *lk)
         }
         if (cuda)
             continue; /* native layers run by their launches: no host kernel is looked up */
+        if (l->num_bodies)
+            continue; /* control flow: control.c runs it */
         l->run = lk->kernel(l->op_type);
         if (!l->run) {
             char op[64];

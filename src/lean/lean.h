@@ -262,6 +262,13 @@ typedef struct lean_image {
     const uint8_t *bytes;
 } lean_image;
 
+/* A control-flow layer's body (engine_format.h, version 5; control.c runs it). */
+typedef struct lean_body {
+    int first_layer, num_layers; /* its layers: [first_layer, first_layer + num_layers) */
+    int num_inputs, num_outputs;
+    const int32_t *inputs, *outputs; /* tensor indices */
+} lean_body;
+
 typedef struct lean_layer {
     const char *name;
     const char *op_type;
@@ -290,6 +297,11 @@ typedef struct lean_layer {
     const o2p_plugin_creator *plugin;
     int num_launches; /* cuda */
     lean_launch *launches;
+    /* If, Loop, Scan: their bodies, whose layers (body_layers of them) follow this one and
+     * are run by it only */
+    int num_bodies;
+    const lean_body *bodies;
+    int body_layers;
 } lean_layer;
 
 struct lean_engine {
@@ -377,5 +389,26 @@ uint64_t lean_cuda_context_memory(const lean_cuda_context *c);
 o2p_status lean_cuda_enqueue(lean_cuda_context *c, void *const *bound, void *stream);
 /* Waits for the stream (execute on a cuda engine). */
 o2p_status lean_cuda_sync(const lean_engine *engine, void *stream);
+
+/* ---- control flow (control.c; docs/control-flow.md) */
+
+/* Whether layers of op_type carry bodies (If, Loop, Scan). */
+int lean_control_op(const char *op_type);
+/* After every layer is read: the bodies nest inside the table, their outputs are readable
+ * when they end, and the sizes the executor copies agree (O2P_ERR_PARSE naming the layer). */
+o2p_status lean_control_check(const lean_engine *engine);
+/* Runs control layer `layer` (host target), or enqueues it on the stream (cuda target; reads
+ * of a condition or trip count wait for the stream). */
+o2p_status lean_control_run_host(lean_context *ctx, int layer);
+o2p_status lean_control_enqueue_cuda(lean_cuda_context *c, int layer, void *stream);
+/* What the control executor uses of the two executors: layers [first, end) in order (a
+ * control layer among them runs its bodies, whose layers are skipped), and a tensor's memory
+ * (host pointer, or device address of the I/O tensors bound at the current enqueue). */
+o2p_status lean_context_run_layers(lean_context *ctx, int first, int end);
+void *lean_context_tensor_data(const lean_context *ctx, int tensor);
+o2p_status lean_cuda_enqueue_layers(lean_cuda_context *c, void *stream, int first, int end);
+uint64_t lean_cuda_tensor_address(const lean_cuda_context *c, int tensor);
+const struct cuda_driver *lean_cuda_driver_of(const lean_engine *engine);
+const lean_engine *lean_cuda_context_engine(const lean_cuda_context *c);
 
 #endif

@@ -1,4 +1,4 @@
-/* engine_format.h: the ENGINE section's bytes, version 4. The format is private to the lean
+/* engine_format.h: the ENGINE section's bytes, version 5. The format is private to the lean
  * runtime that wrote it (DESIGN.md §4): the plan writer (src/plan/engine_writer.c) produces
  * it from the builder's engine description, the lean runtime (src/lean/) reads it, and a
  * newer onnx2plan reads an older plan's ENGINE only through that plan's own lean runtime.
@@ -88,6 +88,25 @@
  patched tensor and the workspace range inside the workspace; the written operand (c, y) is one of
  the layer's outputs or the workspace. The plan header's tactic_sources lists the libraries; a
  runtime that cannot load one refuses the engine at create naming it.
+ *        Control-flow layers (version 5; op_type If, Loop or Scan, and only those) carry
+ *        their bodies after the launches (docs/control-flow.md):
+ *        u32  num_bodies     If: 2 (then_branch, else_branch); Loop and Scan: 1 (body)
+ *             per body:
+ *             u32  num_layers   the body's layers are the next num_layers layers of the
+ *                               table (body 0's right after the control layer, body 1's
+ *                               after them), nested bodies' layers included; the main
+ *                               sequence skips them: only their control layer runs them
+ *             u32  num_inputs,  i32 tensor index per body input: ARENA tensors with no io
+ *                               bit, written by no layer (the control layer fills them
+ *                               before each run of the body: a slice, a loop-carried value,
+ *                               the iteration number or the condition)
+ *             u32  num_outputs, i32 tensor index per body output: any tensor readable when
+ *                               the body ends (weights, an engine input, a body input, or
+ *                               written by a layer before the body's end)
+ *        A body reads outer-scope tensors by their index in this one table: the builder
+ *        lists every tensor a body reads from outside it among its control layer's inputs
+ *        too (after the op's own inputs), so liveness keeps them alive. GRAPH attributes
+ *        are not written: num_attrs counts the others.
  *   u32  num_inputs,  i32 tensor index per engine input  (storage IO, io bit 0)
  *   u32  num_outputs, i32 tensor index per engine output (io bit 1; storage IO, or WEIGHTS
  *                     for an output the builder folded to a constant)
@@ -123,8 +142,8 @@
 #endif
 /* 1: the first; 2: the plugin record after a layer's attributes; 3: workspace_size, launches
  * per layer and kernel images (the cuda target); 4: library-call launches (cuBLAS, cuBLASLt,
- * cuDNN). */
-#define ENGINE_FORMAT_VERSION (4u + (unsigned)(O2P_ENGINE_FORMAT_BUMP))
+ * cuDNN); 5: the bodies of If, Loop and Scan layers. */
+#define ENGINE_FORMAT_VERSION (5u + (unsigned)(O2P_ENGINE_FORMAT_BUMP))
 #define ENGINE_WEIGHTS_ALIGN 256u
 
 #define ENGINE_TARGET_HOST 0u
@@ -151,6 +170,8 @@
 #define ENGINE_MAX_IMAGES 1024u
 #define ENGINE_MAX_IMAGE (256u << 20)
 #define ENGINE_MAX_WORKSPACE ((uint64_t)1 << 40)
+#define ENGINE_MAX_BODIES 2u     /* per control-flow layer (If's two branches) */
+#define ENGINE_MAX_BODY_IO 4096u /* inputs or outputs of one body */
 
 #define ENGINE_LAUNCH_KERNEL 0u
 #define ENGINE_LAUNCH_COPY 1u

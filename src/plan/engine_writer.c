@@ -226,6 +226,43 @@ static o2p_status put_launches(wbuf *b, const build_layer *bl)
     return O2P_OK;
 }
 
+static int is_graph_attr(const ir_attr *a)
+{
+    return a->type == O2P_ATTR_GRAPH || a->type == O2P_ATTR_GRAPHS;
+}
+
+/* A control-flow layer's bodies (version 5): per body its layer count (the layers follow in
+ * the table) and its input and output tensors. Other layers write nothing. */
+static o2p_status put_bodies(wbuf *b, const build_layer *bl)
+{
+    const ir_layer *l = bl->layer;
+    if (*l->domain || (strcmp(l->op_type, "If") != 0 && strcmp(l->op_type, "Loop") != 0 &&
+                       strcmp(l->op_type, "Scan") != 0))
+        return O2P_OK;
+    if (bl->num_bodies < 1 || (uint32_t)bl->num_bodies > ENGINE_MAX_BODIES)
+        return o2p_fail(O2P_ERR_INTERNAL, "layer '%s' (%s): %d bodies in the engine description",
+                        l->name, l->op_type, bl->num_bodies);
+    put_u32(b, (uint32_t)bl->num_bodies);
+    for (int k = 0; k < bl->num_bodies; k++) {
+        const build_body *body = &bl->bodies[k];
+        if ((uint32_t)body->num_inputs > ENGINE_MAX_BODY_IO ||
+            (uint32_t)body->num_outputs > ENGINE_MAX_BODY_IO)
+            return o2p_fail(O2P_ERR_LIMIT,
+                            "layer '%s' (%s): a body with %d inputs and %d outputs, over the "
+                            "limit of %u",
+                            l->name, l->op_type, body->num_inputs, body->num_outputs,
+                            ENGINE_MAX_BODY_IO);
+        put_u32(b, (uint32_t)body->num_layers);
+        put_u32(b, (uint32_t)body->num_inputs);
+        for (int i = 0; i < body->num_inputs; i++)
+            put_u32(b, (uint32_t)body->inputs[i]);
+        put_u32(b, (uint32_t)body->num_outputs);
+        for (int i = 0; i < body->num_outputs; i++)
+            put_u32(b, (uint32_t)body->outputs[i]);
+    }
+    return O2P_OK;
+}
+
 /* The compiled kernel families (cuda target), in the engine's order. */
 static o2p_status put_images(wbuf *b, const build_engine *e)
 {
@@ -301,15 +338,22 @@ o2p_status plan_write_engine(const build_engine *e, uint8_t **out, size_t *size)
         put_str(&b, kernel);
         put_u32(&b, bl->tactic.smem_bytes);
         put_u32(&b, (uint32_t)bl->tactic.arch_specific);
-        put_u32(&b, (uint32_t)l->num_attrs);
+        /* GRAPH attributes (control-flow bodies) go into the bodies record instead */
+        uint32_t nattrs = 0;
+        for (int a = 0; a < l->num_attrs; a++)
+            nattrs += !is_graph_attr(&l->attrs[a]);
+        put_u32(&b, nattrs);
         for (int a = 0; a < l->num_attrs && st == O2P_OK; a++)
-            st = put_attr(&b, e, l, &l->attrs[a]);
+            if (!is_graph_attr(&l->attrs[a]))
+                st = put_attr(&b, e, l, &l->attrs[a]);
         if (st == O2P_OK)
             st = put_plugin(&b, bl);
         if (st == O2P_OK && cuda)
             st = put_launches(&b, bl);
         else
             put_u32(&b, 0); /* the host target runs layers by op, not by launches */
+        if (st == O2P_OK)
+            st = put_bodies(&b, bl);
     }
     put_u32(&b, (uint32_t)e->num_inputs);
     for (int i = 0; i < e->num_inputs; i++)
