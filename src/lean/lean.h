@@ -1,5 +1,5 @@
 /* lean.h: the lean runtime: an engine read from an ENGINE section (src/plan/engine_format.h,
- * version 4) and execution contexts that run it: host engines with the host reference
+ * version 5) and execution contexts that run it: host engines with the host reference
  * kernels, cuda engines through the CUDA driver API (cuda_exec.c; DESIGN.md §1, §2, §6, §9).
  *
  * Engine: lean_engine_create parses and validates the whole section before anything can run

@@ -1,4 +1,4 @@
-/* test_lean_cuda.c: ENGINE format 4 and the lean runtime's cuda executor without a GPU. A
+/* test_lean_cuda.c: ENGINE format 5 (its launch and image rules) and the lean runtime's cuda executor without a GPU. A
  * hand-made cuda build_engine goes through the plan writer (plan_write_engine) and the lean
  * reader: the tables round-trip, every launch and image rule is refused with its message,
  * the image choice picks exact SASS / same-major SASS / PTX / nothing, and enqueue through a
