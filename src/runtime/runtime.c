@@ -492,6 +492,19 @@ static o2p_status deserialize(o2p_runtime *runtime, const void *plan, size_t siz
                               "and its ENGINE section is for target %u: the plan is damaged; "
                               "rebuild it", name, plan_target_name(e->target),
                               (unsigned)engine_target);
+            /* The memory check ran on the header's figure: the engine may not need more than
+             * that (a forged header would otherwise pass the check and the context would then
+             * ask for any amount). */
+            if (st == O2P_OK) {
+                uint64_t need = o2p_engine_device_memory_size(e);
+                if (need > view->header.device_memory_size)
+                    st = o2p_fail(O2P_ERR_PARSE,
+                                  "%s: the header says the engine needs %llu bytes of memory per "
+                                  "context and its ENGINE section asks for %llu: the plan is "
+                                  "damaged or forged; rebuild it",
+                                  name, (unsigned long long)view->header.device_memory_size,
+                                  (unsigned long long)need);
+            }
         }
     }
     free(view);
