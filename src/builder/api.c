@@ -484,7 +484,10 @@ o2p_status o2p_builder_build_serialized(o2p_builder *builder, o2p_network *netwo
             for (int i = 0; i < opt.num_archs; i++)
                 h.compute_caps[i] = (uint16_t)opt.archs[i];
             h.device = device;
-            h.device_memory_size = e.weights_size + e.arena_size + e.workspace_size;
+            /* as the lean runtime allocates it: weights once, then per context the arena
+             * rounded up to 256 bytes and the workspace after it */
+            h.device_memory_size = e.weights_size + ((e.arena_size + 255u) & ~(uint64_t)255u) +
+                                   e.workspace_size;
             uint32_t used = 0;
             for (int i = 0; i < e.num_layers; i++)
                 used |= build_tactic_source_bit(e.layers[i].tactic.source);
