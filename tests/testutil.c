@@ -158,6 +158,11 @@ int tu_run_suite(Suite *suite)
     return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 
+const char *tu_kernel_cache(void)
+{
+    return O2P_TEST_KERNEL_CACHE;
+}
+
 int tu_have_testdata(void)
 {
     struct stat st;

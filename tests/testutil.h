@@ -31,6 +31,10 @@ void tu_assert_shape(const o2p_tensor *t, const char *want);
 /* Runs every test of the suite (forked, as Check does by default), frees it, and returns the
  * exit code for main: 0 when all passed. */
 int tu_run_suite(Suite *suite);
+/* The kernel cache the tests that build cuda plans share (every build folder of one checkout
+ * and every test: each kernel family compiles once per architecture per checkout; the cache
+ * itself is tested on its own folders in test_codegen). */
+const char *tu_kernel_cache(void);
 /* Whether the ONNX test data is installed (O2P_TESTDATA_DIR). */
 int tu_have_testdata(void);
 

@@ -645,7 +645,7 @@ END_TEST
 
 int main(void)
 {
-    cache_dir = tu_tempdir();
+    cache_dir = tu_printf("%s", tu_kernel_cache());
     Suite *s = suite_create("cuda_build");
     TCase *tc = tcase_create("cuda_build");
     tcase_set_timeout(tc, 600);
@@ -663,7 +663,6 @@ int main(void)
     tcase_add_test(tc, test_offline_tiny_cnn);
     suite_add_tcase(s, tc);
     int rc = tu_run_suite(s);
-    tu_rmtree(cache_dir);
     free(cache_dir);
     return rc;
 }

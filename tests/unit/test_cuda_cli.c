@@ -216,7 +216,7 @@ static char *build_cuda(const char *name, const int *archs, int n)
     ck_assert_int_eq(o2p_builder_config_set_hardware_compatibility_level(
                          c, n ? O2P_HW_COMPAT_NONE : O2P_HW_COMPAT_AMPERE_PLUS),
                      O2P_OK);
-    char *cache = tu_printf("%s/kernels", dir);
+    char *cache = tu_printf("%s", tu_kernel_cache());
     ck_assert_int_eq(o2p_builder_config_set_kernel_cache(c, cache), O2P_OK);
     ck_assert_int_eq(o2p_builder_create(&b), O2P_OK);
     o2p_network *net = matmul_network();

@@ -53,7 +53,8 @@ static host_tensor *tl_in(tl *t, int i, o2p_dtype dt, int rank, const int64_t *d
     host_tensor *x = &t->in[i];
     x->dtype = dt;
     x->rank = rank;
-    memcpy(x->dims, dims, (size_t)rank * sizeof(int64_t));
+    if (rank > 0) /* a scalar may come with no dims at all */
+        memcpy(x->dims, dims, (size_t)rank * sizeof(int64_t));
     t->ins[i] = x;
     t->it[i] = i;
     if (t->l.args.num_inputs < i + 1)
@@ -66,7 +67,8 @@ static host_tensor *tl_out(tl *t, int i, o2p_dtype dt, int rank, const int64_t *
     host_tensor *x = &t->out[i];
     x->dtype = dt;
     x->rank = rank;
-    memcpy(x->dims, dims, (size_t)rank * sizeof(int64_t));
+    if (rank > 0) /* a scalar may come with no dims at all */
+        memcpy(x->dims, dims, (size_t)rank * sizeof(int64_t));
     t->outs[i] = x;
     t->ot[i] = 10 + i;
     if (t->l.args.num_outputs < i + 1)
