@@ -9,8 +9,8 @@
  *                   [--tactic-sources builtin,cublas,cublaslt,cudnn] [--build-only]
  *                   [--min-pass N] [-v]
  *
- * Prints a line per case that does not pass (and per passing case with -v), a table per op,
- * and last "N passed, N failed, N skipped". --compare-host also runs each case on the host
+ * Prints a line per case that does not pass (and per passing case with -v), a table per op
+ * and one per group, and last "N passed, N failed, N skipped". --compare-host also runs each case on the host
  * target and compares the target's outputs with the host's (relative error max|a-b|/max|b|
  * per output, bounded by the precision: fp32 1e-5, tf32 1e-3, fp16/bf16 1e-2); with
  * --random SEED the float inputs get seeded uniform values in [-2, 2] instead of the case's
@@ -854,8 +854,13 @@ int main(int argc, char **argv)
     char groups[256];
     snprintf(groups, sizeof groups, "%s", o.groups);
     int cases = 0;
+    op_row group_rows[16];
+    int num_groups = 0;
     for (char *gs = NULL, *group = strtok_r(groups, ",", &gs); group;
          group = strtok_r(NULL, ",", &gs)) {
+        op_row *grow = num_groups < 16 ? &group_rows[num_groups++] : &group_rows[15];
+        memset(grow, 0, sizeof *grow);
+        snprintf(grow->op, sizeof grow->op, "%s", group);
         char dir[4096];
         snprintf(dir, sizeof dir, "%s/%s", o.data, group);
         struct dirent **names = NULL;
@@ -897,6 +902,12 @@ int main(int argc, char **argv)
             case R_SKIP: s.skip++; break;
             }
             count_ops(&s, r == R_SKIP ? "(excluded)" : ops, r);
+            if (r == R_PASS)
+                grow->pass++;
+            else if (r == R_SKIP)
+                grow->skip++;
+            else
+                grow->fail++;
             if (r != R_PASS || o.verbose)
                 printf("%-10s %s [%s]%s%s\n", result_name(r), label, ops, *why ? ": " : "", why);
             fflush(stdout);
@@ -909,6 +920,10 @@ int main(int argc, char **argv)
     printf("\n%-32s %6s %6s %6s\n", "op", "pass", "fail", "skip");
     for (int i = 0; i < s.num_ops; i++)
         printf("%-32s %6d %6d %6d\n", s.ops[i].op, s.ops[i].pass, s.ops[i].fail, s.ops[i].skip);
+    printf("\n%-32s %6s %6s %6s\n", "group", "pass", "fail", "skip");
+    for (int i = 0; i < num_groups; i++)
+        printf("%-32s %6d %6d %6d\n", group_rows[i].op, group_rows[i].pass, group_rows[i].fail,
+               group_rows[i].skip);
     int failed = s.build_fail + s.run_fail + s.wrong;
     printf("\ntarget %s%s%s, %d cases in %.1f s: build failures %d, run failures %d, wrong "
            "results %d\n",
