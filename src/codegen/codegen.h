@@ -259,6 +259,19 @@ extern const int cg_rnn_op_count;
 extern const cg_op cg_tensor_ops[];
 extern const int cg_tensor_op_count;
 
+/* Checks and messages the lowerings share (lower_util.c), worded as the host kernels'. */
+const char *cg_layer_name(const cg_layer *l);
+/* O2P_ERR_SHAPE "layer '<name>' (<op>): <message>", as host_error. */
+o2p_status cg_layer_error(const cg_layer *l, const char *fmt, ...) O2P_PRINTF(2, 3);
+/* O2P_ERR_UNSUPPORTED naming the element type and pointing to the host target. */
+o2p_status cg_unsupported_dtype(const cg_layer *l, o2p_dtype t);
+/* O2P_ERR_UNSUPPORTED: the kernel needs `what` as a constant at build time. */
+o2p_status cg_not_constant(const cg_layer *l, const char *what);
+/* A tensor header a kernel can index: rank <= O2P_CU_MAX_RANK, dims whose product (and that
+ * of the non-zero ones) stays under 2^59; `kind` i (`what`) names it in the message. */
+o2p_status cg_check_tensor(const cg_layer *l, const host_tensor *t, const char *kind, int i,
+                           const char *what);
+
 /* A one-candidate helper for ops with a single builtin kernel: {kernel, "builtin", 80, 0,
  * smem, 0, CG_PREC_NATIVE, cost}. */
 cg_tactic cg_simple_tactic(const char *kernel, uint32_t smem_bytes, double cost);

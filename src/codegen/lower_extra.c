@@ -28,50 +28,12 @@ o2p_status host_extra_einsum_plan(const host_kernel_args *a, int64_t *dims, int6
 
 /* ---------------------------------------------------------------- checks and messages */
 
-static const char *layer_name(const cg_layer *l)
-{
-    return l->args.layer_name ? l->args.layer_name : "";
-}
-
-/* O2P_ERR_SHAPE "layer '<name>' (<op>): <message>", as host_error. */
-static o2p_status ex_error(const cg_layer *l, const char *fmt, ...) O2P_PRINTF(2, 3);
-static o2p_status ex_error(const cg_layer *l, const char *fmt, ...)
-{
-    char msg[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    return o2p_fail(O2P_ERR_SHAPE, "layer '%s' (%s): %s", layer_name(l), l->args.op_type, msg);
-}
-
-static o2p_status ex_unsupported_dtype(const cg_layer *l, o2p_dtype t)
-{
-    return o2p_fail(O2P_ERR_UNSUPPORTED,
-                    "layer '%s' (%s): element type %s is not supported by the CUDA kernel; "
-                    "build it for the host target",
-                    layer_name(l), l->args.op_type, o2p_dtype_name(t));
-}
-
 static o2p_status ex_check_tensor(const cg_layer *l, const host_tensor *t, const char *kind, int i,
                                   const char *what)
 {
-    int ok;
-    if (t->rank < 0 || t->rank > O2P_CU_MAX_RANK)
-        return ex_error(l, "%s %d (%s) has rank %d, outside [0, %d]", kind, i, what, t->rank,
-                        O2P_CU_MAX_RANK);
-    int64_t n = host_numel(t, &ok), nonzero = 1;
-    for (int d = 0; ok && d < t->rank; d++)
-        if (t->dims[d] > 0 &&
-            (__builtin_mul_overflow(nonzero, t->dims[d], &nonzero) || nonzero > INT64_MAX / 16))
-            ok = 0;
-    if (!ok || n > INT64_MAX / 16) {
-        char s[256];
-        return ex_error(l, "%s %d (%s) has invalid dims %s", kind, i, what,
-                        host_nn_shape_str(t, s, sizeof s));
-    }
+    O2P_TRY(cg_check_tensor(l, t, kind, i, what));
     if (o2p_dtype_size(t->dtype) == 0)
-        return ex_error(l, "%s %d (%s) has an invalid element type %d", kind, i, what,
+        return cg_layer_error(l, "%s %d (%s) has an invalid element type %d", kind, i, what,
                         (int)t->dtype);
     return O2P_OK;
 }
@@ -88,7 +50,7 @@ static o2p_status ex_input(const cg_layer *l, int i, const char *what, const hos
 {
     *t = host_in(&l->args, i);
     if (!*t || l->input_tensors[i] < 0)
-        return ex_error(l, "input %d (%s) is missing", i, what);
+        return cg_layer_error(l, "input %d (%s) is missing", i, what);
     return ex_check_tensor(l, *t, "input", i, what);
 }
 
@@ -118,11 +80,11 @@ static o2p_status ex_output_opt(const cg_layer *l, int i, o2p_dtype dtype, int r
     }
     O2P_TRY(ex_check_tensor(l, *t, "output", i, "result"));
     if ((*t)->dtype != dtype)
-        return ex_error(l, "output %d is %s, expected %s", i, o2p_dtype_name((*t)->dtype),
+        return cg_layer_error(l, "output %d is %s, expected %s", i, o2p_dtype_name((*t)->dtype),
                         o2p_dtype_name(dtype));
     if (!host_same_shape(*t, rank, dims)) {
         char s1[256], s2[256];
-        return ex_error(l, "output %d has shape %s, expected %s", i,
+        return cg_layer_error(l, "output %d has shape %s, expected %s", i,
                         host_nn_shape_str(*t, s1, sizeof s1),
                         host_nn_dims_str(rank, dims, s2, sizeof s2));
     }
@@ -134,7 +96,7 @@ static o2p_status ex_output(const cg_layer *l, int i, o2p_dtype dtype, int rank,
 {
     O2P_TRY(ex_output_opt(l, i, dtype, rank, dims, t));
     if (!*t)
-        return ex_error(l, "output %d is missing", i);
+        return cg_layer_error(l, "output %d is missing", i);
     return O2P_OK;
 }
 
@@ -142,7 +104,7 @@ static o2p_status ex_want_dtype(const cg_layer *l, const host_tensor *t, const c
                                 o2p_dtype dtype)
 {
     if (t->dtype != dtype)
-        return ex_error(l, "%s is %s, expected %s", what, o2p_dtype_name(t->dtype),
+        return cg_layer_error(l, "%s is %s, expected %s", what, o2p_dtype_name(t->dtype),
                         o2p_dtype_name(dtype));
     return O2P_OK;
 }
@@ -178,10 +140,10 @@ static o2p_status qparam_count(const cg_layer *l, const host_tensor *p, const ch
     if (p->rank > 1)
         return o2p_fail(O2P_ERR_UNSUPPORTED,
                         "layer '%s' (%s): %s has rank %d; blocked quantization is not supported",
-                        layer_name(l), l->args.op_type, what, p->rank);
+                        cg_layer_name(l), l->args.op_type, what, p->rank);
     *count = numel(p);
     if (*count < 1)
-        return ex_error(l, "%s has no elements", what);
+        return cg_layer_error(l, "%s has no elements", what);
     return O2P_OK;
 }
 
@@ -236,19 +198,19 @@ static o2p_status loss_lower(const cg_layer *l, const cg_tactic *t, const cg_opt
     O2P_TRY(ex_input(l, 1, "target", &T));
     O2P_TRY(ex_input_opt(l, 2, "weight", 0, &W));
     if (!host_nn_is_float(X->dtype))
-        return ex_unsupported_dtype(l, X->dtype);
+        return cg_unsupported_dtype(l, X->dtype);
     if (T->dtype != O2P_DTYPE_INT32 && T->dtype != O2P_DTYPE_INT64)
-        return ex_unsupported_dtype(l, T->dtype);
+        return cg_unsupported_dtype(l, T->dtype);
     if (X->rank < 2)
-        return ex_error(l, "input must have rank >= 2 (N x C x ...), not %d", X->rank);
+        return cg_layer_error(l, "input must have rank >= 2 (N x C x ...), not %d", X->rank);
     if (T->rank != X->rank - 1)
-        return ex_error(l, "target has rank %d, expected %d", T->rank, X->rank - 1);
+        return cg_layer_error(l, "target has rank %d, expected %d", T->rank, X->rank - 1);
     if (T->dims[0] != X->dims[0])
-        return ex_error(l, "target's dim 0 (%lld) differs from the input's (%lld)",
+        return cg_layer_error(l, "target's dim 0 (%lld) differs from the input's (%lld)",
                         (long long)T->dims[0], (long long)X->dims[0]);
     for (int i = 2; i < X->rank; i++)
         if (T->dims[i - 1] != X->dims[i])
-            return ex_error(l, "target's dim %d (%lld) differs from the input's dim %d (%lld)",
+            return cg_layer_error(l, "target's dim %d (%lld) differs from the input's dim %d (%lld)",
                             i - 1, (long long)T->dims[i - 1], i, (long long)X->dims[i]);
     o2p_extra_loss_params p;
     memset(&p, 0, sizeof p);
@@ -257,7 +219,7 @@ static o2p_status loss_lower(const cg_layer *l, const cg_tactic *t, const cg_opt
     p.d = host_nn_prod(X->dims, 2, X->rank);
     if (W) {
         if (W->rank != 1 || W->dims[0] != p.c)
-            return ex_error(l, "weight must be 1-D with %lld entries (C)", (long long)p.c);
+            return cg_layer_error(l, "weight must be 1-D with %lld entries (C)", (long long)p.c);
         O2P_TRY(ex_want_dtype(l, W, "weight", X->dtype));
     }
     const char *red = host_attr_string(&l->args, "reduction", "mean");
@@ -268,7 +230,7 @@ static o2p_status loss_lower(const cg_layer *l, const cg_tactic *t, const cg_opt
     else if (strcmp(red, "mean") == 0)
         p.reduction = O2P_EXTRA_REDUCE_MEAN;
     else
-        return ex_error(l, "reduction '%s' must be none, sum or mean", red);
+        return cg_layer_error(l, "reduction '%s' must be none, sum or mean", red);
     const host_attr *ii = host_attr_find(&l->args, "ignore_index");
     p.has_ignore = ii && ii->type == O2P_ATTR_INT;
     p.ignore_index = p.has_ignore ? ii->i : 0;
@@ -348,7 +310,7 @@ static o2p_status einsum_lower(const cg_layer *l, const cg_tactic *t, const cg_o
         return o2p_fail(O2P_ERR_UNSUPPORTED,
                         "layer '%s' (Einsum): %d inputs with %d labels; the CUDA kernel "
                         "handles at most %d inputs and %d labels; build it for the host target",
-                        layer_name(l), nin, num_labels, O2P_EXTRA_EIN_MAX_OPS,
+                        cg_layer_name(l), nin, num_labels, O2P_EXTRA_EIN_MAX_OPS,
                         O2P_EXTRA_EIN_MAX_LABELS);
     host_tensor *Y;
     O2P_TRY(ex_output(l, 0, in0->dtype, num_out, dims, &Y));
@@ -411,12 +373,12 @@ static o2p_status q_setup(const cg_layer *l, const host_tensor **X, const host_t
     int64_t count;
     O2P_TRY(qparam_count(l, *S, "scale", &count));
     if (!host_nn_is_float((*S)->dtype))
-        return ex_unsupported_dtype(l, (*S)->dtype);
+        return cg_unsupported_dtype(l, (*S)->dtype);
     if (*Z) {
         int64_t zc;
         O2P_TRY(qparam_count(l, *Z, "zero_point", &zc));
         if (zc != count)
-            return ex_error(l, "zero_point has %lld entries but scale has %lld", (long long)zc,
+            return cg_layer_error(l, "zero_point has %lld entries but scale has %lld", (long long)zc,
                             (long long)count);
     }
     memset(p, 0, sizeof *p);
@@ -426,9 +388,9 @@ static o2p_status q_setup(const cg_layer *l, const host_tensor **X, const host_t
         int axis;
         int64_t ax = host_attr_int(&l->args, "axis", 1);
         if ((*X)->rank == 0 || !host_norm_axis(ax, (*X)->rank, &axis))
-            return ex_error(l, "axis %lld is out of range for rank %d", (long long)ax, (*X)->rank);
+            return cg_layer_error(l, "axis %lld is out of range for rank %d", (long long)ax, (*X)->rank);
         if ((*X)->dims[axis] != count)
-            return ex_error(l, "scale has %lld entries but axis %d of x has %lld", (long long)count,
+            return cg_layer_error(l, "scale has %lld entries but axis %d of x has %lld", (long long)count,
                             axis, (long long)(*X)->dims[axis]);
         p->inner = host_nn_prod((*X)->dims, axis + 1, (*X)->rank);
     }
@@ -460,10 +422,10 @@ static o2p_status quantize_lower(const cg_layer *l, const cg_tactic *t, const cg
     o2p_extra_quant_params p;
     O2P_TRY(q_setup(l, &X, &S, &Z, &p));
     if (!host_nn_is_float(X->dtype) && X->dtype != O2P_DTYPE_INT32)
-        return ex_unsupported_dtype(l, X->dtype);
+        return cg_unsupported_dtype(l, X->dtype);
     o2p_dtype yt = Z ? Z->dtype : O2P_DTYPE_UINT8;
     if (!quant_range(yt, &p.lo, &p.hi))
-        return ex_unsupported_dtype(l, yt);
+        return cg_unsupported_dtype(l, yt);
     host_tensor *Y;
     O2P_TRY(ex_output(l, 0, yt, X->rank, X->dims, &Y));
     p.y_dtype = (int32_t)yt;
@@ -479,7 +441,7 @@ static o2p_status dequantize_lower(const cg_layer *l, const cg_tactic *t, const 
     O2P_TRY(q_setup(l, &X, &S, &Z, &p));
     double lo, hi;
     if (!quant_range(X->dtype, &lo, &hi) && X->dtype != O2P_DTYPE_INT32)
-        return ex_unsupported_dtype(l, X->dtype);
+        return cg_unsupported_dtype(l, X->dtype);
     if (Z)
         O2P_TRY(ex_want_dtype(l, Z, "zero_point", X->dtype));
     host_tensor *Y;
@@ -509,7 +471,7 @@ static o2p_status dynq_lower(const cg_layer *l, const cg_tactic *t, const cg_opt
     host_tensor *Y, *S, *Z;
     O2P_TRY(ex_input(l, 0, "x", &X));
     if (X->dtype != O2P_DTYPE_FLOAT)
-        return ex_unsupported_dtype(l, X->dtype);
+        return cg_unsupported_dtype(l, X->dtype);
     O2P_TRY(ex_output(l, 0, O2P_DTYPE_UINT8, X->rank, X->dims, &Y));
     O2P_TRY(ex_output(l, 1, O2P_DTYPE_FLOAT, 0, NULL, &S));
     O2P_TRY(ex_output(l, 2, O2P_DTYPE_UINT8, 0, NULL, &Z));
@@ -556,21 +518,21 @@ static o2p_status q_operand_check(const cg_layer *l, q_operand *q, const char *n
 {
     double lo, hi;
     if (!quant_range(q->t->dtype, &lo, &hi) || o2p_dtype_size(q->t->dtype) != 1)
-        return ex_unsupported_dtype(l, q->t->dtype);
+        return cg_unsupported_dtype(l, q->t->dtype);
     q->zp_count = q->scale_count = 1;
     if (q->zp) {
         O2P_TRY(qparam_count(l, q->zp, "a zero point", &q->zp_count));
         O2P_TRY(ex_want_dtype(l, q->zp, "zero point", q->t->dtype));
         if (q->zp_count != 1 && q->zp_count != per_axis_len)
-            return ex_error(l, "the zero point of %s has %lld entries; expected 1 or %lld", name,
+            return cg_layer_error(l, "the zero point of %s has %lld entries; expected 1 or %lld", name,
                             (long long)q->zp_count, (long long)per_axis_len);
     }
     if (q->scale) {
         O2P_TRY(qparam_count(l, q->scale, "a scale", &q->scale_count));
         if (q->scale->dtype != O2P_DTYPE_FLOAT)
-            return ex_unsupported_dtype(l, q->scale->dtype);
+            return cg_unsupported_dtype(l, q->scale->dtype);
         if (q->scale_count != 1 && q->scale_count != per_axis_len)
-            return ex_error(l, "the scale of %s has %lld entries; expected 1 or %lld", name,
+            return cg_layer_error(l, "the scale of %s has %lld entries; expected 1 or %lld", name,
                             (long long)q->scale_count, (long long)per_axis_len);
     }
     return O2P_OK;
@@ -595,7 +557,7 @@ static o2p_status mm_setup(const cg_layer *l, const host_tensor *A, const host_t
                            o2p_extra_qmatmul_params *p, int *orank, int64_t *odims)
 {
     if (A->rank < 1 || B->rank < 1)
-        return ex_error(l, "A and B must have rank >= 1");
+        return cg_layer_error(l, "A and B must have rank >= 1");
     int64_t ad[O2P_CU_MAX_RANK + 1], bd[O2P_CU_MAX_RANK + 1];
     int ar = A->rank, br = B->rank;
     memcpy(ad, A->dims, sizeof(int64_t) * (size_t)ar);
@@ -613,7 +575,7 @@ static o2p_status mm_setup(const cg_layer *l, const host_tensor *A, const host_t
     p->k = ad[ar - 1];
     p->n = bd[br - 1];
     if (bd[br - 2] != p->k)
-        return ex_error(l, "inner dimensions differ: A has %lld columns, B has %lld rows",
+        return cg_layer_error(l, "inner dimensions differ: A has %lld columns, B has %lld rows",
                         (long long)p->k, (long long)bd[br - 2]);
     int brank = (ar > br ? ar : br) - 2;
     int64_t sa = p->m * p->k, sb = p->k * p->n, batch = 1;
@@ -624,7 +586,7 @@ static o2p_status mm_setup(const cg_layer *l, const host_tensor *A, const host_t
         int ia = i - (brank - (ar - 2)), ib = i - (brank - (br - 2));
         int64_t da = ia >= 0 ? ad[ia] : 1, db = ib >= 0 ? bd[ib] : 1;
         if (da != db && da != 1 && db != 1)
-            return ex_error(l, "batch dims %lld and %lld do not broadcast", (long long)da,
+            return cg_layer_error(l, "batch dims %lld and %lld do not broadcast", (long long)da,
                             (long long)db);
         int64_t d = da > db ? da : db;
         if (da == 0 || db == 0)
@@ -748,32 +710,32 @@ static o2p_status qconv_lower(const cg_layer *l, const cg_tactic *t, const cg_op
     }
     const host_tensor *X = qx.t, *W = qw.t;
     if (X->rank < 3)
-        return ex_error(l, "x must have rank >= 3 (N, C and spatial axes), not %d", X->rank);
+        return cg_layer_error(l, "x must have rank >= 3 (N, C and spatial axes), not %d", X->rank);
     if (W->rank != X->rank)
-        return ex_error(l, "w has rank %d; x has rank %d", W->rank, X->rank);
+        return cg_layer_error(l, "w has rank %d; x has rank %d", W->rank, X->rank);
     int nsp = X->rank - 2, count = 0;
     const int64_t *ks = host_attr_ints(&l->args, "kernel_shape", &count);
     if (ks) {
         if (count != nsp)
-            return ex_error(l, "kernel_shape has %d values, expected %d", count, nsp);
+            return cg_layer_error(l, "kernel_shape has %d values, expected %d", count, nsp);
         for (int i = 0; i < nsp; i++)
             if (ks[i] != W->dims[i + 2])
-                return ex_error(l, "kernel_shape[%d] = %lld disagrees with w's dim %lld", i,
+                return cg_layer_error(l, "kernel_shape[%d] = %lld disagrees with w's dim %lld", i,
                                 (long long)ks[i], (long long)W->dims[i + 2]);
     }
     o2p_extra_qconv_params p;
     memset(&p, 0, sizeof p);
     p.group = host_attr_int(&l->args, "group", 1);
     if (p.group < 1)
-        return ex_error(l, "group is %lld, must be >= 1", (long long)p.group);
+        return cg_layer_error(l, "group is %lld, must be >= 1", (long long)p.group);
     p.n = X->dims[0];
     p.c = X->dims[1];
     p.m = W->dims[0];
     if (p.c % p.group != 0 || W->dims[1] != p.c / p.group)
-        return ex_error(l, "x has %lld channels; w's dim 1 (%lld) times group (%lld) must match",
+        return cg_layer_error(l, "x has %lld channels; w's dim 1 (%lld) times group (%lld) must match",
                         (long long)p.c, (long long)W->dims[1], (long long)p.group);
     if (p.m % p.group != 0)
-        return ex_error(l, "w's %lld output channels are not divisible by group %lld",
+        return cg_layer_error(l, "w's %lld output channels are not divisible by group %lld",
                         (long long)p.m, (long long)p.group);
     nn_window w;
     O2P_TRY(host_nn_window(&l->args, X, W->dims + 2, 1, 0, &w));
@@ -785,7 +747,7 @@ static o2p_status qconv_lower(const cg_layer *l, const cg_tactic *t, const cg_op
         if (B) {
             O2P_TRY(ex_want_dtype(l, B, "B", O2P_DTYPE_INT32));
             if (B->rank != 1 || B->dims[0] != p.m)
-                return ex_error(l, "B must be 1-D with %lld entries", (long long)p.m);
+                return cg_layer_error(l, "B must be 1-D with %lld entries", (long long)p.m);
         }
         yt = qy.zp->dtype;
         quant_range(yt, &p.lo, &p.hi);

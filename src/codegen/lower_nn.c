@@ -26,67 +26,13 @@ _Static_assert(sizeof(o2p_nn_space_depth_params) == 80, "o2p_nn_space_depth_para
 
 /* ---------------------------------------------------------------- checks and messages */
 
-static const char *layer_name(const cg_layer *l)
-{
-    return l->args.layer_name ? l->args.layer_name : "";
-}
-
-/* O2P_ERR_SHAPE "layer '<name>' (<op>): <message>", as host_error. */
-static o2p_status nn_error(const cg_layer *l, const char *fmt, ...) O2P_PRINTF(2, 3);
-static o2p_status nn_error(const cg_layer *l, const char *fmt, ...)
-{
-    char msg[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    return o2p_fail(O2P_ERR_SHAPE, "layer '%s' (%s): %s", layer_name(l), l->args.op_type, msg);
-}
-
-static o2p_status nn_unsupported_dtype(const cg_layer *l, o2p_dtype t)
-{
-    return o2p_fail(O2P_ERR_UNSUPPORTED,
-                    "layer '%s' (%s): element type %s is not supported by the CUDA kernel; "
-                    "build it for the host target",
-                    layer_name(l), l->args.op_type, o2p_dtype_name(t));
-}
-
-static o2p_status nn_not_constant(const cg_layer *l, const char *what)
-{
-    return o2p_fail(O2P_ERR_UNSUPPORTED,
-                    "layer '%s' (%s): the CUDA kernel needs %s as a constant (an initializer) "
-                    "at build time",
-                    layer_name(l), l->args.op_type, what);
-}
-
-/* Checks a tensor header (rank, dims, element count) as the host's check_tensor. */
-static o2p_status nn_check_tensor(const cg_layer *l, const host_tensor *t, const char *kind, int i,
-                                  const char *what)
-{
-    int ok;
-    if (t->rank < 0 || t->rank > O2P_CU_MAX_RANK)
-        return nn_error(l, "%s %d (%s) has rank %d, outside [0, %d]", kind, i, what, t->rank,
-                        O2P_CU_MAX_RANK);
-    int64_t n = host_numel(t, &ok), nonzero = 1;
-    for (int d = 0; ok && d < t->rank; d++)
-        if (t->dims[d] > 0 &&
-            (__builtin_mul_overflow(nonzero, t->dims[d], &nonzero) || nonzero > INT64_MAX / 16))
-            ok = 0;
-    if (!ok || n > INT64_MAX / 16) {
-        char s[256];
-        return nn_error(l, "%s %d (%s) has invalid dims %s", kind, i, what,
-                        host_nn_shape_str(t, s, sizeof s));
-    }
-    return O2P_OK;
-}
-
 /* Input i, required. */
 static o2p_status nn_input(const cg_layer *l, int i, const char *what, const host_tensor **t)
 {
     *t = host_in(&l->args, i);
     if (!*t || l->input_tensors[i] < 0)
-        return nn_error(l, "input %d (%s) is missing", i, what);
-    return nn_check_tensor(l, *t, "input", i, what);
+        return cg_layer_error(l, "input %d (%s) is missing", i, what);
+    return cg_check_tensor(l, *t, "input", i, what);
 }
 
 /* Input i, optional: NULL when omitted (or empty, when empty_is_omitted). */
@@ -98,7 +44,7 @@ static o2p_status nn_input_opt(const cg_layer *l, int i, const char *what, int e
         *t = NULL;
         return O2P_OK;
     }
-    O2P_TRY(nn_check_tensor(l, *t, "input", i, what));
+    O2P_TRY(cg_check_tensor(l, *t, "input", i, what));
     int ok;
     if (empty_is_omitted && host_numel(*t, &ok) == 0)
         *t = NULL;
@@ -114,13 +60,13 @@ static o2p_status nn_output_opt(const cg_layer *l, int i, o2p_dtype dtype, int r
         *t = NULL;
         return O2P_OK;
     }
-    O2P_TRY(nn_check_tensor(l, *t, "output", i, "result"));
+    O2P_TRY(cg_check_tensor(l, *t, "output", i, "result"));
     if ((*t)->dtype != dtype)
-        return nn_error(l, "output %d is %s, expected %s", i, o2p_dtype_name((*t)->dtype),
+        return cg_layer_error(l, "output %d is %s, expected %s", i, o2p_dtype_name((*t)->dtype),
                         o2p_dtype_name(dtype));
     if (!host_same_shape(*t, rank, dims)) {
         char s1[256], s2[256];
-        return nn_error(l, "output %d has shape %s, expected %s", i,
+        return cg_layer_error(l, "output %d has shape %s, expected %s", i,
                         host_nn_shape_str(*t, s1, sizeof s1),
                         host_nn_dims_str(rank, dims, s2, sizeof s2));
     }
@@ -132,13 +78,13 @@ static o2p_status nn_output(const cg_layer *l, int i, o2p_dtype dtype, int rank,
 {
     O2P_TRY(nn_output_opt(l, i, dtype, rank, dims, t));
     if (!*t)
-        return nn_error(l, "output %d is missing", i);
+        return cg_layer_error(l, "output %d is missing", i);
     return O2P_OK;
 }
 
 static o2p_status want_float(const cg_layer *l, const host_tensor *t)
 {
-    return host_nn_is_float(t->dtype) ? O2P_OK : nn_unsupported_dtype(l, t->dtype);
+    return host_nn_is_float(t->dtype) ? O2P_OK : cg_unsupported_dtype(l, t->dtype);
 }
 
 static int64_t numel(const host_tensor *t)
@@ -284,7 +230,7 @@ static o2p_status axis_view(const cg_layer *l, const host_tensor *X, int64_t axi
         return O2P_OK;
     }
     if (!host_norm_axis(axis_attr, X->rank, &axis))
-        return nn_error(l, "axis %lld is out of range for rank %d", (long long)axis_attr, X->rank);
+        return cg_layer_error(l, "axis %lld is out of range for rank %d", (long long)axis_attr, X->rank);
     *outer = host_nn_prod(X->dims, 0, axis);
     if (coerce_2d) {
         *n = host_nn_prod(X->dims, axis, X->rank);
@@ -377,9 +323,9 @@ static o2p_status lp_norm_lower(const cg_layer *l, const cg_tactic *t, const cg_
     O2P_TRY(nn_output(l, 0, X->dtype, X->rank, X->dims, &Y));
     int64_t pn = host_attr_int(&l->args, "p", 2);
     if (pn != 1 && pn != 2)
-        return nn_error(l, "p is %lld, must be 1 or 2", (long long)pn);
+        return cg_layer_error(l, "p is %lld, must be 1 or 2", (long long)pn);
     if (X->rank < 1)
-        return nn_error(l, "input must have rank >= 1");
+        return cg_layer_error(l, "input must have rank >= 1");
     int64_t outer, n, inner;
     O2P_TRY(axis_view(l, X, host_attr_int(&l->args, "axis", -1), 0, &outer, &n, &inner));
     if (numel(Y) == 0)
@@ -411,10 +357,10 @@ static o2p_status mvn_lower(const cg_layer *l, const cg_tactic *t, const cg_opti
     for (int i = 0; i < count; i++) {
         int ax;
         if (!host_norm_axis(axes[i], X->rank, &ax) || X->rank == 0)
-            return nn_error(l, "axes[%d] = %lld is out of range for rank %d", i, (long long)axes[i],
+            return cg_layer_error(l, "axes[%d] = %lld is out of range for rank %d", i, (long long)axes[i],
                             X->rank);
         if (reduced[ax])
-            return nn_error(l, "axis %d appears twice in axes", ax);
+            return cg_layer_error(l, "axis %d appears twice in axes", ax);
         reduced[ax] = 1;
     }
     if (numel(X) == 0)
@@ -518,14 +464,14 @@ static o2p_status layer_norm_lower(const cg_layer *l, const cg_tactic *t, const 
     if (B)
         O2P_TRY(want_float(l, B));
     if (X->rank < 1)
-        return nn_error(l, "X must have rank >= 1");
+        return cg_layer_error(l, "X must have rank >= 1");
     int axis;
     int64_t axis_attr = host_attr_int(&l->args, "axis", -1);
     if (!host_norm_axis(axis_attr, X->rank, &axis))
-        return nn_error(l, "axis %lld is out of range for rank %d", (long long)axis_attr, X->rank);
+        return cg_layer_error(l, "axis %lld is out of range for rank %d", (long long)axis_attr, X->rank);
     char s1[256], s2[256], s3[256];
     if (!broadcasts_to(S, X->rank, X->dims) || (B && !broadcasts_to(B, X->rank, X->dims)))
-        return nn_error(l, "Scale %s and B %s must broadcast to X %s",
+        return cg_layer_error(l, "Scale %s and B %s must broadcast to X %s",
                         host_nn_shape_str(S, s1, sizeof s1),
                         B ? host_nn_shape_str(B, s2, sizeof s2) : "(none)",
                         host_nn_shape_str(X, s3, sizeof s3));
@@ -564,7 +510,7 @@ static o2p_status want_vector(const cg_layer *l, const host_tensor *t, const cha
     O2P_TRY(want_float(l, t));
     if (t->rank != 1 || t->dims[0] != c) {
         char s[256];
-        return nn_error(l, "%s must have shape [%lld], not %s", what, (long long)c,
+        return cg_layer_error(l, "%s must have shape [%lld], not %s", what, (long long)c,
                         host_nn_shape_str(t, s, sizeof s));
     }
     return O2P_OK;
@@ -579,7 +525,7 @@ static o2p_status instance_norm_lower(const cg_layer *l, const cg_tactic *t, con
     O2P_TRY(nn_input(l, 2, "B", &B));
     O2P_TRY(want_float(l, X));
     if (X->rank < 2)
-        return nn_error(l, "input must have rank >= 2 (N, C, ...), not %d", X->rank);
+        return cg_layer_error(l, "input must have rank >= 2 (N, C, ...), not %d", X->rank);
     int64_t N = X->dims[0], C = X->dims[1], inner = host_nn_prod(X->dims, 2, X->rank);
     O2P_TRY(want_vector(l, S, "scale", C));
     O2P_TRY(want_vector(l, B, "B", C));
@@ -613,20 +559,20 @@ static o2p_status group_norm_lower(const cg_layer *l, const cg_tactic *t, const 
     O2P_TRY(want_float(l, S));
     O2P_TRY(want_float(l, B));
     if (X->rank < 2)
-        return nn_error(l, "X must have rank >= 2 (N, C, ...), not %d", X->rank);
+        return cg_layer_error(l, "X must have rank >= 2 (N, C, ...), not %d", X->rank);
     const host_attr *ga = host_attr_find(&l->args, "num_groups");
     if (!ga || ga->type != O2P_ATTR_INT)
-        return nn_error(l, "attribute num_groups is required");
+        return cg_layer_error(l, "attribute num_groups is required");
     int64_t G = ga->i, N = X->dims[0], C = X->dims[1], inner = host_nn_prod(X->dims, 2, X->rank);
     if (G < 1 || C % G != 0)
-        return nn_error(l, "num_groups %lld must be >= 1 and divide the %lld channels",
+        return cg_layer_error(l, "num_groups %lld must be >= 1 and divide the %lld channels",
                         (long long)G, (long long)C);
     /* opset 18 scales per group, opset 21 per channel: take what the shape says */
     int64_t ns = numel(S);
     int per_channel = ns == C;
     if ((S->rank != 1 || B->rank != 1) || (ns != C && ns != G) || numel(B) != ns) {
         char s1[256], s2[256];
-        return nn_error(l,
+        return cg_layer_error(l,
                         "scale %s and bias %s must both have shape [%lld] (channels) or "
                         "[%lld] (groups)",
                         host_nn_shape_str(S, s1, sizeof s1), host_nn_shape_str(B, s2, sizeof s2),
@@ -674,9 +620,9 @@ static o2p_status batch_norm_lower(const cg_layer *l, const cg_tactic *t, const 
                         "layer '%s' (BatchNormalization): training mode (batch statistics and "
                         "running-mean outputs) is not supported by the CUDA kernel; export the "
                         "model in inference mode",
-                        layer_name(l));
+                        cg_layer_name(l));
     if (X->rank < 2)
-        return nn_error(l, "X must have rank >= 2 (N, C, ...), not %d", X->rank);
+        return cg_layer_error(l, "X must have rank >= 2 (N, C, ...), not %d", X->rank);
     int64_t C = X->dims[1], inner = host_nn_prod(X->dims, 2, X->rank);
     int per_element = a->opset < 9 && host_attr_int(a, "spatial", 1) == 0;
     int64_t pc = per_element ? C * inner : C;
@@ -687,7 +633,7 @@ static o2p_status batch_norm_lower(const cg_layer *l, const cg_tactic *t, const 
         if (per_element ? numel(params[i]) != pc
                         : (params[i]->rank != 1 || params[i]->dims[0] != C)) {
             char s[256];
-            return nn_error(l, "%s must have %s%lld values, not shape %s", names[i],
+            return cg_layer_error(l, "%s must have %s%lld values, not shape %s", names[i],
                             per_element ? "C x spatial = " : "shape [C] = ", (long long)pc,
                             host_nn_shape_str(params[i], s, sizeof s));
         }
@@ -758,12 +704,12 @@ static o2p_status lrn_lower(const cg_layer *l, const cg_tactic *t, const cg_opti
     O2P_TRY(nn_input(l, 0, "X", &X));
     O2P_TRY(want_float(l, X));
     if (X->rank < 2)
-        return nn_error(l, "X must have rank >= 2 (N, C, ...), not %d", X->rank);
+        return cg_layer_error(l, "X must have rank >= 2 (N, C, ...), not %d", X->rank);
     host_tensor *Y;
     O2P_TRY(nn_output(l, 0, X->dtype, X->rank, X->dims, &Y));
     const host_attr *sa = host_attr_find(&l->args, "size");
     if (!sa || sa->type != O2P_ATTR_INT || sa->i < 1)
-        return nn_error(l, "attribute size is required and must be >= 1");
+        return cg_layer_error(l, "attribute size is required and must be >= 1");
     int64_t total = numel(Y);
     if (total == 0)
         return O2P_OK;
@@ -815,15 +761,15 @@ static o2p_status pool_lower(const cg_layer *l, const cg_tactic *t, const cg_opt
     o2p_dtype dt = X->dtype;
     if (!host_nn_is_float(dt) &&
         !(kind == O2P_NN_POOL_MAX && (dt == O2P_DTYPE_INT8 || dt == O2P_DTYPE_UINT8)))
-        return nn_unsupported_dtype(l, dt);
+        return cg_unsupported_dtype(l, dt);
     if (X->rank < 3)
-        return nn_error(l, "X must have rank >= 3 (N, C and spatial axes), not %d", X->rank);
+        return cg_layer_error(l, "X must have rank >= 3 (N, C and spatial axes), not %d", X->rank);
     int nsp = X->rank - 2, count = 0;
     const int64_t *ks = host_attr_ints(a, "kernel_shape", &count);
     if (!ks)
-        return nn_error(l, "attribute kernel_shape is required");
+        return cg_layer_error(l, "attribute kernel_shape is required");
     if (count != nsp)
-        return nn_error(l, "kernel_shape has %d values, expected %d", count, nsp);
+        return cg_layer_error(l, "kernel_shape has %d values, expected %d", count, nsp);
     nn_window w;
     O2P_TRY(host_nn_window(a, X, ks, 1, 1, &w));
     int64_t dims[O2P_CU_MAX_RANK];
@@ -840,7 +786,7 @@ static o2p_status pool_lower(const cg_layer *l, const cg_tactic *t, const cg_opt
     if (kind == O2P_NN_POOL_LP) {
         p.p = host_attr_float(a, "p", 2.0f);
         if (!(p.p > 0.0) || isinf(p.p))
-            return nn_error(l, "p is %g, must be a positive number", p.p);
+            return cg_layer_error(l, "p is %g, must be a positive number", p.p);
     }
     p.count_include_pad = kind == O2P_NN_POOL_AVG && host_attr_int(a, "count_include_pad", 0);
     p.storage_order = kind == O2P_NN_POOL_MAX && host_attr_int(a, "storage_order", 0) != 0;
@@ -883,7 +829,7 @@ static o2p_status global_pool_lower(const cg_layer *l, const cg_tactic *t, const
     O2P_TRY(nn_input(l, 0, "X", &X));
     O2P_TRY(want_float(l, X));
     if (X->rank < 2)
-        return nn_error(l, "X must have rank >= 2 (N, C and spatial axes), not %d", X->rank);
+        return cg_layer_error(l, "X must have rank >= 2 (N, C and spatial axes), not %d", X->rank);
     int64_t dims[O2P_CU_MAX_RANK];
     dims[0] = X->dims[0];
     dims[1] = X->dims[1];
@@ -898,7 +844,7 @@ static o2p_status global_pool_lower(const cg_layer *l, const cg_tactic *t, const
     if (kind == O2P_NN_POOL_LP) {
         p.p = host_attr_float(&l->args, "p", 2.0f);
         if (!(p.p > 0.0) || isinf(p.p))
-            return nn_error(l, "p is %g, must be a positive number", p.p);
+            return cg_layer_error(l, "p is %g, must be a positive number", p.p);
     }
     p.planes = dims[0] * dims[1];
     p.size = host_nn_prod(X->dims, 2, X->rank);
@@ -925,7 +871,7 @@ static o2p_status parse_mode(const cg_layer *l, o2p_nn_resize_params *p)
              l->args.opset >= 11)
         p->mode = O2P_NN_RESIZE_CUBIC;
     else
-        return nn_error(l, "mode '%s' is not supported", mode);
+        return cg_layer_error(l, "mode '%s' is not supported", mode);
     return O2P_OK;
 }
 
@@ -935,10 +881,10 @@ static o2p_status dims_from_scales(const cg_layer *l, o2p_nn_resize_params *p)
     for (int d = 0; d < p->rank; d++) {
         double s = p->scale[d];
         if (!(s > 0.0) || isinf(s))
-            return nn_error(l, "scale %g on axis %d must be a positive number", s, d);
+            return cg_layer_error(l, "scale %g on axis %d must be a positive number", s, d);
         double out = floor(s * (double)p->in[d]);
         if (out > 1e15)
-            return nn_error(l, "output dim %g on axis %d is too large", out, d);
+            return cg_layer_error(l, "output dim %g on axis %d is too large", out, d);
         p->out[d] = (int64_t)out;
     }
     return O2P_OK;
@@ -947,7 +893,7 @@ static o2p_status dims_from_scales(const cg_layer *l, o2p_nn_resize_params *p)
 static o2p_status resize_dtype_ok(const cg_layer *l, const host_tensor *X)
 {
     if (!cu_dtype_known(X->dtype))
-        return nn_unsupported_dtype(l, X->dtype);
+        return cg_unsupported_dtype(l, X->dtype);
     return O2P_OK;
 }
 
@@ -981,7 +927,7 @@ static o2p_status resize_parse(const cg_layer *l, const host_tensor *X, o2p_nn_r
                 found = 1;
             }
         if (!found)
-            return nn_error(l, "coordinate_transformation_mode '%s' is not supported", ct);
+            return cg_layer_error(l, "coordinate_transformation_mode '%s' is not supported", ct);
         static const char *const nearests[] = {"round_prefer_floor", "round_prefer_ceil", "floor",
                                                "ceil"};
         const char *nm = host_attr_string(a, "nearest_mode", "round_prefer_floor");
@@ -992,7 +938,7 @@ static o2p_status resize_parse(const cg_layer *l, const host_tensor *X, o2p_nn_r
                 found = 1;
             }
         if (!found)
-            return nn_error(l, "nearest_mode '%s' is not supported", nm);
+            return cg_layer_error(l, "nearest_mode '%s' is not supported", nm);
         p->cubic_a = host_attr_float(a, "cubic_coeff_a", -0.75f);
         p->exclude_outside = host_attr_int(a, "exclude_outside", 0) != 0;
         p->extrapolation = host_attr_float(a, "extrapolation_value", 0.0f);
@@ -1008,11 +954,11 @@ static o2p_status resize_parse(const cg_layer *l, const host_tensor *X, o2p_nn_r
     if (ax) {
         int seen[O2P_CU_MAX_RANK] = {0};
         if (count > p->rank)
-            return nn_error(l, "axes has %d entries for rank %d", count, p->rank);
+            return cg_layer_error(l, "axes has %d entries for rank %d", count, p->rank);
         for (int i = 0; i < count; i++) {
             int d;
             if (!host_norm_axis(ax[i], p->rank, &d) || p->rank == 0 || seen[d])
-                return nn_error(l, "axes[%d] = %lld is out of range or repeated", i,
+                return cg_layer_error(l, "axes[%d] = %lld is out of range or repeated", i,
                                 (long long)ax[i]);
             seen[d] = 1;
             axes[i] = d;
@@ -1026,35 +972,35 @@ static o2p_status resize_parse(const cg_layer *l, const host_tensor *X, o2p_nn_r
     }
     if (p->coord == O2P_NN_CT_TF_CROP_AND_RESIZE) {
         if (!roi)
-            return nn_error(l, "tf_crop_and_resize needs the roi input");
+            return cg_layer_error(l, "tf_crop_and_resize needs the roi input");
         if (!host_nn_is_float(roi->dtype))
-            return nn_unsupported_dtype(l, roi->dtype);
+            return cg_unsupported_dtype(l, roi->dtype);
         if (roi->rank != 1 || roi->dims[0] != 2 * naxes)
-            return nn_error(l, "roi must have %d values (start and end per axis)", 2 * naxes);
+            return cg_layer_error(l, "roi must have %d values (start and end per axis)", 2 * naxes);
         if (!roi->data)
-            return nn_not_constant(l, "the roi input");
+            return cg_not_constant(l, "the roi input");
         for (int i = 0; i < naxes; i++) {
             p->roi_start[axes[i]] = host_get_f64(roi, i);
             p->roi_end[axes[i]] = host_get_f64(roi, i + naxes);
         }
     }
     if ((scales != NULL) == (sizes != NULL))
-        return nn_error(l, "exactly one of scales and sizes must be given");
+        return cg_layer_error(l, "exactly one of scales and sizes must be given");
     if (scales) {
         if (!host_nn_is_float(scales->dtype))
-            return nn_unsupported_dtype(l, scales->dtype);
+            return cg_unsupported_dtype(l, scales->dtype);
         if (scales->rank != 1 || scales->dims[0] != naxes)
-            return nn_error(l, "scales must have %d values", naxes);
+            return cg_layer_error(l, "scales must have %d values", naxes);
         if (!scales->data)
-            return nn_not_constant(l, "the scales input");
+            return cg_not_constant(l, "the scales input");
         for (int i = 0; i < naxes; i++)
             p->scale[axes[i]] = host_get_f64(scales, i);
         return dims_from_scales(l, p);
     }
     if (sizes->dtype != O2P_DTYPE_INT64)
-        return nn_unsupported_dtype(l, sizes->dtype);
+        return cg_unsupported_dtype(l, sizes->dtype);
     if (sizes->rank != 1 || sizes->dims[0] != naxes)
-        return nn_error(l, "sizes must have %d values", naxes);
+        return cg_layer_error(l, "sizes must have %d values", naxes);
     const char *policy =
         a->opset >= 18 ? host_attr_string(a, "keep_aspect_ratio_policy", "stretch") : "stretch";
     int stretch = strcmp(policy, "stretch") == 0;
@@ -1062,7 +1008,7 @@ static o2p_status resize_parse(const cg_layer *l, const host_tensor *X, o2p_nn_r
         /* stretch: the sizes are the output's dims, which shape inference gave */
         const host_tensor *Y = host_out(a, 0);
         if (!stretch || !Y || Y->rank != p->rank)
-            return nn_not_constant(l, "the sizes input (with keep_aspect_ratio_policy other "
+            return cg_not_constant(l, "the sizes input (with keep_aspect_ratio_policy other "
                                       "than stretch)");
         for (int i = 0; i < naxes; i++)
             p->out[axes[i]] = Y->dims[axes[i]];
@@ -1070,7 +1016,7 @@ static o2p_status resize_parse(const cg_layer *l, const host_tensor *X, o2p_nn_r
         for (int i = 0; i < naxes; i++) {
             int64_t v = host_get_i64(sizes, i);
             if (v < 0 || v > ((int64_t)1 << 50))
-                return nn_error(l, "sizes[%d] = %lld is invalid", i, (long long)v);
+                return cg_layer_error(l, "sizes[%d] = %lld is invalid", i, (long long)v);
             p->out[axes[i]] = v;
         }
     }
@@ -1085,7 +1031,7 @@ static o2p_status resize_parse(const cg_layer *l, const host_tensor *X, o2p_nn_r
     if (!stretch) {
         int larger = strcmp(policy, "not_smaller") == 0;
         if (!larger && strcmp(policy, "not_larger") != 0)
-            return nn_error(l, "keep_aspect_ratio_policy '%s' is not supported", policy);
+            return cg_layer_error(l, "keep_aspect_ratio_policy '%s' is not supported", policy);
         double s = larger ? 0.0 : INFINITY;
         for (int i = 0; i < naxes; i++) {
             double v = p->scale[axes[i]];
@@ -1099,7 +1045,7 @@ static o2p_status resize_parse(const cg_layer *l, const host_tensor *X, o2p_nn_r
     }
     for (int d = 0; d < p->rank; d++)
         if (p->in[d] == 0 && p->out[d] != 0)
-            return nn_error(l, "axis %d is empty in X but not in sizes", d);
+            return cg_layer_error(l, "axis %d is empty in X but not in sizes", d);
     return O2P_OK;
 }
 
@@ -1118,18 +1064,18 @@ static o2p_status upsample_parse(const cg_layer *l, const host_tensor *X, o2p_nn
         const host_tensor *S;
         O2P_TRY(nn_input(l, 1, "scales", &S));
         if (!host_nn_is_float(S->dtype))
-            return nn_unsupported_dtype(l, S->dtype);
+            return cg_unsupported_dtype(l, S->dtype);
         if (S->rank != 1 || S->dims[0] != X->rank)
-            return nn_error(l, "scales must have %d values", X->rank);
+            return cg_layer_error(l, "scales must have %d values", X->rank);
         if (!S->data)
-            return nn_not_constant(l, "the scales input");
+            return cg_not_constant(l, "the scales input");
         for (int d = 0; d < X->rank; d++)
             p->scale[d] = host_get_f64(S, d);
     } else {
         int count = 0;
         const float *s = host_attr_floats(&l->args, "scales", &count);
         if (!s || count != X->rank)
-            return nn_error(l, "attribute scales must have %d values", X->rank);
+            return cg_layer_error(l, "attribute scales must have %d values", X->rank);
         for (int d = 0; d < X->rank; d++)
             p->scale[d] = s[d];
     }
@@ -1166,7 +1112,7 @@ static o2p_status resize_emit(const cg_layer *l, const host_tensor *X, o2p_nn_re
     if (total == 0)
         return O2P_OK;
     if (numel(X) == 0)
-        return nn_error(l, "cannot resize an empty input into a non-empty output");
+        return cg_layer_error(l, "cannot resize an empty input into a non-empty output");
     int xt = l->input_tensors[0], yt = l->output_tensors[0];
     p->x_dtype = p->y_dtype = (int32_t)X->dtype;
     p->elem_size = (int32_t)o2p_dtype_size(X->dtype);
@@ -1178,7 +1124,7 @@ static o2p_status resize_emit(const cg_layer *l, const host_tensor *X, o2p_nn_re
         return cg_emit_status(e);
     }
     if (X->dtype == O2P_DTYPE_BOOL)
-        return nn_unsupported_dtype(l, X->dtype);
+        return cg_unsupported_dtype(l, X->dtype);
     int passes[O2P_CU_MAX_RANK], np = 0;
     int64_t dims[O2P_CU_MAX_RANK], cap = 0;
     memcpy(dims, p->in, sizeof dims);
@@ -1292,13 +1238,13 @@ static o2p_status grid_sample_lower(const cg_layer *l, const cg_tactic *t, const
     O2P_TRY(nn_input(l, 1, "grid", &G));
     O2P_TRY(resize_dtype_ok(l, X));
     if (!host_nn_is_float(G->dtype))
-        return nn_unsupported_dtype(l, G->dtype);
+        return cg_unsupported_dtype(l, G->dtype);
     if (X->rank < 3)
-        return nn_error(l, "X must have rank >= 3 (N, C and spatial axes), not %d", X->rank);
+        return cg_layer_error(l, "X must have rank >= 3 (N, C and spatial axes), not %d", X->rank);
     int nsp = X->rank - 2;
     if (G->rank != X->rank || G->dims[0] != X->dims[0] || G->dims[G->rank - 1] != nsp) {
         char s1[256], s2[256];
-        return nn_error(l, "grid %s must have shape [N, out spatial..., %d] for X %s",
+        return cg_layer_error(l, "grid %s must have shape [N, out spatial..., %d] for X %s",
                         host_nn_shape_str(G, s1, sizeof s1), nsp,
                         host_nn_shape_str(X, s2, sizeof s2));
     }
@@ -1312,7 +1258,7 @@ static o2p_status grid_sample_lower(const cg_layer *l, const cg_tactic *t, const
     else if (strcmp(mode, "bicubic") == 0 || strcmp(mode, "cubic") == 0)
         p.mode = O2P_NN_RESIZE_CUBIC;
     else
-        return nn_error(l, "mode '%s' is not supported", mode);
+        return cg_layer_error(l, "mode '%s' is not supported", mode);
     const char *pm = host_attr_string(a, "padding_mode", "zeros");
     if (strcmp(pm, "zeros") == 0)
         p.padding = O2P_NN_GRID_ZEROS;
@@ -1321,7 +1267,7 @@ static o2p_status grid_sample_lower(const cg_layer *l, const cg_tactic *t, const
     else if (strcmp(pm, "reflection") == 0)
         p.padding = O2P_NN_GRID_REFLECTION;
     else
-        return nn_error(l, "padding_mode '%s' is not supported", pm);
+        return cg_layer_error(l, "padding_mode '%s' is not supported", pm);
     p.align_corners = host_attr_int(a, "align_corners", 0) != 0;
     int64_t ydims[O2P_CU_MAX_RANK];
     ydims[0] = X->dims[0];
@@ -1335,13 +1281,13 @@ static o2p_status grid_sample_lower(const cg_layer *l, const cg_tactic *t, const
     if (total == 0)
         return O2P_OK;
     if (p.in_size == 0 && p.padding != O2P_NN_GRID_ZEROS)
-        return nn_error(l, "cannot sample an empty input with padding_mode '%s'", pm);
+        return cg_layer_error(l, "cannot sample an empty input with padding_mode '%s'", pm);
     int ntaps = p.mode == O2P_NN_RESIZE_NEAREST ? 1 : p.mode == O2P_NN_RESIZE_LINEAR ? 2 : 4;
     int64_t combos = 1;
     for (int d = 0; d < nsp; d++)
         combos *= ntaps;
     if (combos > ((int64_t)1 << 20))
-        return nn_error(l, "%d spatial axes are too many for mode '%s'", nsp, mode);
+        return cg_layer_error(l, "%d spatial axes are too many for mode '%s'", nsp, mode);
     p.total = total;
     p.channels = X->dims[1];
     p.out_size = host_nn_prod(ydims, 2, X->rank);
@@ -1378,39 +1324,39 @@ static o2p_status space_depth_lower(const cg_layer *l, const cg_tactic *t, const
     O2P_TRY(nn_input(l, 0, "input", &X));
     size_t es = o2p_dtype_size(X->dtype);
     if (X->dtype == O2P_DTYPE_STRING || (es != 1 && es != 2 && es != 4 && es != 8))
-        return nn_unsupported_dtype(l, X->dtype);
+        return cg_unsupported_dtype(l, X->dtype);
     if (X->rank != 4) {
         char s[256];
-        return nn_error(l, "input must have rank 4, not %s", host_nn_shape_str(X, s, sizeof s));
+        return cg_layer_error(l, "input must have rank 4, not %s", host_nn_shape_str(X, s, sizeof s));
     }
     const host_attr *ba = host_attr_find(&l->args, "blocksize");
     if (!ba || ba->type != O2P_ATTR_INT || ba->i < 1 || ba->i > ((int64_t)1 << 20))
-        return nn_error(l, "attribute blocksize is required and must be >= 1");
+        return cg_layer_error(l, "attribute blocksize is required and must be >= 1");
     int64_t b = ba->i, N = X->dims[0], C = X->dims[1], H = X->dims[2], W = X->dims[3];
     const char *mode = host_attr_string(&l->args, "mode", "DCR");
     int crd = strcmp(mode, "CRD") == 0;
     int64_t ydims[4];
     if (to_space) {
         if (C % (b * b) != 0)
-            return nn_error(l, "%lld channels are not divisible by blocksize^2 = %lld",
+            return cg_layer_error(l, "%lld channels are not divisible by blocksize^2 = %lld",
                             (long long)C, (long long)(b * b));
         if (!crd && strcmp(mode, "DCR") != 0)
-            return nn_error(l, "mode '%s' is not DCR or CRD", mode);
+            return cg_layer_error(l, "mode '%s' is not DCR or CRD", mode);
         if (H > INT64_MAX / b || W > INT64_MAX / b)
-            return nn_error(l, "output dims overflow");
+            return cg_layer_error(l, "output dims overflow");
         ydims[0] = N;
         ydims[1] = C / (b * b);
         ydims[2] = H * b;
         ydims[3] = W * b;
     } else {
         if (H % b != 0 || W % b != 0)
-            return nn_error(l, "spatial dims %lld x %lld are not divisible by blocksize %lld",
+            return cg_layer_error(l, "spatial dims %lld x %lld are not divisible by blocksize %lld",
                             (long long)H, (long long)W, (long long)b);
         if (C > INT64_MAX / (b * b))
-            return nn_error(l, "output dims overflow");
+            return cg_layer_error(l, "output dims overflow");
         /* ONNX has only DCR; CRD (as DepthToSpace's) is accepted for symmetry, as the host */
         if (!crd && strcmp(mode, "DCR") != 0)
-            return nn_error(l, "mode '%s' is not DCR or CRD", mode);
+            return cg_layer_error(l, "mode '%s' is not DCR or CRD", mode);
         ydims[0] = N;
         ydims[1] = C * b * b;
         ydims[2] = H / b;

@@ -25,11 +25,6 @@ _Static_assert(HOST_RNN_RELU == O2P_RNN_ACT_RELU && HOST_RNN_TANH == O2P_RNN_ACT
                    HOST_RNN_SOFTPLUS == O2P_RNN_ACT_SOFTPLUS,
                "activation codes of host and CUDA agree");
 
-static const char *layer_name(const cg_layer *l)
-{
-    return l->args.layer_name ? l->args.layer_name : "";
-}
-
 static int is_float(o2p_dtype t)
 {
     return t == O2P_DTYPE_FLOAT || t == O2P_DTYPE_FLOAT16 || t == O2P_DTYPE_BFLOAT16 ||
@@ -193,7 +188,7 @@ static o2p_status rnn_lower(const cg_layer *l, const cg_tactic *t, const cg_opti
         return o2p_fail(O2P_ERR_UNSUPPORTED,
                         "layer '%s' (%s): batch %lld x %lld gate rows exceed the CUDA grid; "
                         "build it for the host target",
-                        layer_name(l), a->op_type, (long long)d.batch, (long long)gh);
+                        cg_layer_name(l), a->op_type, (long long)d.batch, (long long)gh);
     uint64_t proj_bytes, state_bytes;
     workspace_bytes(&d, &proj_bytes, &state_bytes);
     uint64_t proj_off = d.seq > 0 ? cg_emit_workspace(e, proj_bytes) : 0;

@@ -29,58 +29,6 @@ _Static_assert(sizeof(o2p_signal_multinomial_params) == 64, "o2p_signal_multinom
 
 /* ---------------------------------------------------------------- checks and messages */
 
-static const char *layer_name(const cg_layer *l)
-{
-    return l->args.layer_name ? l->args.layer_name : "";
-}
-
-static o2p_status sig_error(const cg_layer *l, const char *fmt, ...) O2P_PRINTF(2, 3);
-static o2p_status sig_error(const cg_layer *l, const char *fmt, ...)
-{
-    char msg[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    return o2p_fail(O2P_ERR_SHAPE, "layer '%s' (%s): %s", layer_name(l), l->args.op_type, msg);
-}
-
-static o2p_status sig_unsupported_dtype(const cg_layer *l, o2p_dtype t)
-{
-    return o2p_fail(O2P_ERR_UNSUPPORTED,
-                    "layer '%s' (%s): element type %s is not supported by the CUDA kernel; "
-                    "build it for the host target",
-                    layer_name(l), l->args.op_type, o2p_dtype_name(t));
-}
-
-static o2p_status sig_not_constant(const cg_layer *l, const char *what)
-{
-    return o2p_fail(O2P_ERR_UNSUPPORTED,
-                    "layer '%s' (%s): the CUDA kernel needs %s as a constant (an initializer) "
-                    "at build time",
-                    layer_name(l), l->args.op_type, what);
-}
-
-static o2p_status sig_check_tensor(const cg_layer *l, const host_tensor *t, const char *kind, int i,
-                                   const char *what)
-{
-    int ok;
-    if (t->rank < 0 || t->rank > O2P_CU_MAX_RANK)
-        return sig_error(l, "%s %d (%s) has rank %d, outside [0, %d]", kind, i, what, t->rank,
-                         O2P_CU_MAX_RANK);
-    int64_t n = host_numel(t, &ok), nonzero = 1;
-    for (int d = 0; ok && d < t->rank; d++)
-        if (t->dims[d] > 0 &&
-            (__builtin_mul_overflow(nonzero, t->dims[d], &nonzero) || nonzero > INT64_MAX / 16))
-            ok = 0;
-    if (!ok || n > INT64_MAX / 16) {
-        char s[256];
-        return sig_error(l, "%s %d (%s) has invalid dims %s", kind, i, what,
-                         host_nn_shape_str(t, s, sizeof s));
-    }
-    return O2P_OK;
-}
-
 /* Input i, required. need_address: the kernel reads it on the device (a tensor index is
  * required); otherwise only its header or constant data is used. */
 static o2p_status sig_input(const cg_layer *l, int i, const char *what, int need_address,
@@ -88,8 +36,8 @@ static o2p_status sig_input(const cg_layer *l, int i, const char *what, int need
 {
     *t = host_in(&l->args, i);
     if (!*t || (need_address && l->input_tensors[i] < 0))
-        return sig_error(l, "input %d (%s) is missing", i, what);
-    return sig_check_tensor(l, *t, "input", i, what);
+        return cg_layer_error(l, "input %d (%s) is missing", i, what);
+    return cg_check_tensor(l, *t, "input", i, what);
 }
 
 /* Input i, optional: NULL when omitted or empty (as the host's empty_is_omitted). */
@@ -101,7 +49,7 @@ static o2p_status sig_input_opt(const cg_layer *l, int i, const char *what, int 
         *t = NULL;
         return O2P_OK;
     }
-    O2P_TRY(sig_check_tensor(l, *t, "input", i, what));
+    O2P_TRY(cg_check_tensor(l, *t, "input", i, what));
     int ok;
     if (host_numel(*t, &ok) == 0)
         *t = NULL;
@@ -113,19 +61,19 @@ static o2p_status sig_output(const cg_layer *l, int i, o2p_dtype dtype, int rank
 {
     *t = host_out(&l->args, i);
     if (!*t || l->output_tensors[i] < 0)
-        return sig_error(l, "output %d is missing", i);
-    O2P_TRY(sig_check_tensor(l, *t, "output", i, "result"));
+        return cg_layer_error(l, "output %d is missing", i);
+    O2P_TRY(cg_check_tensor(l, *t, "output", i, "result"));
     if ((*t)->dtype != dtype)
-        return sig_error(l, "output %d is %s, expected %s", i, o2p_dtype_name((*t)->dtype),
+        return cg_layer_error(l, "output %d is %s, expected %s", i, o2p_dtype_name((*t)->dtype),
                          o2p_dtype_name(dtype));
     if (dims && !host_same_shape(*t, rank, dims)) {
         char s1[256], s2[256];
-        return sig_error(l, "output %d has shape %s, expected %s", i,
+        return cg_layer_error(l, "output %d has shape %s, expected %s", i,
                          host_nn_shape_str(*t, s1, sizeof s1),
                          host_nn_dims_str(rank, dims, s2, sizeof s2));
     }
     if (!dims && (*t)->rank != rank)
-        return sig_error(l, "output %d has rank %d, expected %d", i, (*t)->rank, rank);
+        return cg_layer_error(l, "output %d has rank %d, expected %d", i, (*t)->rank, rank);
     return O2P_OK;
 }
 
@@ -164,7 +112,7 @@ static o2p_status const_scalar_int(const cg_layer *l, const host_tensor *t, cons
     int ok;
     if ((t->dtype != O2P_DTYPE_INT64 && t->dtype != O2P_DTYPE_INT32) || t->rank > 1 ||
         host_numel(t, &ok) != 1)
-        return sig_error(l, "%s must be an int32 or int64 scalar", what);
+        return cg_layer_error(l, "%s must be an int32 or int64 scalar", what);
     *have = t->data != NULL;
     *v = *have ? host_get_i64(t, 0) : 0;
     return O2P_OK;
@@ -239,13 +187,13 @@ static o2p_status dft_lower(const cg_layer *l, const cg_tactic *t, const cg_opti
     O2P_TRY(sig_input(l, 0, "input", 1, &X));
     O2P_TRY(sig_input_opt(l, 1, "dft_length", 0, &L));
     if (!host_nn_is_float(X->dtype))
-        return sig_unsupported_dtype(l, X->dtype);
+        return cg_unsupported_dtype(l, X->dtype);
     int r = X->rank;
     if (r < 3)
-        return sig_error(l, "input has rank %d; DFT needs batch x signal... x 1|2", r);
+        return cg_layer_error(l, "input has rank %d; DFT needs batch x signal... x 1|2", r);
     int64_t comp = X->dims[r - 1];
     if (comp != 1 && comp != 2)
-        return sig_error(l,
+        return cg_layer_error(l,
                          "the last dim of the input is %lld; it must be 1 (real) or 2 "
                          "(complex)",
                          (long long)comp);
@@ -253,23 +201,23 @@ static o2p_status dft_lower(const cg_layer *l, const cg_tactic *t, const cg_opti
     if (axis < 0)
         axis += r;
     if (axis < 1 || axis > r - 2)
-        return sig_error(l, "axis %lld is not a signal axis of a rank %d input (1 to %d)",
+        return cg_layer_error(l, "axis %lld is not a signal axis of a rank %d input (1 to %d)",
                          (long long)axis_attr, r, r - 2);
     int onesided = host_attr_int(&l->args, "onesided", 0) != 0;
     int inverse = host_attr_int(&l->args, "inverse", 0) != 0;
     if (onesided && inverse)
-        return sig_error(l, "onesided and inverse cannot both be set");
+        return cg_layer_error(l, "onesided and inverse cannot both be set");
     int64_t len_in = X->dims[axis], n = len_in;
     if (L) {
         int have;
         O2P_TRY(const_scalar_int(l, L, "dft_length", &have, &n));
         if (!have)
-            return sig_not_constant(l, "dft_length");
+            return cg_not_constant(l, "dft_length");
         if (n < 1)
-            return sig_error(l, "dft_length is %lld; it must be 1 or more", (long long)n);
+            return cg_layer_error(l, "dft_length is %lld; it must be 1 or more", (long long)n);
     }
     if (n > SIG_MAX_DFT)
-        return sig_error(l, "DFT length %lld is larger than 2^31", (long long)n);
+        return cg_layer_error(l, "DFT length %lld is larger than 2^31", (long long)n);
     int64_t nout = onesided ? n / 2 + 1 : n, ydims[O2P_CU_MAX_RANK];
     memcpy(ydims, X->dims, sizeof ydims);
     ydims[axis] = nout;
@@ -324,42 +272,42 @@ static o2p_status stft_lower(const cg_layer *l, const cg_tactic *t, const cg_opt
     O2P_TRY(sig_input_opt(l, 2, "window", 1, &W));
     O2P_TRY(sig_input_opt(l, 3, "frame_length", 0, &F));
     if (!host_nn_is_float(X->dtype))
-        return sig_unsupported_dtype(l, X->dtype);
+        return cg_unsupported_dtype(l, X->dtype);
     if (X->rank != 3 || (X->dims[2] != 1 && X->dims[2] != 2))
-        return sig_error(l, "signal must be batch x length x 1|2");
+        return cg_layer_error(l, "signal must be batch x length x 1|2");
     int64_t step, flen = -1;
     int have;
     O2P_TRY(const_scalar_int(l, S, "frame_step", &have, &step));
     if (!have)
-        return sig_not_constant(l, "frame_step");
+        return cg_not_constant(l, "frame_step");
     if (step < 1)
-        return sig_error(l, "frame_step is %lld; it must be 1 or more", (long long)step);
+        return cg_layer_error(l, "frame_step is %lld; it must be 1 or more", (long long)step);
     if (W) {
         if (W->rank != 1 || !host_nn_is_float(W->dtype))
-            return sig_error(l, "window must be a 1-D float tensor");
+            return cg_layer_error(l, "window must be a 1-D float tensor");
         flen = W->dims[0];
     }
     if (F) {
         int64_t v;
         O2P_TRY(const_scalar_int(l, F, "frame_length", &have, &v));
         if (!have && !W)
-            return sig_not_constant(l, "frame_length (or a window)");
+            return cg_not_constant(l, "frame_length (or a window)");
         if (have) {
             if (W && v != flen)
-                return sig_error(l, "window has %lld entries but frame_length is %lld",
+                return cg_layer_error(l, "window has %lld entries but frame_length is %lld",
                                  (long long)flen, (long long)v);
             flen = v;
         }
     }
     if (flen < 0)
-        return sig_error(l, "either window or frame_length must be given");
+        return cg_layer_error(l, "either window or frame_length must be given");
     if (flen < 1)
-        return sig_error(l, "frame_length is %lld; it must be 1 or more", (long long)flen);
+        return cg_layer_error(l, "frame_length is %lld; it must be 1 or more", (long long)flen);
     if (flen > SIG_MAX_DFT)
-        return sig_error(l, "frame_length %lld is larger than 2^31", (long long)flen);
+        return cg_layer_error(l, "frame_length %lld is larger than 2^31", (long long)flen);
     int64_t B = X->dims[0], len = X->dims[1], comp = X->dims[2];
     if (flen > len)
-        return sig_error(l, "frame_length %lld is longer than the signal (%lld)", (long long)flen,
+        return cg_layer_error(l, "frame_length %lld is longer than the signal (%lld)", (long long)flen,
                          (long long)len);
     int onesided = host_attr_int(&l->args, "onesided", 1) != 0;
     int64_t frames = (len - flen) / step + 1, bins = onesided ? flen / 2 + 1 : flen;
@@ -397,7 +345,7 @@ static o2p_status out_datatype(const cg_layer *l, o2p_dtype *t)
 {
     int64_t v = host_attr_int(&l->args, "output_datatype", O2P_DTYPE_FLOAT);
     if (v <= 0 || v > O2P_DTYPE_BFLOAT16 || !cu_numeric((o2p_dtype)v))
-        return sig_error(l, "output_datatype %lld is not a numeric element type", (long long)v);
+        return cg_layer_error(l, "output_datatype %lld is not a numeric element type", (long long)v);
     *t = (o2p_dtype)v;
     return O2P_OK;
 }
@@ -437,7 +385,7 @@ static o2p_status window_lower(const cg_layer *l, const cg_tactic *t, const cg_o
     /* the output's static shape is the size; a constant size must agree with it */
     O2P_TRY(sig_output(l, 0, dt, 1, have ? &size : NULL, &Y));
     if (have && size < 0)
-        return sig_error(l, "size is %lld; it must not be negative", (long long)size);
+        return cg_layer_error(l, "size is %lld; it must not be negative", (long long)size);
     size = Y->dims[0];
     if (size == 0)
         return O2P_OK;
@@ -464,7 +412,7 @@ static o2p_status mel_lower(const cg_layer *l, const cg_tactic *t, const cg_opti
         int ok;
         if (in[i]->rank > 1 || host_numel(in[i], &ok) != 1 || !cu_numeric(in[i]->dtype) ||
             (i < 3 && in[i]->dtype != O2P_DTYPE_INT32 && in[i]->dtype != O2P_DTYPE_INT64))
-            return sig_error(l, "%s must be a %s scalar", names[i],
+            return cg_layer_error(l, "%s must be a %s scalar", names[i],
                              i < 3 ? "int32 or int64" : "numeric");
     }
     o2p_dtype dt;
@@ -513,7 +461,7 @@ static o2p_status elem_size_ok(const cg_layer *l, const host_tensor *X, int32_t 
 {
     size_t s = o2p_dtype_size(X->dtype);
     if (X->dtype == O2P_DTYPE_STRING || (s != 1 && s != 2 && s != 4 && s != 8))
-        return sig_unsupported_dtype(l, X->dtype);
+        return cg_unsupported_dtype(l, X->dtype);
     *es = (int32_t)s;
     return O2P_OK;
 }
@@ -530,16 +478,16 @@ static o2p_status unpool_lower(const cg_layer *l, const cg_tactic *t, const cg_o
     int32_t es = 0;
     O2P_TRY(elem_size_ok(l, X, &es));
     if (X->rank < 3)
-        return sig_error(l, "X has rank %d; MaxUnpool needs rank 3 or more", X->rank);
+        return cg_layer_error(l, "X has rank %d; MaxUnpool needs rank 3 or more", X->rank);
     if (I->dtype != O2P_DTYPE_INT64 || !host_same_shape(I, X->rank, X->dims))
-        return sig_error(l, "I must be an int64 tensor of X's shape");
+        return cg_layer_error(l, "I must be an int64 tensor of X's shape");
     int nsp = X->rank - 2, kc;
     const int64_t *ks = host_attr_ints(&l->args, "kernel_shape", &kc);
     if (!ks || kc != nsp)
-        return sig_error(l, "attribute kernel_shape is required with %d entries", nsp);
+        return cg_layer_error(l, "attribute kernel_shape is required with %d entries", nsp);
     for (int d = 0; d < nsp; d++)
         if (ks[d] < 1)
-            return sig_error(l, "kernel_shape has %lld", (long long)ks[d]);
+            return cg_layer_error(l, "kernel_shape has %lld", (long long)ks[d]);
     int64_t strides[O2P_CU_MAX_RANK], pads[2 * O2P_CU_MAX_RANK];
     O2P_TRY(host_nn_spatial_ints(&l->args, "strides", nsp, 1, 1, strides));
     O2P_TRY(host_nn_spatial_ints(&l->args, "pads", 2 * nsp, 0, 0, pads));
@@ -550,10 +498,10 @@ static o2p_status unpool_lower(const cg_layer *l, const cg_tactic *t, const cg_o
     for (int d = 0; d < nsp; d++) {
         int64_t in = X->dims[d + 2] > 0 ? X->dims[d + 2] - 1 : 0;
         if (in > INT64_MAX / 4 / strides[d] || ks[d] > INT64_MAX / 4)
-            return sig_error(l, "spatial axis %d overflows", d);
+            return cg_layer_error(l, "spatial axis %d overflows", d);
         p.idims[d + 2] = in * strides[d] + ks[d] - pads[d] - pads[d + nsp];
         if (p.idims[d + 2] < 0)
-            return sig_error(l, "spatial axis %d of the output would be %lld", d,
+            return cg_layer_error(l, "spatial axis %d of the output would be %lld", d,
                              (long long)p.idims[d + 2]);
     }
     int64_t ydims[O2P_CU_MAX_RANK];
@@ -563,7 +511,7 @@ static o2p_status unpool_lower(const cg_layer *l, const cg_tactic *t, const cg_o
         /* output_shape's values are the output's static shape; a constant must agree */
         if (S->rank != 1 || S->dims[0] != X->rank ||
             (S->dtype != O2P_DTYPE_INT64 && S->dtype != O2P_DTYPE_INT32))
-            return sig_error(l, "output_shape must be a 1-D int tensor of %d entries", X->rank);
+            return cg_layer_error(l, "output_shape must be a 1-D int tensor of %d entries", X->rank);
         if (S->data)
             host_read_ints(S, ydims, O2P_CU_MAX_RANK);
         else
@@ -575,7 +523,7 @@ static o2p_status unpool_lower(const cg_layer *l, const cg_tactic *t, const cg_o
     for (int d = 0; d < X->rank; d++) {
         p.ydims[d] = Y->dims[d];
         if (__builtin_mul_overflow(p.icount, p.idims[d], &p.icount))
-            return sig_error(l, "the unpooled shape overflows");
+            return cg_layer_error(l, "the unpooled shape overflows");
     }
     int64_t ny = numel(Y), nx = numel(X);
     if (ny == 0)
@@ -610,17 +558,17 @@ static o2p_status crop_pad_lower(const cg_layer *l, const cg_tactic *t, const cg
     const int64_t *av = host_attr_ints(&l->args, "axes", &nattr);
     if (av) {
         if (nattr > r)
-            return sig_error(l, "axes has %d entries for a rank %d input", nattr, r);
+            return cg_layer_error(l, "axes has %d entries for a rank %d input", nattr, r);
         int seen[O2P_CU_MAX_RANK] = {0};
         for (int i = 0; i < nattr; i++)
             if (!host_norm_axis(av[i], r, &axes[i]) || seen[axes[i]]++)
-                return sig_error(l, "axes entry %lld is out of range or repeated",
+                return cg_layer_error(l, "axes entry %lld is out of range or repeated",
                                  (long long)av[i]);
         na = nattr;
     }
     if (S->rank != 1 || S->dims[0] != na ||
         (S->dtype != O2P_DTYPE_INT64 && S->dtype != O2P_DTYPE_INT32))
-        return sig_error(l, "shape must be a 1-D int tensor of %d entries", na);
+        return cg_layer_error(l, "shape must be a 1-D int tensor of %d entries", na);
     host_tensor *Y;
     if (S->data) {
         int64_t sh[O2P_CU_MAX_RANK], ydims[O2P_CU_MAX_RANK];
@@ -628,7 +576,7 @@ static o2p_status crop_pad_lower(const cg_layer *l, const cg_tactic *t, const cg
         memcpy(ydims, X->dims, sizeof ydims);
         for (int i = 0; i < na; i++) {
             if (sh[i] < 0)
-                return sig_error(l, "shape has %lld on axis %d", (long long)sh[i], axes[i]);
+                return cg_layer_error(l, "shape has %lld on axis %d", (long long)sh[i], axes[i]);
             ydims[axes[i]] = sh[i];
         }
         O2P_TRY(sig_output(l, 0, X->dtype, r, ydims, &Y));
@@ -640,7 +588,7 @@ static o2p_status crop_pad_lower(const cg_layer *l, const cg_tactic *t, const cg
             cropped[axes[i]] = 1;
         for (int d = 0; d < r; d++)
             if (!cropped[d] && Y->dims[d] != X->dims[d])
-                return sig_error(l, "output dim %d is %lld, expected the input's %lld", d,
+                return cg_layer_error(l, "output dim %d is %lld, expected the input's %lld", d,
                                  (long long)Y->dims[d], (long long)X->dims[d]);
     }
     int64_t total = numel(Y);
@@ -684,10 +632,10 @@ static o2p_status det_lower(const cg_layer *l, const cg_tactic *t, const cg_opti
     const host_tensor *X;
     O2P_TRY(sig_input(l, 0, "X", 1, &X));
     if (!host_nn_is_float(X->dtype))
-        return sig_unsupported_dtype(l, X->dtype);
+        return cg_unsupported_dtype(l, X->dtype);
     int r = X->rank;
     if (r < 2 || X->dims[r - 1] != X->dims[r - 2])
-        return sig_error(l, "X must hold square matrices in its last two dims");
+        return cg_layer_error(l, "X must hold square matrices in its last two dims");
     host_tensor *Y;
     O2P_TRY(sig_output(l, 0, X->dtype, r - 2, X->dims, &Y));
     int64_t batch = host_nn_prod(X->dims, 0, r - 2), m = X->dims[r - 1];
@@ -780,12 +728,12 @@ static o2p_status random_lower(const cg_layer *l, const cg_tactic *t, const cg_o
     if (like)
         O2P_TRY(sig_input(l, 0, "input", kind == O2P_SIGNAL_BERNOULLI, &X));
     if (kind == O2P_SIGNAL_BERNOULLI && !host_nn_is_float(X->dtype))
-        return sig_unsupported_dtype(l, X->dtype);
+        return cg_unsupported_dtype(l, X->dtype);
     o2p_dtype dt = rand_dtype(l, kind, X);
     if (dt == O2P_DTYPE_UNDEFINED)
         return o2p_fail(
             O2P_ERR_UNSUPPORTED, "layer '%s' (%s): dtype %lld is not a type the CUDA kernel makes",
-            layer_name(l), l->args.op_type, (long long)host_attr_int(&l->args, "dtype", 0));
+            cg_layer_name(l), l->args.op_type, (long long)host_attr_int(&l->args, "dtype", 0));
     int rank;
     int64_t dims[O2P_CU_MAX_RANK];
     if (X) {
@@ -794,11 +742,11 @@ static o2p_status random_lower(const cg_layer *l, const cg_tactic *t, const cg_o
     } else {
         const int64_t *sh = host_attr_ints(&l->args, "shape", &rank);
         if (!sh || rank > O2P_CU_MAX_RANK)
-            return sig_error(l, "attribute shape is required (at most %d entries)",
+            return cg_layer_error(l, "attribute shape is required (at most %d entries)",
                              O2P_CU_MAX_RANK);
         for (int i = 0; i < rank; i++)
             if ((dims[i] = sh[i]) < 0)
-                return sig_error(l, "attribute shape has %lld on axis %d", (long long)sh[i], i);
+                return cg_layer_error(l, "attribute shape has %lld on axis %d", (long long)sh[i], i);
     }
     host_tensor *Y;
     O2P_TRY(sig_output(l, 0, dt, rank, dims, &Y));
@@ -848,15 +796,15 @@ static o2p_status multinomial_lower(const cg_layer *l, const cg_tactic *t, const
     const host_tensor *X;
     O2P_TRY(sig_input(l, 0, "input", 1, &X));
     if (!host_nn_is_float(X->dtype))
-        return sig_unsupported_dtype(l, X->dtype);
+        return cg_unsupported_dtype(l, X->dtype);
     if (X->rank != 2)
-        return sig_error(l, "input must be batch x classes, not rank %d", X->rank);
+        return cg_layer_error(l, "input must be batch x classes, not rank %d", X->rank);
     int64_t dt = host_attr_int(&l->args, "dtype", O2P_DTYPE_INT32);
     if (dt != O2P_DTYPE_INT32 && dt != O2P_DTYPE_INT64)
-        return sig_error(l, "dtype %lld must be int32 (6) or int64 (7)", (long long)dt);
+        return cg_layer_error(l, "dtype %lld must be int32 (6) or int64 (7)", (long long)dt);
     int64_t ns = host_attr_int(&l->args, "sample_size", 1);
     if (ns < 1)
-        return sig_error(l, "sample_size %lld must be 1 or more", (long long)ns);
+        return cg_layer_error(l, "sample_size %lld must be 1 or more", (long long)ns);
     int64_t ydims[2] = {X->dims[0], ns};
     host_tensor *Y;
     O2P_TRY(sig_output(l, 0, (o2p_dtype)dt, 2, ydims, &Y));
@@ -864,7 +812,7 @@ static o2p_status multinomial_lower(const cg_layer *l, const cg_tactic *t, const
     if (total == 0)
         return O2P_OK;
     if (X->dims[1] == 0)
-        return sig_error(l, "input has no classes to sample from");
+        return cg_layer_error(l, "input has no classes to sample from");
     o2p_signal_multinomial_params p;
     memset(&p, 0, sizeof p);
     p.total = total;
