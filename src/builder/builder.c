@@ -422,10 +422,12 @@ o2p_status build_engine_create(ir_network *net, const build_options *opt, build_
     ir_graph *g = net->main;
 
     O2P_TRY(ir_infer_network(net));
-    O2P_TRY(build_control_check_outputs(g));
-    O2P_TRY(check_buildable(g));
     pass_fold_stats fs;
     O2P_TRY(pass_fold_constants(net, FOLD_MAX_TENSOR_BYTES, &fs));
+    O2P_TRY(build_control_check_outputs(g));
+    /* After folding: a shape computed from constants (Range over folded floats, a Loop's
+     * trip count) is known only once the layers computing it are folded and inferred again. */
+    O2P_TRY(check_buildable(g));
     int bn = 0, noops = 0, dead = 0;
     O2P_TRY(pass_fold_batchnorm(net, &bn));
     O2P_TRY(pass_remove_noops(net, &noops));

@@ -889,7 +889,8 @@ int main(int argc, char **argv)
                 r = run_case(casedir, &o, 0, ops, sizeof ops, why, sizeof why, &s, label);
                 /* Plans are static and some kernels take an input's values at build: retry
                  * with small inputs made constants when the build says so. */
-                if (r == R_BUILD && (strstr(why, "static shape") || strstr(why, "dynamic shape") ||
+                if (r == R_BUILD && (strstr(why, "static shape") || strstr(why, "static-shape") ||
+                                     strstr(why, "dynamic shape") ||
                                      strstr(why, "must be a constant") ||
                                      strstr(why, "computed at run")))
                     r = run_case(casedir, &o, 1, ops, sizeof ops, why, sizeof why, &s, label);
