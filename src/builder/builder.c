@@ -244,7 +244,7 @@ static o2p_status lower_layer(build_engine *e, build_layer *bl, const build_opti
         }
     }
     cg_layer cl = {{l->op_type, l->name, e->opset, nin, in, nout, out, nattr, attrs},
-                   bl->inputs, bl->outputs, bl->attr_tensors};
+                   bl->inputs, bl->outputs, bl->attr_tensors, NULL};
     st = build_select_cuda_tactic(l, &cl, opt, &bl->tactic);
     if (st != O2P_OK)
         goto done;

@@ -209,6 +209,11 @@ typedef struct cg_layer {
     const int *input_tensors;
     const int *output_tensors;
     const int *attr_tensors;
+    /* Per output: -1 when its shape is static; else the index of an int64 [rank] tensor the
+     * builder allocates next to it, into which the kernel writes the output's actual dims
+     * at run time (data-dependent shapes: the output itself is allocated at its bound and
+     * written packed for the actual dims). NULL: every output is static. */
+    const int *output_shape_tensors;
 } cg_layer;
 
 /* A candidate tactic, as the selector filters it (builder/tactics.c). */

@@ -155,8 +155,8 @@ o2p_status ir_broadcast(const ir_infer_ctx *ctx, const ir_shape *a, const ir_sha
     r.rank = rank;
     for (int i = 0; i < rank; i++) {
         int ia = i - (rank - a->rank), ib = i - (rank - b->rank);
-        ir_dim da = ia >= 0 ? a->dims[ia] : (ir_dim){1, NULL};
-        ir_dim db = ib >= 0 ? b->dims[ib] : (ir_dim){1, NULL};
+        ir_dim da = ia >= 0 ? a->dims[ia] : (ir_dim){1, NULL, 0};
+        ir_dim db = ib >= 0 ? b->dims[ib] : (ir_dim){1, NULL, 0};
         ir_dim d = IR_DIM_UNKNOWN;
         if (da.value == 1)
             d = db;

@@ -357,7 +357,7 @@ ir_dim inf_dim_from_value(const ir_value_entry *e)
 {
     if (e->known)
         return e->value >= 0 ? inf_dim(e->value) : IR_DIM_UNKNOWN;
-    ir_dim d = {-1, e->sym};
+    ir_dim d = {-1, e->sym, 0};
     return d;
 }
 

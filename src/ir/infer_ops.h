@@ -66,7 +66,7 @@ o2p_status inf_attr_ints(const ir_infer_ctx *ctx, const char *name, int64_t *out
 /* ---- dims and shapes */
 static inline ir_dim inf_dim(int64_t v)
 {
-    ir_dim d = {v >= 0 ? v : -1, NULL};
+    ir_dim d = {v >= 0 ? v : -1, NULL, 0};
     return d;
 }
 /* Known and equal, or the same symbol. */

@@ -23,9 +23,13 @@ typedef struct ir_op ir_op;
 typedef struct ir_dim {
     int64_t value;
     const char *sym;
+    /* A data-dependent dim (NonZero, Unique, NonMaxSuppression outputs): value < 0 and
+     * bound > 0 is the most it can be at run time (the plan allocates that much and the
+     * kernel reports the actual dim after the run); 0: no bound known. */
+    int64_t bound;
 } ir_dim;
 
-#define IR_DIM_UNKNOWN ((ir_dim){-1, NULL})
+#define IR_DIM_UNKNOWN ((ir_dim){-1, NULL, 0})
 
 typedef struct ir_shape {
     int rank; /* O2P_RANK_UNKNOWN (-1) when unknown */

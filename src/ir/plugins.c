@@ -310,7 +310,7 @@ static o2p_status infer_plugin(ir_infer_ctx *ctx)
         if (out[i].rank >= 0 && out[i].rank <= IR_MAX_RANK) {
             s.rank = out[i].rank;
             for (int d = 0; d < s.rank; d++)
-                s.dims[d] = out[i].dims[d] >= 0 ? (ir_dim){out[i].dims[d], NULL} : IR_DIM_UNKNOWN;
+                s.dims[d] = out[i].dims[d] >= 0 ? (ir_dim){out[i].dims[d], NULL, 0} : IR_DIM_UNKNOWN;
         }
         st = ir_set_output(ctx, i, out[i].dtype, &s);
     }

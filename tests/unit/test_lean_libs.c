@@ -112,6 +112,7 @@ static void lower_with(const char *op, int bias, const char *kernel)
     cg_layer cl = {{op, "layer", 17, bias ? 3 : 2, ins, 1, outs, fx.num_attrs, fx.attrs},
                    fx.bin,
                    fx.bout,
+                   NULL,
                    NULL};
     cg_options o;
     memset(&o, 0, sizeof o);
