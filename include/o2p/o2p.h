@@ -200,6 +200,29 @@ O2P_API o2p_status o2p_tensor_set_shape(o2p_tensor *tensor, int rank, const int6
 /* Writes the shape as "1x3xNx224", "?" for an unknown rank, into buf (always terminated). */
 O2P_API void o2p_tensor_format_shape(const o2p_tensor *tensor, char *buf, size_t size);
 
+/* ONNX sequence and optional values. Plans are static, so a build resolves them: a sequence
+ * whose length and element shapes are known at build becomes a list of ordinary tensors.
+ * A sequence graph input becomes one engine input per element, named "<name>[<i>]", and a
+ * sequence graph output one engine output per element, "<name>[<i>]"; an optional input or
+ * output is an ordinary tensor (or sequence) when present and no engine tensor at all when
+ * absent. The dtype and shape getters of a sequence describe its elements. */
+typedef enum o2p_value_kind {
+    O2P_VALUE_TENSOR = 0,
+    O2P_VALUE_SEQUENCE = 1,
+    O2P_VALUE_OPTIONAL_TENSOR = 2,
+    O2P_VALUE_OPTIONAL_SEQUENCE = 3
+} o2p_value_kind;
+O2P_API o2p_value_kind o2p_tensor_get_value_kind(const o2p_tensor *tensor);
+/* Describes a sequence graph input (or a present optional sequence) for the build: count
+ * elements; element i has rank ranks[i] and its dims follow those of element i-1 in dims
+ * (every rank summed is dims' length). dims must be known (>= 0). */
+O2P_API o2p_status o2p_tensor_set_sequence(o2p_tensor *tensor, int count, const int *ranks,
+                                           const int64_t *dims);
+/* Says whether an optional graph input is present at build. A present optional tensor then
+ * takes its shape from o2p_tensor_set_shape, a present optional sequence from
+ * o2p_tensor_set_sequence. */
+O2P_API o2p_status o2p_tensor_set_optional(o2p_tensor *tensor, int present);
+
 /* Layers. */
 O2P_API const char *o2p_layer_get_name(const o2p_layer *layer);
 O2P_API const char *o2p_layer_get_op_type(const o2p_layer *layer);

@@ -422,6 +422,8 @@ o2p_status build_engine_create(ir_network *net, const build_options *opt, build_
     ir_graph *g = net->main;
 
     O2P_TRY(ir_infer_network(net));
+    /* Sequences and optionals become plain tensors first: everything after sees tensors. */
+    O2P_TRY(pass_resolve_sequences(net, NULL));
     pass_fold_stats fs;
     O2P_TRY(pass_fold_constants(net, FOLD_MAX_TENSOR_BYTES, &fs));
     O2P_TRY(build_control_check_outputs(g));

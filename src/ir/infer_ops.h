@@ -212,4 +212,18 @@ INF_FN(inf_if);
 INF_FN(inf_loop);
 INF_FN(inf_scan);
 
+/* infer_sequence.c */
+INF_FN(inf_sequence_empty);
+INF_FN(inf_sequence_construct);
+INF_FN(inf_sequence_insert);
+INF_FN(inf_sequence_erase);
+INF_FN(inf_sequence_at);
+INF_FN(inf_sequence_length);
+INF_FN(inf_concat_from_sequence);
+INF_FN(inf_split_to_sequence);
+INF_FN(inf_sequence_map);
+INF_FN(inf_optional);
+INF_FN(inf_optional_has_element);
+INF_FN(inf_optional_get_element);
+
 #endif

@@ -42,6 +42,16 @@ typedef enum ir_tensor_kind {
     IR_TENSOR_CONSTANT = 2    /* initializer, Constant node or hand-made weights */
 } ir_tensor_kind;
 
+/* What a value is: a tensor, or one of ONNX's sequence and optional types. Plans are static:
+ * the sequence pass (src/passes/sequence.c) turns every sequence and optional into plain
+ * tensors at build time, before anything after inference sees them. */
+typedef enum ir_value_type {
+    IR_VALUE_TENSOR = 0,
+    IR_VALUE_SEQUENCE = 1,          /* dtype and shape: every element's (merged) */
+    IR_VALUE_OPTIONAL = 2,          /* an optional tensor: dtype and shape: the tensor's */
+    IR_VALUE_OPTIONAL_SEQUENCE = 3  /* an optional sequence: dtype and shape: its elements' */
+} ir_value_type;
+
 /* Known element values of a small int or bool tensor (at most IR_MAX_VALUES elements, any
  * rank, row-major): from constants, Shape, and the shape arithmetic that follows it. Each
  * entry is known (known != 0, value), or symbolic (sym), or unknown. */
@@ -73,6 +83,15 @@ struct o2p_tensor {
     int has_declared;
     o2p_dtype declared_dtype;
     ir_shape declared_shape;
+    /* Sequences and optionals (IR_VALUE_TENSOR for everything else). A sequence or optional
+     * graph input is described at build (o2p_tensor_set_sequence, o2p_tensor_set_optional):
+     * when seq_given, seq_count elements of shapes seq_shapes; opt_state 1 present, 2
+     * absent, 0 not given. */
+    ir_value_type vtype;
+    int seq_given;
+    int seq_count;
+    ir_shape *seq_shapes;
+    int opt_state;
 };
 
 typedef struct ir_attr {

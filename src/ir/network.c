@@ -813,6 +813,61 @@ o2p_status o2p_tensor_set_shape(o2p_tensor *tensor, int rank, const int64_t *dim
     return O2P_OK;
 }
 
+o2p_value_kind o2p_tensor_get_value_kind(const o2p_tensor *tensor)
+{
+    return tensor ? (o2p_value_kind)tensor->vtype : O2P_VALUE_TENSOR;
+}
+
+o2p_status o2p_tensor_set_sequence(o2p_tensor *tensor, int count, const int *ranks,
+                                   const int64_t *dims)
+{
+    if (!tensor || count < 0 || (count > 0 && !ranks))
+        return o2p_fail(O2P_ERR_INVALID_ARGUMENT,
+                        "o2p_tensor_set_sequence: tensor is NULL, count negative or ranks NULL");
+    if (tensor->kind != IR_TENSOR_INPUT || (tensor->vtype != IR_VALUE_SEQUENCE &&
+                                            tensor->vtype != IR_VALUE_OPTIONAL_SEQUENCE))
+        return o2p_fail(O2P_ERR_INVALID_ARGUMENT,
+                        "tensor '%s' is not a sequence graph input (nor an optional sequence "
+                        "one); set a tensor input's shape with o2p_tensor_set_shape",
+                        tensor->name);
+    ir_network *net = tensor->graph->network;
+    ir_shape *shapes = o2p_arena_array(&net->arena, (size_t)count + 1, sizeof *shapes);
+    if (!shapes)
+        return o2p_fail(O2P_ERR_OUT_OF_MEMORY, "out of memory (sequence input '%s')",
+                        tensor->name);
+    size_t at = 0;
+    for (int i = 0; i < count; i++) {
+        char what[300];
+        snprintf(what, sizeof what, "sequence input '%s', element %d", tensor->name, i);
+        O2P_TRY(set_dims(net, &shapes[i], ranks[i], ranks[i] > 0 ? dims + at : NULL, NULL,
+                         what));
+        for (int k = 0; k < ranks[i]; k++)
+            if (dims[at + (size_t)k] < 0)
+                return o2p_fail(O2P_ERR_SHAPE, "%s: dimension %d is not known (%lld); a "
+                                "sequence's elements need static shapes", what, k,
+                                (long long)dims[at + (size_t)k]);
+        at += (size_t)ranks[i];
+    }
+    tensor->seq_shapes = shapes;
+    tensor->seq_count = count;
+    tensor->seq_given = 1;
+    if (tensor->vtype == IR_VALUE_OPTIONAL_SEQUENCE)
+        tensor->opt_state = 1;
+    return O2P_OK;
+}
+
+o2p_status o2p_tensor_set_optional(o2p_tensor *tensor, int present)
+{
+    if (!tensor)
+        return o2p_fail(O2P_ERR_INVALID_ARGUMENT, "o2p_tensor_set_optional: tensor is NULL");
+    if (tensor->kind != IR_TENSOR_INPUT || (tensor->vtype != IR_VALUE_OPTIONAL &&
+                                            tensor->vtype != IR_VALUE_OPTIONAL_SEQUENCE))
+        return o2p_fail(O2P_ERR_INVALID_ARGUMENT, "tensor '%s' is not an optional graph input",
+                        tensor->name);
+    tensor->opt_state = present ? 1 : 2;
+    return O2P_OK;
+}
+
 void o2p_tensor_format_shape(const o2p_tensor *tensor, char *buf, size_t size)
 {
     if (!tensor) {

@@ -201,13 +201,38 @@ static o2p_status convert_tensor(parse_ctx *pc, const Onnx__TensorProto *tp, ir_
 
 /* ---------------------------------------------------------------- value info */
 
-/* Reads a TypeProto into dtype and shape. Non-tensor types (sequence, map, optional) give an
- * undefined dtype and unknown shape; the ops that use them have no importer and say so. */
-static o2p_status convert_type(parse_ctx *pc, const Onnx__TypeProto *tp, o2p_dtype *dtype,
-                               ir_shape *shape, const char *what)
+/* The tensor type inside a sequence or optional type (sequence(tensor), optional(tensor),
+ * optional(sequence(tensor))) and which of those it is; NULL for any other type (maps,
+ * sequences of sequences), which keep an undefined dtype: nothing can be built from them. */
+static const Onnx__TypeProto *unwrap_type(const Onnx__TypeProto *tp, ir_value_type *vtype)
+{
+    *vtype = IR_VALUE_TENSOR;
+    if (tp && tp->value_case == ONNX__TYPE_PROTO__VALUE_OPTIONAL_TYPE && tp->optional_type) {
+        const Onnx__TypeProto *inner = tp->optional_type->elem_type;
+        *vtype = IR_VALUE_OPTIONAL;
+        if (inner && inner->value_case == ONNX__TYPE_PROTO__VALUE_SEQUENCE_TYPE &&
+            inner->sequence_type) {
+            *vtype = IR_VALUE_OPTIONAL_SEQUENCE;
+            inner = inner->sequence_type->elem_type;
+        }
+        return inner;
+    }
+    if (tp && tp->value_case == ONNX__TYPE_PROTO__VALUE_SEQUENCE_TYPE && tp->sequence_type) {
+        *vtype = IR_VALUE_SEQUENCE;
+        return tp->sequence_type->elem_type;
+    }
+    return tp;
+}
+
+/* Reads a TypeProto into a value type, dtype and shape: a sequence's or optional's are those
+ * of the tensors it holds. Map types give an undefined dtype and unknown shape; the ops
+ * that use them have no importer and say so. */
+static o2p_status convert_type(parse_ctx *pc, const Onnx__TypeProto *tp, ir_value_type *vtype,
+                               o2p_dtype *dtype, ir_shape *shape, const char *what)
 {
     *dtype = O2P_DTYPE_UNDEFINED;
     ir_shape_unknown(shape);
+    tp = unwrap_type(tp, vtype);
     if (!tp || tp->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE || !tp->tensor_type)
         return O2P_OK;
     const Onnx__TypeProto__Tensor *tt = tp->tensor_type;
@@ -553,7 +578,7 @@ static o2p_status convert_graph(parse_ctx *pc, const Onnx__GraphProto *gp, ir_gr
         if (t && t->kind == IR_TENSOR_CONSTANT)
             continue; /* IR < 4 lists initializers among the inputs: they stay constants */
         O2P_TRY(ir_tensor_new(g, S(vi->name), IR_TENSOR_INPUT, &t));
-        O2P_TRY(convert_type(pc, vi->type, &t->dtype, &t->shape, what));
+        O2P_TRY(convert_type(pc, vi->type, &t->vtype, &t->dtype, &t->shape, what));
     }
     ir_layer **layers = NULL;
     if (gp->n_node) {
@@ -581,8 +606,13 @@ static o2p_status convert_graph(parse_ctx *pc, const Onnx__GraphProto *gp, ir_gr
         O2P_TRY(o2p_ptrvec_push(&g->outputs, t));
         t->is_output = 1;
         if (vi->type) {
+            ir_value_type vtype;
             t->has_declared = 1;
-            O2P_TRY(convert_type(pc, vi->type, &t->declared_dtype, &t->declared_shape, what));
+            O2P_TRY(convert_type(pc, vi->type, &vtype, &t->declared_dtype, &t->declared_shape,
+                                 what));
+            /* an output's kind is what the model declares (sequence inference sets it too) */
+            if (t->kind == IR_TENSOR_ACTIVATION)
+                t->vtype = vtype;
         }
     }
     for (size_t i = 0; i < gp->n_value_info; i++) {
@@ -591,8 +621,10 @@ static o2p_status convert_graph(parse_ctx *pc, const Onnx__GraphProto *gp, ir_gr
         if (!t || !vi->type || t->kind != IR_TENSOR_ACTIVATION)
             continue;
         snprintf(what, sizeof what, "%s: value_info '%s'", pc->what, S(vi->name));
+        ir_value_type vtype;
         t->has_declared = 1;
-        O2P_TRY(convert_type(pc, vi->type, &t->declared_dtype, &t->declared_shape, what));
+        O2P_TRY(convert_type(pc, vi->type, &vtype, &t->declared_dtype, &t->declared_shape,
+                             what));
     }
     return O2P_OK;
 }

@@ -32,4 +32,17 @@ o2p_status pass_fold_batchnorm(ir_network *net, int *folded);
 /* Removes layers of the main graph whose outputs no graph output depends on. */
 o2p_status pass_remove_dead(ir_network *net, int *removed);
 
+/* Resolves ONNX sequences and optionals in the main graph (plans are static): each becomes
+ * the list of tensors it holds, known at build. Sequence graph inputs become one input per
+ * element ("<name>[<i>]", described with o2p_tensor_set_sequence), sequence outputs one
+ * output per element; optional inputs are present or absent as o2p_tensor_set_optional
+ * said. The sequence operators become tensor layers or go (SequenceAt -> Identity,
+ * ConcatFromSequence -> Concat, SplitToSequence -> Split, SequenceLength and
+ * OptionalHasElement -> constants, SequenceMap -> its body once per element, an If giving
+ * a sequence -> the branch its constant condition takes), and the network is inferred
+ * again. A position, split or condition that is not known at build, or a sequence inside a
+ * Loop or Scan body, is an error that says so. Run right after shape inference. *rewritten
+ * (may be NULL) is nonzero when the graph changed. */
+o2p_status pass_resolve_sequences(ir_network *net, int *rewritten);
+
 #endif
