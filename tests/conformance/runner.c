@@ -433,6 +433,417 @@ static const char *result_name(result r)
     return names[r];
 }
 
+/* ---------------------------------------------------------------- sequences, optionals */
+
+/* Cases whose graph inputs or outputs are ONNX sequences or optionals: their .pb files are
+ * SequenceProto / OptionalProto (onnx-data.proto, which Debian does not ship, so the two
+ * messages' wire format is read here by hand; the TensorProto inside each goes through the
+ * parser's reader). A sequence becomes one engine tensor per element, "<name>[<i>]", its
+ * length and element shapes given at build (o2p_tensor_set_sequence); an optional is given
+ * as present or absent (o2p_tensor_set_optional). */
+typedef struct seq_value {
+    int present; /* optionals: the value is there; sequences: 1 */
+    int is_seq;
+    int count;
+    pb_tensor *elems; /* a sequence's elements, or an optional tensor in elems[0] */
+} seq_value;
+
+static void seq_value_free(seq_value *v)
+{
+    for (int i = 0; i < v->count; i++)
+        free(v->elems[i].data);
+    free(v->elems);
+    memset(v, 0, sizeof *v);
+}
+
+static int wire_varint(const uint8_t *p, size_t n, size_t *at, uint64_t *v)
+{
+    *v = 0;
+    for (int shift = 0; shift < 64 && *at < n; shift += 7) {
+        uint8_t b = p[(*at)++];
+        *v |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80))
+            return 1;
+    }
+    return 0;
+}
+
+/* The next field of a message: its number, and for length-delimited fields the bytes. */
+static int wire_next(const uint8_t *p, size_t n, size_t *at, int *field, const uint8_t **bytes,
+                     size_t *len, uint64_t *value)
+{
+    uint64_t key;
+    if (!wire_varint(p, n, at, &key))
+        return 0;
+    *field = (int)(key >> 3);
+    *bytes = NULL;
+    *len = 0;
+    switch (key & 7) {
+    case 0: return wire_varint(p, n, at, value);
+    case 1: if (n - *at < 8) return 0; *at += 8; return 1;
+    case 5: if (n - *at < 4) return 0; *at += 4; return 1;
+    case 2:
+        if (!wire_varint(p, n, at, value) || *value > n - *at)
+            return 0;
+        *bytes = p + *at;
+        *len = (size_t)*value;
+        *at += *len;
+        return 1;
+    default: return 0;
+    }
+}
+
+static int tensor_from_bytes(const uint8_t *bytes, size_t size, const char *what,
+                             pb_tensor *out, char *why, size_t wsize)
+{
+    memset(out, 0, sizeof *out);
+    ir_network *net = ir_network_new();
+    ir_tensor *t = NULL;
+    o2p_status st = net ? ir_tensor_new(net->main, "pb", IR_TENSOR_INPUT, &t)
+                        : O2P_ERR_OUT_OF_MEMORY;
+    if (st == O2P_OK)
+        st = onnx_load_tensor_proto(net, t, bytes, size, what);
+    if (st != O2P_OK || !t->data) {
+        snprintf(why, wsize, "%s: %s", what, st != O2P_OK ? o2p_last_error() : "no data");
+        ir_network_free(net);
+        return 0;
+    }
+    out->dtype = t->dtype;
+    out->rank = t->shape.rank;
+    for (int i = 0; i < t->shape.rank; i++)
+        out->dims[i] = t->shape.dims[i].value;
+    out->nbytes = t->nbytes;
+    out->data = malloc(out->nbytes ? out->nbytes : 1);
+    if (out->data)
+        memcpy(out->data, t->data, out->nbytes);
+    ir_network_free(net);
+    return out->data != NULL;
+}
+
+/* SequenceProto: name 1, elem_type 2 (1: tensors), tensor_values 3. */
+static int decode_sequence(const uint8_t *p, size_t n, const char *what, seq_value *out,
+                           char *why, size_t wsize)
+{
+    out->present = 1;
+    out->is_seq = 1;
+    size_t at = 0;
+    while (at < n) {
+        int field;
+        const uint8_t *b;
+        size_t len;
+        uint64_t v;
+        if (!wire_next(p, n, &at, &field, &b, &len, &v)) {
+            snprintf(why, wsize, "%s: not a valid SequenceProto", what);
+            return 0;
+        }
+        if (field == 2 && v != 1 && v != 0) {
+            snprintf(why, wsize, "%s: a sequence of element kind %llu (only tensors are "
+                     "supported)", what, (unsigned long long)v);
+            return 0;
+        }
+        if (field != 3 || !b)
+            continue;
+        pb_tensor *e = realloc(out->elems, (size_t)(out->count + 1) * sizeof *e);
+        if (!e) {
+            snprintf(why, wsize, "out of memory");
+            return 0;
+        }
+        out->elems = e;
+        if (!tensor_from_bytes(b, len, what, &out->elems[out->count], why, wsize))
+            return 0;
+        out->count++;
+    }
+    return 1;
+}
+
+/* OptionalProto: name 1, elem_type 2, tensor_value 3, sequence_value 5; neither: empty. */
+static int decode_optional(const uint8_t *p, size_t n, const char *what, seq_value *out,
+                           char *why, size_t wsize)
+{
+    size_t at = 0;
+    while (at < n) {
+        int field;
+        const uint8_t *b;
+        size_t len;
+        uint64_t v;
+        if (!wire_next(p, n, &at, &field, &b, &len, &v)) {
+            snprintf(why, wsize, "%s: not a valid OptionalProto", what);
+            return 0;
+        }
+        if (field == 3 && b) {
+            out->present = 1;
+            out->count = 1;
+            out->elems = calloc(1, sizeof *out->elems);
+            if (!out->elems || !tensor_from_bytes(b, len, what, &out->elems[0], why, wsize))
+                return 0;
+        } else if (field == 5 && b) {
+            if (!decode_sequence(b, len, what, out, why, wsize))
+                return 0;
+        }
+    }
+    return 1;
+}
+
+static int read_seq_pb(const char *path, o2p_value_kind kind, seq_value *out, char *why,
+                       size_t wsize)
+{
+    memset(out, 0, sizeof *out);
+    size_t size = 0;
+    char *bytes = read_file(path, &size);
+    if (!bytes) {
+        snprintf(why, wsize, "cannot read %s", path);
+        return 0;
+    }
+    int ok = kind == O2P_VALUE_SEQUENCE
+                 ? decode_sequence((const uint8_t *)bytes, size, path, out, why, wsize)
+                 : decode_optional((const uint8_t *)bytes, size, path, out, why, wsize);
+    free(bytes);
+    return ok;
+}
+
+static int seq_io_case(const o2p_graph *g)
+{
+    for (int i = 0; i < o2p_graph_num_inputs(g); i++)
+        if (o2p_tensor_get_value_kind(o2p_graph_get_input(g, i)) != O2P_VALUE_TENSOR)
+            return 1;
+    for (int i = 0; i < o2p_graph_num_outputs(g); i++)
+        if (o2p_tensor_get_value_kind(o2p_graph_get_output(g, i)) != O2P_VALUE_TENSOR)
+            return 1;
+    return 0;
+}
+
+/* A named tensor list that grows (engine inputs or expected outputs). */
+typedef struct seq_list {
+    int count, cap;
+    char **names;
+    pb_tensor *values;
+} seq_list;
+
+static int seq_list_add(seq_list *l, const char *name, int index, pb_tensor *value)
+{
+    if (l->count == l->cap) {
+        int ncap = l->cap ? 2 * l->cap : 16;
+        char **n = realloc(l->names, (size_t)ncap * sizeof *n);
+        if (!n)
+            return 0;
+        l->names = n;
+        pb_tensor *v = realloc(l->values, (size_t)ncap * sizeof *v);
+        if (!v)
+            return 0;
+        l->values = v;
+        l->cap = ncap;
+    }
+    char buf[600];
+    if (index >= 0)
+        snprintf(buf, sizeof buf, "%s[%d]", name, index);
+    else
+        snprintf(buf, sizeof buf, "%s", name);
+    if (!(l->names[l->count] = strdup(buf)))
+        return 0;
+    l->values[l->count++] = *value; /* takes the data */
+    memset(value, 0, sizeof *value);
+    return 1;
+}
+
+static void seq_list_free(seq_list *l)
+{
+    for (int i = 0; i < l->count; i++) {
+        free(l->names[i]);
+        free(l->values[i].data);
+    }
+    free(l->names);
+    free(l->values);
+}
+
+/* Adds value's tensors to list under name: "<name>[<i>]" per sequence element, name for an
+ * optional tensor, nothing for an empty optional. */
+static int seq_list_add_value(seq_list *l, const char *name, seq_value *v)
+{
+    for (int i = 0; v->present && i < v->count; i++)
+        if (!seq_list_add(l, name, v->is_seq ? i : -1, &v->elems[i]))
+            return 0;
+    return 1;
+}
+
+/* Describes a sequence or optional graph input for the build from its value. */
+static int seq_describe_input(o2p_tensor *t, const seq_value *v, char *why, size_t wsize)
+{
+    o2p_value_kind kind = o2p_tensor_get_value_kind(t);
+    o2p_status st = O2P_OK;
+    if (kind == O2P_VALUE_OPTIONAL_TENSOR || kind == O2P_VALUE_OPTIONAL_SEQUENCE)
+        st = o2p_tensor_set_optional(t, v->present);
+    if (st == O2P_OK && v->present && v->is_seq) {
+        int *ranks = calloc((size_t)v->count + 1, sizeof *ranks);
+        int64_t *dims = calloc((size_t)v->count * O2P_MAX_RANK + 1, sizeof *dims);
+        int at = 0;
+        for (int i = 0; ranks && dims && i < v->count; i++) {
+            ranks[i] = v->elems[i].rank;
+            for (int k = 0; k < v->elems[i].rank; k++)
+                dims[at++] = v->elems[i].dims[k];
+        }
+        st = ranks && dims ? o2p_tensor_set_sequence(t, v->count, ranks, dims)
+                           : O2P_ERR_OUT_OF_MEMORY;
+        free(ranks);
+        free(dims);
+    } else if (st == O2P_OK && v->present) {
+        st = o2p_tensor_set_shape(t, v->elems[0].rank, v->elems[0].dims);
+    }
+    if (st != O2P_OK)
+        snprintf(why, wsize, "input '%s': %s", o2p_tensor_get_name(t), o2p_last_error());
+    return st == O2P_OK;
+}
+
+static int small_input(const pb_tensor *t);
+static void make_constant(o2p_network *net, o2p_tensor *t, const pb_tensor *v);
+
+/* Runs a case with sequence or optional inputs or outputs (the caller parsed it into net):
+ * inputs described and flattened into element tensors, outputs compared element by
+ * element, an empty optional output by its absence from the engine. */
+static result seq_run_case(const char *dir, const options *o, int fold_small_inputs,
+                        o2p_network *net, char *why, size_t wsize)
+{
+    o2p_graph *g = o2p_network_get_graph(net);
+    int nin = o2p_graph_num_inputs(g), nout = o2p_graph_num_outputs(g);
+    o2p_tensor **ins = calloc((size_t)nin + 1, sizeof *ins);
+    o2p_tensor **outs = calloc((size_t)nout + 1, sizeof *outs);
+    seq_list in = {0}, want = {0};
+    run_io io;
+    memset(&io, 0, sizeof io);
+    void *plan = NULL;
+    size_t plan_size = 0;
+    result res = R_BUILD;
+    char path[4200];
+    if (!ins || !outs)
+        goto out;
+    for (int i = 0; i < nin; i++)
+        ins[i] = o2p_graph_get_input(g, i);
+    for (int k = 0; k < nout; k++)
+        outs[k] = o2p_graph_get_output(g, k);
+    for (int i = 0; i < nin; i++) {
+        o2p_tensor *t = ins[i];
+        const char *name = o2p_tensor_get_name(t);
+        snprintf(path, sizeof path, "%s/test_data_set_0/input_%d.pb", dir, i);
+        o2p_value_kind kind = o2p_tensor_get_value_kind(t);
+        if (kind == O2P_VALUE_TENSOR) {
+            pb_tensor v;
+            if (!read_pb(path, o2p_tensor_get_dtype(t), &v, why, wsize))
+                goto out;
+            if (o2p_tensor_set_shape(t, v.rank, v.dims) != O2P_OK) {
+                snprintf(why, wsize, "input '%s': %s", name, o2p_last_error());
+                free(v.data);
+                goto out;
+            }
+            /* plans are static: small inputs (positions, conditions) may have to be
+             * constants of the plan, as in run_case */
+            if (fold_small_inputs && small_input(&v)) {
+                make_constant(net, t, &v);
+                free(v.data);
+                continue;
+            }
+            if (!seq_list_add(&in, name, -1, &v)) {
+                free(v.data);
+                goto out;
+            }
+            continue;
+        }
+        seq_value v;
+        int ok = read_seq_pb(path, kind == O2P_VALUE_SEQUENCE ? kind : O2P_VALUE_OPTIONAL_TENSOR,
+                             &v, why, wsize) &&
+                 seq_describe_input(t, &v, why, wsize) && seq_list_add_value(&in, name, &v);
+        seq_value_free(&v);
+        if (!ok)
+            goto out;
+    }
+    /* Expected outputs, and the names whose absence an empty optional promises. */
+    char **absent = calloc((size_t)nout + 1, sizeof *absent);
+    int nabsent = 0;
+    for (int k = 0; absent && k < nout; k++) {
+        o2p_tensor *t = outs[k];
+        const char *name = o2p_tensor_get_name(t);
+        snprintf(path, sizeof path, "%s/test_data_set_0/output_%d.pb", dir, k);
+        o2p_value_kind kind = o2p_tensor_get_value_kind(t);
+        int ok;
+        if (kind == O2P_VALUE_TENSOR) {
+            pb_tensor v;
+            ok = read_pb(path, o2p_tensor_get_dtype(t), &v, why, wsize);
+            if (ok && !seq_list_add(&want, name, -1, &v)) {
+                free(v.data);
+                ok = 0;
+            }
+        } else {
+            seq_value v;
+            ok = read_seq_pb(path, kind == O2P_VALUE_SEQUENCE ? kind : O2P_VALUE_OPTIONAL_TENSOR,
+                             &v, why, wsize) &&
+                 seq_list_add_value(&want, name, &v);
+            if (ok && !v.present)
+                absent[nabsent++] = (char *)name;
+            seq_value_free(&v);
+        }
+        if (!ok) {
+            free(absent);
+            goto out;
+        }
+    }
+    if (!build_plan(net, o, o->target, &plan, &plan_size, why, wsize)) {
+        free(absent);
+        goto out;
+    }
+    /* An empty optional output is no engine output at all. */
+    for (int a = 0; a < nabsent; a++)
+        for (int k = 0; k < o2p_graph_num_outputs(g); k++) {
+            const char *got = o2p_tensor_get_name(o2p_graph_get_output(g, k));
+            size_t len = strlen(absent[a]);
+            if (strncmp(got, absent[a], len) == 0 && (got[len] == '\0' || got[len] == '[')) {
+                snprintf(why, wsize, "output '%s' is an empty optional, but the engine has "
+                         "an output '%s'", absent[a], got);
+                free(absent);
+                res = R_WRONG;
+                goto out;
+            }
+        }
+    free(absent);
+    if (o->build_only) {
+        res = R_PASS;
+        goto out;
+    }
+    res = R_RUN;
+    io.num_inputs = in.count;
+    io.input_names = (const char **)in.names;
+    io.inputs = in.values;
+    io.num_outputs = want.count;
+    io.output_names = (const char **)want.names;
+    io.outputs = calloc((size_t)want.count + 1, sizeof *io.outputs);
+    io.output_bytes = calloc((size_t)want.count + 1, sizeof *io.output_bytes);
+    if (!io.outputs || !io.output_bytes || !run_plan(plan, plan_size, o->target, &io, why, wsize))
+        goto out;
+    res = R_WRONG;
+    for (int k = 0; k < want.count; k++) {
+        if (!io.outputs[k]) {
+            snprintf(why, wsize, "output '%s' is not an engine output", want.names[k]);
+            goto out;
+        }
+        if (io.output_bytes[k] != want.values[k].nbytes) {
+            snprintf(why, wsize, "output '%s' has %zu bytes, expected %zu", want.names[k],
+                     io.output_bytes[k], want.values[k].nbytes);
+            goto out;
+        }
+        if (!same(want.names[k], io.outputs[k], &want.values[k], why, wsize))
+            goto out;
+    }
+    res = R_PASS;
+out:
+    if (io.outputs)
+        free_outputs(&io);
+    free(io.outputs);
+    free(io.output_bytes);
+    o2p_free(plan);
+    seq_list_free(&in);
+    seq_list_free(&want);
+    free(ins);
+    free(outs);
+    return res;
+}
+
 /* Plans have static shapes: a case whose output shapes depend on the values of a small 1-D
  * input (Reshape's shape, Resize's scales, Slice's starts, TopK's k, axes ...) is run again
  * with those inputs made constants of the plan (fold_small_inputs): at most 16 elements,
@@ -489,6 +900,10 @@ static result run_case(const char *dir, const options *o, int fold_small_inputs,
     if (o2p_parser_num_unsupported(parser) > 0) {
         const o2p_layer *l = o2p_parser_get_unsupported(parser, 0);
         snprintf(why, wsize, "no importer for %s", o2p_layer_get_op_type(l));
+        goto out;
+    }
+    if (seq_io_case(g)) {
+        res = seq_run_case(dir, o, fold_small_inputs, net, why, wsize);
         goto out;
     }
     /* Inputs: test_data_set_0/input_<i>.pb in graph-input order; their shapes fix the
