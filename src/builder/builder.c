@@ -426,6 +426,19 @@ o2p_status build_engine_create(ir_network *net, const build_options *opt, build_
     O2P_TRY(pass_resolve_sequences(net, NULL));
     pass_fold_stats fs;
     O2P_TRY(pass_fold_constants(net, FOLD_MAX_TENSOR_BYTES, &fs));
+    /* Control flow with constant conditions and trip counts whose shapes vary between
+     * iterations: copied out (then inferred and folded again: the copies' iteration numbers
+     * are constants). */
+    int unrolled = 0;
+    O2P_TRY(pass_unroll_control(net, &unrolled));
+    if (unrolled) {
+        pass_fold_stats more;
+        O2P_TRY(ir_infer_network(net));
+        O2P_TRY(pass_fold_constants(net, FOLD_MAX_TENSOR_BYTES, &more));
+        fs.layers_folded += more.layers_folded;
+        fs.bytes_created += more.bytes_created;
+        fs.layers_skipped_unsupported += more.layers_skipped_unsupported;
+    }
     O2P_TRY(build_control_check_outputs(g));
     /* After folding: a shape computed from constants (Range over folded floats, a Loop's
      * trip count) is known only once the layers computing it are folded and inferred again. */

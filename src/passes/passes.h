@@ -29,6 +29,15 @@ o2p_status pass_remove_noops(ir_network *net, int *removed);
  * and removes the BatchNormalization. Run after constant folding. */
 o2p_status pass_fold_batchnorm(ir_network *net, int *folded);
 
+/* Resolves control flow of the main graph at build where plans need it: an If whose
+ * condition is a constant becomes the layers of the branch it takes; a Loop whose outputs
+ * have no static shape, with a constant trip count (1 to 64), a constant true (or no)
+ * condition and a body that never stops early, becomes its body copied once per iteration
+ * (the iteration number a constant in each copy), scan outputs stacked by Concat. Bodies
+ * holding subgraphs or plugin layers stay. *unrolled counts the layers resolved; shapes
+ * must be inferred again after. */
+o2p_status pass_unroll_control(ir_network *net, int *unrolled);
+
 /* Removes layers of the main graph whose outputs no graph output depends on. */
 o2p_status pass_remove_dead(ir_network *net, int *removed);
 

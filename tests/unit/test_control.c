@@ -15,6 +15,7 @@
 
 #include "../testutil.h"
 #include "builder/builder.h"
+#include "ir/ir.h"
 #include "lean/lean.h"
 #include "lean/lean_abi.h"
 #include "plan/engine_format.h"
@@ -410,6 +411,95 @@ START_TEST(test_dynamic_trip_count_is_refused)
 }
 END_TEST
 
+/* ---------------------------------------------------------------- resolved at build */
+
+/* for i in 0..trips: y = Concat(y, k), scan i; y grows a value per iteration: no static
+ * shape for a Loop of its own, so the build copies the body out (src/passes/unroll.c). */
+static const float K10[1] = {10};
+static o2p_network *growing_net(int64_t trips)
+{
+    o2p_network *n = net_new();
+    o2p_tensor *m = const_g(G(n), "M", I64, 0, NULL, &trips, 8);
+    o2p_tensor *y0 = in_g(G(n), "y0", F32, 1, D(1));
+    o2p_tensor *k = const_g(G(n), "k", F32, 1, D(1), K10, sizeof K10);
+    o2p_graph *body = subgraph(G(n), "body");
+    o2p_tensor *it = in_g(body, "i", I64, 0, NULL);
+    o2p_tensor *cin = in_g(body, "cin", BOOL, 0, NULL);
+    o2p_tensor *y = in_g(body, "y", F32, 1, D(-1));
+    o2p_layer *cid = op_g(body, "Identity", "cid", 1, T(cin), 1);
+    o2p_layer *cat = op_g(body, "Concat", "cat", 2, T(y, k), 1);
+    TU_ASSERT_STATUS(o2p_layer_set_attr_int(cat, "axis", 0), O2P_OK);
+    o2p_layer *si = op_g(body, "Identity", "si", 1, T(it), 1);
+    o2p_graph_mark_output(body, out(cid, 0));
+    o2p_graph_mark_output(body, out(cat, 0));
+    o2p_graph_mark_output(body, out(si, 0));
+    o2p_layer *l = op_g(G(n), "Loop", "grow", 3, T(m, NULL, y0), 2);
+    TU_ASSERT_STATUS(o2p_layer_set_attr_graph(l, "body", body), O2P_OK);
+    TU_ASSERT_STATUS(o2p_tensor_set_name(out(l, 0), "y"), O2P_OK);
+    TU_ASSERT_STATUS(o2p_tensor_set_name(out(l, 1), "iters"), O2P_OK);
+    o2p_graph_mark_output(G(n), out(l, 0));
+    o2p_graph_mark_output(G(n), out(l, 1));
+    return n;
+}
+
+START_TEST(test_growing_loop_is_unrolled)
+{
+    o2p_network *n = growing_net(3);
+    build_options o = host_opts();
+    lean_engine *e = engine_of(n, &o);
+    for (int i = 0; i < lean_engine_num_layers(e); i++)
+        ck_assert_str_ne(lean_engine_layer_op_type(e, i), "Loop");
+    tu_assert_shape(o2p_graph_find_tensor(G(n), "y"), "4");
+    tu_assert_shape(o2p_graph_find_tensor(G(n), "iters"), "3");
+    float y0 = 7, y[4] = {0};
+    int64_t iters[3] = {-1, -1, -1};
+    binding b[] = {{"y0", &y0}, {"y", y}, {"iters", iters}};
+    execute(e, b, 3);
+    floats_eq(y, (const float[]){7, 10, 10, 10}, 4);
+    for (int i = 0; i < 3; i++)
+        ck_assert_int_eq(iters[i], i);
+    lean_engine_destroy(e);
+    o2p_network_destroy(n);
+}
+END_TEST
+
+START_TEST(test_long_growing_loop_is_refused)
+{
+    o2p_network *n = growing_net(65); /* more iterations than the build copies out */
+    build_options o = host_opts();
+    build_engine be;
+    ck_assert_int_ne(build_engine_create(n, &o, &be), O2P_OK);
+    TU_ASSERT_ERROR_HAS("'grow' (Loop)");
+    TU_ASSERT_ERROR_HAS("static");
+    o2p_network_destroy(n);
+}
+END_TEST
+
+/* An If whose condition is a constant: the branch it takes, inlined; no If in the engine. */
+START_TEST(test_constant_if_is_inlined)
+{
+    for (int c = 0; c < 2; c++) {
+        o2p_network *n = if_net();
+        uint8_t v = (uint8_t)c;
+        o2p_tensor *cond = o2p_graph_find_tensor(G(n), "cond");
+        ir_shape scalar = {0};
+        void *data = ir_network_alloc_data((ir_network *)n, 1);
+        memcpy(data, &v, 1);
+        TU_ASSERT_STATUS(ir_tensor_make_constant(cond, BOOL, &scalar, data, 1), O2P_OK);
+        build_options o = host_opts();
+        lean_engine *e = engine_of(n, &o);
+        ck_assert_int_eq(lean_engine_num_layers(e), 1);
+        ck_assert_str_eq(lean_engine_layer_op_type(e, 0), c ? "Add" : "Mul");
+        float x[3] = {1, 2, 3}, y[3];
+        binding b[] = {{"x", x}, {"y", y}};
+        execute(e, b, 2);
+        floats_eq(y, c ? (const float[]){2, 4, 6} : (const float[]){10, 40, 90}, 3);
+        lean_engine_destroy(e);
+        o2p_network_destroy(n);
+    }
+}
+END_TEST
+
 /* ---------------------------------------------------------------- the format's rules */
 
 static void expect_refused(build_engine *be, const char *needle)
@@ -580,6 +670,9 @@ int main(void)
     tcase_add_test(tc, test_trip_count_from_an_input);
     tcase_add_test(tc, test_dynamic_trip_count_is_refused);
     tcase_add_test(tc, test_broken_bodies_are_refused);
+    tcase_add_test(tc, test_growing_loop_is_unrolled);
+    tcase_add_test(tc, test_long_growing_loop_is_refused);
+    tcase_add_test(tc, test_constant_if_is_inlined);
     tcase_add_test(tc, test_if_cuda_fake_driver);
     tcase_add_test(tc, test_loop_cuda_fake_driver);
     suite_add_tcase(s, tc);
