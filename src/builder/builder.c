@@ -422,10 +422,19 @@ o2p_status build_engine_create(ir_network *net, const build_options *opt, build_
     ir_graph *g = net->main;
 
     O2P_TRY(ir_infer_network(net));
-    /* Sequences and optionals become plain tensors first: everything after sees tensors. */
-    O2P_TRY(pass_resolve_sequences(net, NULL));
     pass_fold_stats fs;
     O2P_TRY(pass_fold_constants(net, FOLD_MAX_TENSOR_BYTES, &fs));
+    /* Sequences and optionals become plain tensors, in two runs around unrolling: a Loop that
+     * builds a sequence (its trip count often a SequenceLength) is unrolled in between. */
+    int resolved = 0;
+    O2P_TRY(pass_resolve_sequences(net, 0, &resolved));
+    if (resolved) {
+        pass_fold_stats more;
+        O2P_TRY(pass_fold_constants(net, FOLD_MAX_TENSOR_BYTES, &more));
+        fs.layers_folded += more.layers_folded;
+        fs.bytes_created += more.bytes_created;
+        fs.layers_skipped_unsupported += more.layers_skipped_unsupported;
+    }
     /* Control flow with constant conditions and trip counts whose shapes vary between
      * iterations: copied out (then inferred and folded again: the copies' iteration numbers
      * are constants). */
@@ -434,6 +443,14 @@ o2p_status build_engine_create(ir_network *net, const build_options *opt, build_
     if (unrolled) {
         pass_fold_stats more;
         O2P_TRY(ir_infer_network(net));
+        O2P_TRY(pass_fold_constants(net, FOLD_MAX_TENSOR_BYTES, &more));
+        fs.layers_folded += more.layers_folded;
+        fs.bytes_created += more.bytes_created;
+        fs.layers_skipped_unsupported += more.layers_skipped_unsupported;
+    }
+    O2P_TRY(pass_resolve_sequences(net, 1, &resolved));
+    if (resolved) {
+        pass_fold_stats more;
         O2P_TRY(pass_fold_constants(net, FOLD_MAX_TENSOR_BYTES, &more));
         fs.layers_folded += more.layers_folded;
         fs.bytes_created += more.bytes_created;

@@ -1,7 +1,9 @@
 /* infer_sequence.c: inference of the sequence and optional operators. It types their outputs
- * (sequence, optional or tensor, element type, element shape where every element agrees);
- * the lengths and element shapes themselves are resolved at build by the sequence pass
- * (src/passes/sequence.c), which replaces these layers by tensor layers and infers again. */
+ * (sequence, optional or tensor, and the element type). A sequence's shape stays unknown:
+ * its elements may differ, and no static-shape check may take a sequence for a tensor (a
+ * Loop carrying one must look dynamic, so that the build unrolls it). The lengths and
+ * element shapes are resolved at build by the sequence pass (src/passes/sequence.c), which
+ * replaces these layers by tensor layers and infers again. */
 #include "ir/infer_ops.h"
 
 static void set_vtype(ir_infer_ctx *ctx, int i, ir_value_type vtype)
@@ -21,26 +23,11 @@ static int is_sequence(ir_value_type v)
     return v == IR_VALUE_SEQUENCE || v == IR_VALUE_OPTIONAL_SEQUENCE;
 }
 
-/* What two element shapes agree on: a dim both know alike stays, others become unknown; a
- * rank they disagree on becomes unknown. */
-static void agree(ir_shape *into, const ir_shape *other)
-{
-    if (into->rank < 0)
-        return;
-    if (other->rank != into->rank) {
-        ir_shape_unknown(into);
-        return;
-    }
-    for (int k = 0; k < into->rank; k++)
-        if (!inf_dim_same(into->dims[k], other->dims[k]))
-            into->dims[k] = IR_DIM_UNKNOWN;
-}
-
-/* A sequence output of dtype whose elements have shape s (NULL: unknown). */
-static o2p_status out_sequence(ir_infer_ctx *ctx, int i, o2p_dtype dtype, const ir_shape *s)
+/* A sequence output of elements of dtype. */
+static o2p_status out_sequence(ir_infer_ctx *ctx, int i, o2p_dtype dtype)
 {
     set_vtype(ctx, i, IR_VALUE_SEQUENCE);
-    return inf_out(ctx, i, dtype, s);
+    return inf_out(ctx, i, dtype, NULL);
 }
 
 INF_FN(inf_sequence_empty)
@@ -49,20 +36,14 @@ INF_FN(inf_sequence_empty)
     if (dt <= O2P_DTYPE_UNDEFINED || dt > O2P_DTYPE_BFLOAT16 || dt == O2P_DTYPE_STRING)
         return ir_infer_error(ctx, "attribute 'dtype' (%lld) is not a numeric element type",
                               (long long)dt);
-    return out_sequence(ctx, 0, (o2p_dtype)dt, NULL);
+    return out_sequence(ctx, 0, (o2p_dtype)dt);
 }
 
 INF_FN(inf_sequence_construct)
 {
-    ir_shape s;
-    inf_shape(ctx, 0, &s);
-    for (int i = 1; i < ctx->layer->num_inputs; i++) {
+    for (int i = 1; i < ctx->layer->num_inputs; i++)
         O2P_TRY(inf_same_dtype(ctx, 0, i));
-        ir_shape o;
-        inf_shape(ctx, i, &o);
-        agree(&s, &o);
-    }
-    return out_sequence(ctx, 0, inf_dtype(ctx, 0), &s);
+    return out_sequence(ctx, 0, inf_dtype(ctx, 0));
 }
 
 /* A position input (SequenceInsert, SequenceErase, SequenceAt): a scalar (or one-element)
@@ -85,30 +66,21 @@ INF_FN(inf_sequence_insert)
 {
     O2P_TRY(check_position(ctx, 2));
     O2P_TRY(inf_same_dtype(ctx, 0, 1));
-    ir_shape s, o;
-    inf_shape(ctx, 0, &s);
-    inf_shape(ctx, 1, &o);
-    /* an empty sequence's element shape says nothing; what it holds after is unknown here */
-    agree(&s, &o);
     o2p_dtype dt = inf_dtype(ctx, 0) != O2P_DTYPE_UNDEFINED ? inf_dtype(ctx, 0) : inf_dtype(ctx, 1);
-    return out_sequence(ctx, 0, dt, &s);
+    return out_sequence(ctx, 0, dt);
 }
 
 INF_FN(inf_sequence_erase)
 {
     O2P_TRY(check_position(ctx, 1));
-    ir_shape s;
-    inf_shape(ctx, 0, &s);
-    return out_sequence(ctx, 0, inf_dtype(ctx, 0), &s);
+    return out_sequence(ctx, 0, inf_dtype(ctx, 0));
 }
 
 INF_FN(inf_sequence_at)
 {
     O2P_TRY(check_position(ctx, 1));
-    ir_shape s;
-    inf_shape(ctx, 0, &s);
     set_vtype(ctx, 0, IR_VALUE_TENSOR);
-    return inf_out(ctx, 0, inf_dtype(ctx, 0), &s);
+    return inf_out(ctx, 0, inf_dtype(ctx, 0), NULL);
 }
 
 INF_FN(inf_sequence_length)
@@ -127,16 +99,8 @@ INF_FN(inf_concat_from_sequence)
     if (new_axis != 0 && new_axis != 1)
         return ir_infer_error(ctx, "attribute 'new_axis' is %lld; it must be 0 or 1",
                               (long long)new_axis);
-    ir_shape s;
-    inf_shape(ctx, 0, &s);
-    if (s.rank >= 0) {
-        int rank = s.rank + (int)new_axis, axis;
-        O2P_TRY(inf_axis(ctx, ir_attr_int(ctx->layer, "axis", 0), rank, "axis", &axis));
-        /* the length along the axis depends on the sequence's length */
-        inf_shape_rank(&s, rank);
-    }
     set_vtype(ctx, 0, IR_VALUE_TENSOR);
-    return inf_out(ctx, 0, inf_dtype(ctx, 0), &s);
+    return inf_out(ctx, 0, inf_dtype(ctx, 0), NULL);
 }
 
 INF_FN(inf_split_to_sequence)
@@ -155,11 +119,7 @@ INF_FN(inf_split_to_sequence)
     int rank = inf_rank(ctx, 0), axis = 0;
     if (rank >= 0)
         O2P_TRY(inf_axis(ctx, ir_attr_int(ctx->layer, "axis", 0), rank, "axis", &axis));
-    ir_shape s;
-    ir_shape_unknown(&s);
-    if (rank >= 0)
-        inf_shape_rank(&s, keepdims || inf_has(ctx, 1) ? rank : rank - 1);
-    return out_sequence(ctx, 0, inf_dtype(ctx, 0), &s);
+    return out_sequence(ctx, 0, inf_dtype(ctx, 0));
 }
 
 /* SequenceMap: every output is a sequence of what the body gives; the body itself is
@@ -181,7 +141,7 @@ INF_FN(inf_sequence_map)
         o2p_dtype dt = b->dtype != O2P_DTYPE_UNDEFINED ? b->dtype
                        : b->has_declared           ? b->declared_dtype
                                                    : O2P_DTYPE_UNDEFINED;
-        O2P_TRY(out_sequence(ctx, i, dt, NULL));
+        O2P_TRY(out_sequence(ctx, i, dt));
     }
     return O2P_OK;
 }
@@ -189,11 +149,11 @@ INF_FN(inf_sequence_map)
 INF_FN(inf_optional)
 {
     if (inf_has(ctx, 0)) {
+        int seq = is_sequence(in_vtype(ctx, 0));
         ir_shape s;
         inf_shape(ctx, 0, &s);
-        set_vtype(ctx, 0, is_sequence(in_vtype(ctx, 0)) ? IR_VALUE_OPTIONAL_SEQUENCE
-                                                        : IR_VALUE_OPTIONAL);
-        return inf_out(ctx, 0, inf_dtype(ctx, 0), &s);
+        set_vtype(ctx, 0, seq ? IR_VALUE_OPTIONAL_SEQUENCE : IR_VALUE_OPTIONAL);
+        return inf_out(ctx, 0, inf_dtype(ctx, 0), seq ? NULL : &s);
     }
     /* An empty optional: its type attribute is kept by kind only, so the type is what the
      * model declares for the output (the parser set it), a tensor when it declares none. */
@@ -201,7 +161,8 @@ INF_FN(inf_optional)
     if (t && t->vtype != IR_VALUE_OPTIONAL && t->vtype != IR_VALUE_OPTIONAL_SEQUENCE)
         t->vtype = IR_VALUE_OPTIONAL;
     if (t && t->has_declared)
-        return inf_out(ctx, 0, t->declared_dtype, &t->declared_shape);
+        return inf_out(ctx, 0, t->declared_dtype,
+                       t->vtype == IR_VALUE_OPTIONAL ? &t->declared_shape : NULL);
     return O2P_OK;
 }
 
@@ -215,9 +176,9 @@ INF_FN(inf_optional_has_element)
 
 INF_FN(inf_optional_get_element)
 {
-    ir_value_type v = in_vtype(ctx, 0);
-    set_vtype(ctx, 0, is_sequence(v) ? IR_VALUE_SEQUENCE : IR_VALUE_TENSOR);
+    int seq = is_sequence(in_vtype(ctx, 0));
+    set_vtype(ctx, 0, seq ? IR_VALUE_SEQUENCE : IR_VALUE_TENSOR);
     ir_shape s;
     inf_shape(ctx, 0, &s);
-    return inf_out(ctx, 0, inf_dtype(ctx, 0), &s);
+    return inf_out(ctx, 0, inf_dtype(ctx, 0), seq ? NULL : &s);
 }

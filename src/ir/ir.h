@@ -52,6 +52,17 @@ typedef enum ir_value_type {
     IR_VALUE_OPTIONAL_SEQUENCE = 3  /* an optional sequence: dtype and shape: its elements' */
 } ir_value_type;
 
+/* What the sequence pass found a sequence or optional to hold: the tensors of a sequence
+ * (or of a present optional sequence), the tensor of a present optional, or nothing for an
+ * empty optional. Kept on the tensor between the pass's runs, which alternate with Loop
+ * unrolling (a Loop's copies read the lists of the sequences around them). */
+typedef struct ir_seq_list {
+    int is_seq;
+    int present;
+    int count;
+    struct o2p_tensor **elems;
+} ir_seq_list;
+
 /* Known element values of a small int or bool tensor (at most IR_MAX_VALUES elements, any
  * rank, row-major): from constants, Shape, and the shape arithmetic that follows it. Each
  * entry is known (known != 0, value), or symbolic (sym), or unknown. */
@@ -92,6 +103,7 @@ struct o2p_tensor {
     int seq_count;
     ir_shape *seq_shapes;
     int opt_state;
+    ir_seq_list *seq_list; /* set by the sequence pass; NULL until it resolves the value */
 };
 
 typedef struct ir_attr {

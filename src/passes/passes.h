@@ -49,9 +49,11 @@ o2p_status pass_remove_dead(ir_network *net, int *removed);
  * ConcatFromSequence -> Concat, SplitToSequence -> Split, SequenceLength and
  * OptionalHasElement -> constants, SequenceMap -> its body once per element, an If giving
  * a sequence -> the branch its constant condition takes), and the network is inferred
- * again. A position, split or condition that is not known at build, or a sequence inside a
- * Loop or Scan body, is an error that says so. Run right after shape inference. *rewritten
- * (may be NULL) is nonzero when the graph changed. */
-o2p_status pass_resolve_sequences(ir_network *net, int *rewritten);
+ * again. A position, split or condition that is not known at build is an error that says
+ * so. A Loop or Scan carrying sequences, and what reads its outputs, is left as it is for
+ * pass_unroll_control when final is 0 (its trip count may be a SequenceLength resolved
+ * here; run the pass again with final 1 after unrolling), and is an error when final is 1.
+ * Run after shape inference. *rewritten (may be NULL) is nonzero when the graph changed. */
+o2p_status pass_resolve_sequences(ir_network *net, int final, int *rewritten);
 
 #endif

@@ -12,22 +12,20 @@
 
 #include "passes/passes.h"
 
-/* What a sequence or optional tensor holds. */
-typedef struct seq_val {
-    const ir_tensor *t;
-    int is_seq;       /* a sequence (or an optional sequence): elems is its list */
-    int present;      /* an optional's presence; 1 for a sequence */
-    int count;
-    ir_tensor **elems; /* sequence elements; an optional tensor's value in elems[0] */
-} seq_val;
+/* What a sequence or optional tensor holds (on the tensor: ir_tensor.seq_list). is_seq: a
+ * sequence (or an optional sequence), elems its list; else an optional tensor, its value in
+ * elems[0] when present. */
+typedef ir_seq_list seq_val;
 
 typedef struct seq_ctx {
     ir_network *net;
     ir_graph *g;
     int64_t opset;
-    seq_val *vals;
-    int num_vals, cap_vals;
-    o2p_ptrvec dropped; /* layers replaced: removed at the end */
+    int final;            /* a Loop carrying sequences is an error, not left for unrolling */
+    int lists_set;        /* sequences resolved in this run */
+    o2p_ptrvec dropped;   /* layers replaced: removed at the end */
+    o2p_ptrvec deferred;  /* tensors made by Loops left for unrolling, and what reads them */
+    const ir_layer *first_deferred;
     int next_name;
 } seq_ctx;
 
@@ -70,33 +68,32 @@ static o2p_status layer_fail(const ir_layer *l, const char *fmt, ...)
 
 static seq_val *find_val(seq_ctx *c, const ir_tensor *t)
 {
-    for (int i = 0; t && i < c->num_vals; i++)
-        if (c->vals[i].t == t)
-            return &c->vals[i];
-    return NULL;
+    (void)c;
+    return t ? t->seq_list : NULL;
+}
+
+static int is_deferred(const seq_ctx *c, const ir_tensor *t)
+{
+    for (int i = 0; t && i < c->deferred.count; i++)
+        if (c->deferred.items[i] == t)
+            return 1;
+    return 0;
 }
 
 /* Records what t holds: a copy of the list (count elements of elems). */
-static o2p_status set_val(seq_ctx *c, const ir_tensor *t, int is_seq, int present, int count,
+static o2p_status set_val(seq_ctx *c, ir_tensor *t, int is_seq, int present, int count,
                           ir_tensor *const *elems)
 {
     if (!t)
         return O2P_OK;
-    if (c->num_vals == c->cap_vals) {
-        int ncap = c->cap_vals ? 2 * c->cap_vals : 16;
-        seq_val *n = realloc(c->vals, (size_t)ncap * sizeof *n);
-        if (!n)
-            return o2p_fail(O2P_ERR_OUT_OF_MEMORY, "out of memory (sequences)");
-        c->vals = n;
-        c->cap_vals = ncap;
-    }
     ir_tensor **copy = o2p_arena_array(&c->net->arena, (size_t)count + 1, sizeof *copy);
-    if (!copy)
+    seq_val *v = o2p_arena_alloc(&c->net->arena, sizeof *v, 16);
+    if (!copy || !v)
         return o2p_fail(O2P_ERR_OUT_OF_MEMORY, "out of memory (sequences)");
     for (int i = 0; i < count; i++)
         copy[i] = elems[i];
-    seq_val *v = &c->vals[c->num_vals++];
-    v->t = t;
+    t->seq_list = v;
+    c->lists_set++;
     v->is_seq = is_seq;
     v->present = present;
     v->count = count;
@@ -104,7 +101,7 @@ static o2p_status set_val(seq_ctx *c, const ir_tensor *t, int is_seq, int presen
     return O2P_OK;
 }
 
-static o2p_status set_seq(seq_ctx *c, const ir_tensor *t, int count, ir_tensor *const *elems)
+static o2p_status set_seq(seq_ctx *c, ir_tensor *t, int count, ir_tensor *const *elems)
 {
     return set_val(c, t, 1, 1, count, elems);
 }
@@ -772,6 +769,21 @@ static o2p_status resolve_layer(seq_ctx *c, ir_layer *l)
 {
     const char *op = l->op_type;
     o2p_status st;
+    /* A Loop carrying sequences waits for the build to unroll it (its trip count may be a
+     * SequenceLength resolved here); so does everything that reads what it makes. */
+    int loop = !*l->domain && (strcmp(op, "Loop") == 0 || strcmp(op, "Scan") == 0) &&
+               layer_uses_sequences(c, l);
+    int reads_deferred = 0;
+    for (int k = 0; k < l->num_inputs; k++)
+        reads_deferred |= is_deferred(c, l->inputs[k]);
+    if (reads_deferred || (loop && !c->final)) {
+        if (loop && !c->first_deferred)
+            c->first_deferred = l;
+        for (int k = 0; k < l->num_outputs; k++)
+            if (l->outputs[k])
+                O2P_TRY(o2p_ptrvec_push(&c->deferred, l->outputs[k]));
+        return O2P_OK;
+    }
     if (!is_sequence_op(l)) {
         if (!layer_uses_sequences(c, l))
             return O2P_OK;
@@ -781,9 +793,13 @@ static o2p_status resolve_layer(seq_ctx *c, ir_layer *l)
         else if (!*l->domain && strcmp(op, "If") == 0)
             st = do_if(c, l);
         else if (!*l->domain && (strcmp(op, "Loop") == 0 || strcmp(op, "Scan") == 0))
-            return layer_fail(l, "sequences in %s bodies are not supported (plans are static "
-                              "and onnx2plan resolves sequences at build; a %s that builds "
-                              "or reads a sequence would need them at run time)", op, op);
+            return layer_fail(l, "sequences in %s bodies are not supported unless the build "
+                              "unrolls the %s (plans are static and onnx2plan resolves "
+                              "sequences at build): that needs a Loop whose trip count "
+                              "'%s' must be a constant known at build (at most 64 "
+                              "iterations), that never stops early, and whose body holds no "
+                              "nested control flow", op, op,
+                              l->num_inputs > 0 && l->inputs[0] ? l->inputs[0]->name : "");
         else {
             for (int k = 0; k < l->num_inputs; k++)
                 if (find_val(c, l->inputs[k]))
@@ -917,6 +933,10 @@ static o2p_status resolve_outputs(seq_ctx *c)
     for (int i = 0; i < g->outputs.count && st == O2P_OK; i++) {
         ir_tensor *t = g->outputs.items[i];
         seq_val *v = find_val(c, t);
+        if (is_deferred(c, t)) {
+            st = o2p_ptrvec_push(&order, t); /* resolved once its Loop is unrolled */
+            continue;
+        }
         if (!v) {
             if (t->vtype != IR_VALUE_TENSOR && t->kind == IR_TENSOR_ACTIVATION &&
                 (!t->producer || t->producer->op))
@@ -972,7 +992,7 @@ static o2p_status resolve_outputs(seq_ctx *c)
     return st;
 }
 
-o2p_status pass_resolve_sequences(ir_network *net, int *rewritten)
+o2p_status pass_resolve_sequences(ir_network *net, int final, int *rewritten)
 {
     ir_graph *g = net->main;
     if (rewritten)
@@ -984,6 +1004,7 @@ o2p_status pass_resolve_sequences(ir_network *net, int *rewritten)
     c.net = net;
     c.g = g;
     c.opset = ir_network_opset(net, "");
+    c.final = final;
     o2p_status st = resolve_inputs(&c);
     /* The layers as inference ordered them; the ones added here come after and need no
      * visit (inlined bodies resolve theirs as they go). */
@@ -1006,9 +1027,9 @@ o2p_status pass_resolve_sequences(ir_network *net, int *rewritten)
         ir_graph_remove_layer(l->graph, l);
     }
     if (st == O2P_OK && rewritten)
-        *rewritten = c.dropped.count + c.num_vals;
+        *rewritten = c.dropped.count + c.lists_set;
     o2p_ptrvec_free(&c.dropped);
-    free(c.vals);
+    o2p_ptrvec_free(&c.deferred);
     O2P_TRY(st);
     /* Everything left is a tensor layer: infer the rewritten graph from its inputs. */
     return ir_infer_network(net);

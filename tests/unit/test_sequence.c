@@ -90,7 +90,7 @@ static void resolve(o2p_network *n)
 {
     int rewritten = 0;
     TU_ASSERT_STATUS(ir_infer_network(n), O2P_OK);
-    TU_ASSERT_STATUS(pass_resolve_sequences(n, &rewritten), O2P_OK);
+    TU_ASSERT_STATUS(pass_resolve_sequences(n, 1, &rewritten), O2P_OK);
     ck_assert_int_ne(rewritten, 0);
     TU_ASSERT_STATUS(pass_fold_constants(n, (size_t)1 << 20, NULL), O2P_OK);
 }
@@ -99,7 +99,7 @@ static void resolve(o2p_network *n)
 static void refuse(o2p_network *n, const char *needle)
 {
     TU_ASSERT_STATUS(ir_infer_network(n), O2P_OK);
-    TU_ASSERT_FAILS(pass_resolve_sequences(n, NULL));
+    TU_ASSERT_FAILS(pass_resolve_sequences(n, 1, NULL));
     TU_ASSERT_ERROR_HAS(needle);
 }
 
@@ -193,7 +193,7 @@ START_TEST(test_concat_from_sequence)
     TU_ASSERT_STATUS(o2p_layer_set_attr_int(c1, "new_axis", 1), O2P_OK);
     mark(g, out(c1, 0), "stack");
     TU_ASSERT_STATUS(ir_infer_network(n), O2P_OK);
-    TU_ASSERT_STATUS(pass_resolve_sequences(n, NULL), O2P_OK);
+    TU_ASSERT_STATUS(pass_resolve_sequences(n, 1, NULL), O2P_OK);
     ck_assert_int_eq(count_ops(n->main, "Concat"), 2);
     ck_assert_int_eq(count_ops(n->main, "Unsqueeze"), 2);
     ck_assert_int_eq(count_ops(n->main, "ConcatFromSequence"), 0);
@@ -267,7 +267,7 @@ START_TEST(test_sequence_map)
     TU_ASSERT_STATUS(o2p_layer_set_attr_graph(m, "body", body), O2P_OK);
     mark(g, out(op(g, "SequenceAt", 2, T(out(m, 0), iconst(g, "p", 1)), 1), 0), "second");
     TU_ASSERT_STATUS(ir_infer_network(n), O2P_OK);
-    TU_ASSERT_STATUS(pass_resolve_sequences(n, NULL), O2P_OK);
+    TU_ASSERT_STATUS(pass_resolve_sequences(n, 1, NULL), O2P_OK);
     ck_assert_int_eq(count_ops(n->main, "Add"), 2);
     ck_assert_int_eq(count_ops(n->main, "SequenceMap"), 0);
     TU_ASSERT_STATUS(pass_fold_constants(n, (size_t)1 << 20, NULL), O2P_OK);
@@ -315,7 +315,7 @@ START_TEST(test_sequence_io)
     mark(g, s, "y");
     s->vtype = IR_VALUE_SEQUENCE;
     TU_ASSERT_STATUS(ir_infer_network(n), O2P_OK);
-    TU_ASSERT_FAILS(pass_resolve_sequences(n, NULL));
+    TU_ASSERT_FAILS(pass_resolve_sequences(n, 1, NULL));
     TU_ASSERT_ERROR_HAS("o2p_tensor_set_sequence");
     TU_ASSERT_FAILS(o2p_tensor_set_sequence(z, 0, NULL, NULL));
     TU_ASSERT_STATUS(o2p_tensor_set_sequence(x, 2, (const int[]){1, 2}, D(3, 2, 2)), O2P_OK);
@@ -354,7 +354,7 @@ START_TEST(test_optionals)
     mark(g, w, "wrapped");
     TU_ASSERT_STATUS(ir_infer_network(n), O2P_OK);
     ck_assert_int_eq(o2p_tensor_get_value_kind(w), O2P_VALUE_OPTIONAL_TENSOR);
-    TU_ASSERT_FAILS(pass_resolve_sequences(n, NULL));
+    TU_ASSERT_FAILS(pass_resolve_sequences(n, 1, NULL));
     TU_ASSERT_ERROR_HAS("o2p_tensor_set_optional");
     TU_ASSERT_STATUS(o2p_tensor_set_optional(p, 1), O2P_OK);
     TU_ASSERT_STATUS(o2p_tensor_set_optional(q, 0), O2P_OK);
@@ -371,6 +371,49 @@ START_TEST(test_optionals)
     /* the optional output is its tensor under its own name */
     ck_assert_str_eq(o2p_tensor_get_name(o2p_graph_get_output(g, 3)), "wrapped");
     ck_assert_int_eq(o2p_tensor_get_value_kind(o2p_graph_get_output(g, 3)), O2P_VALUE_TENSOR);
+    o2p_network_destroy(n);
+}
+END_TEST
+
+/* A Loop that builds a sequence, its trip count a SequenceLength: the first run resolves the
+ * length and leaves the Loop (and what reads it), the unrolling copies the body out, and
+ * the final run resolves the copies. y = Concat over i of 2 * x[i]. */
+START_TEST(test_loop_over_sequence_unrolled)
+{
+    o2p_network *n = net_new(16);
+    o2p_graph *g = G(n);
+    o2p_tensor *a = fconst(g, "a", 1, D(2), 0), *b = fconst(g, "b", 1, D(2), 10);
+    o2p_tensor *x = out(op(g, "SequenceConstruct", 2, T(a, b), 1), 0);
+    o2p_tensor *len = out(op(g, "SequenceLength", 1, T(x), 1), 0);
+    o2p_tensor *empty = out(op(g, "SequenceEmpty", 0, NULL, 1), 0);
+    o2p_graph *body = NULL;
+    TU_ASSERT_STATUS(o2p_graph_create_subgraph(g, "body", &body), O2P_OK);
+    o2p_tensor *i = input(body, "i", I64, 0, NULL);
+    o2p_tensor *cin = input(body, "cin", BOOL, 0, NULL);
+    o2p_tensor *acc = input(body, "acc", F32, 0, NULL);
+    acc->vtype = IR_VALUE_SEQUENCE;
+    o2p_graph_mark_output(body, out(op(body, "Identity", 1, T(cin), 1), 0));
+    o2p_tensor *e = out(op(body, "SequenceAt", 2, T(x, i), 1), 0);
+    o2p_tensor *twice = out(op(body, "Add", 2, T(e, e), 1), 0);
+    o2p_graph_mark_output(body, out(op(body, "SequenceInsert", 2, T(acc, twice), 1), 0));
+    o2p_layer *loop = op(g, "Loop", 3, T(len, NULL, empty), 1);
+    TU_ASSERT_STATUS(o2p_layer_set_attr_graph(loop, "body", body), O2P_OK);
+    o2p_layer *c = op(g, "ConcatFromSequence", 1, T(out(loop, 0)), 1);
+    TU_ASSERT_STATUS(o2p_layer_set_attr_int(c, "axis", 0), O2P_OK);
+    mark(g, out(c, 0), "y");
+    TU_ASSERT_STATUS(ir_infer_network(n), O2P_OK);
+    TU_ASSERT_STATUS(pass_resolve_sequences(n, 0, NULL), O2P_OK);
+    ck_assert_int_eq(count_ops(n->main, "Loop"), 1);
+    ck_assert_int_eq(count_ops(n->main, "ConcatFromSequence"), 1);
+    ck_assert_int_eq(count_ops(n->main, "SequenceLength"), 0);
+    ck_assert_int_eq(const_i64(len), 2);
+    int unrolled = 0;
+    TU_ASSERT_STATUS(pass_unroll_control(n, &unrolled), O2P_OK);
+    ck_assert_int_eq(unrolled, 1);
+    TU_ASSERT_STATUS(ir_infer_network(n), O2P_OK);
+    TU_ASSERT_STATUS(pass_resolve_sequences(n, 1, NULL), O2P_OK);
+    TU_ASSERT_STATUS(pass_fold_constants(n, (size_t)1 << 20, NULL), O2P_OK);
+    assert_floats(o2p_graph_get_output(g, 0), "4", (const float[]){0, 2, 20, 22}, 4);
     o2p_network_destroy(n);
 }
 END_TEST
@@ -506,7 +549,7 @@ START_TEST(test_no_sequences_untouched)
     mark(g, out(op(g, "Relu", 1, T(x), 1), 0), "o");
     TU_ASSERT_STATUS(ir_infer_network(n), O2P_OK);
     int rewritten = -1;
-    TU_ASSERT_STATUS(pass_resolve_sequences(n, &rewritten), O2P_OK);
+    TU_ASSERT_STATUS(pass_resolve_sequences(n, 1, &rewritten), O2P_OK);
     ck_assert_int_eq(rewritten, 0);
     ck_assert_int_eq(n->main->layers.count, 1);
     o2p_network_destroy(n);
@@ -577,6 +620,7 @@ int main(void)
     tcase_add_test(rw, test_sequence_io);
     tcase_add_test(rw, test_optionals);
     tcase_add_test(rw, test_no_sequences_untouched);
+    tcase_add_test(rw, test_loop_over_sequence_unrolled);
     suite_add_tcase(s, rw);
     TCase *rf = tcase_create("refusals");
     tcase_add_test(rf, test_refuse_position_not_constant);
