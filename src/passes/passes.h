@@ -53,7 +53,8 @@ o2p_status pass_remove_dead(ir_network *net, int *removed);
  * so. A Loop or Scan carrying sequences, and what reads its outputs, is left as it is for
  * pass_unroll_control when final is 0 (its trip count may be a SequenceLength resolved
  * here; run the pass again with final 1 after unrolling), and is an error when final is 1.
- * Run after shape inference. *rewritten (may be NULL) is nonzero when the graph changed. */
+ * Run after shape inference. *rewritten (may be NULL) is nonzero when the graph changed. On
+ * failure the network may be left partly rewritten (a build that fails discards it). */
 o2p_status pass_resolve_sequences(ir_network *net, int final, int *rewritten);
 
 #endif

@@ -4,7 +4,10 @@
  * its list of element tensors, the list operators disappear and the others become tensor
  * layers (SequenceAt -> Identity, ConcatFromSequence -> Concat, SplitToSequence -> Split,
  * SequenceLength -> a constant, SequenceMap -> its body once per element, an If giving a
- * sequence -> its branch when the condition is known). */
+ * sequence -> its branch when the condition is known). A Loop carrying sequences cannot be
+ * resolved in place: the first run leaves it (and its readers) to pass_unroll_control,
+ * whose copies of the body the final run resolves; the lists found stay on their tensors
+ * (ir_tensor.seq_list) between the runs. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,7 +28,6 @@ typedef struct seq_ctx {
     int lists_set;        /* sequences resolved in this run */
     o2p_ptrvec dropped;   /* layers replaced: removed at the end */
     o2p_ptrvec deferred;  /* tensors made by Loops left for unrolling, and what reads them */
-    const ir_layer *first_deferred;
     int next_name;
 } seq_ctx;
 
@@ -777,8 +779,6 @@ static o2p_status resolve_layer(seq_ctx *c, ir_layer *l)
     for (int k = 0; k < l->num_inputs; k++)
         reads_deferred |= is_deferred(c, l->inputs[k]);
     if (reads_deferred || (loop && !c->final)) {
-        if (loop && !c->first_deferred)
-            c->first_deferred = l;
         for (int k = 0; k < l->num_outputs; k++)
             if (l->outputs[k])
                 O2P_TRY(o2p_ptrvec_push(&c->deferred, l->outputs[k]));
