@@ -183,6 +183,7 @@ static const ir_op ir_op_table[] = {
     {"", "Sum", 1, -1, 1, 1, inf_variadic},
     {"", "Tan", 1, 1, 1, 1, inf_unary},
     {"", "Tanh", 1, 1, 1, 1, inf_unary},
+    {"", "TfIdfVectorizer", 1, 1, 1, 1, inf_tfidf},
     {"", "ThresholdedRelu", 1, 1, 1, 1, inf_unary},
     {"", "Tile", 2, 3, 1, 1, inf_tile},
     {"", "TopK", 1, 2, 2, 2, inf_topk},
