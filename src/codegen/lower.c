@@ -5,6 +5,10 @@
 
 #include "codegen/codegen.h"
 
+/* The text family (lower_text.c); its declaration belongs with the others in codegen.h. */
+extern const cg_op cg_text_ops[];
+extern const int cg_text_op_count;
+
 typedef struct family_table {
     const cg_op *ops;
     const int *count;
@@ -18,6 +22,7 @@ static const family_table families[] = {
     {cg_signal_ops, &cg_signal_op_count},
     {cg_rnn_ops, &cg_rnn_op_count},
     {cg_tensor_ops, &cg_tensor_op_count},
+    {cg_text_ops, &cg_text_op_count},
 };
 #define NUM_FAMILIES ((int)(sizeof families / sizeof families[0]))
 
