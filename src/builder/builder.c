@@ -8,7 +8,6 @@
 
 #include "builder/builder.h"
 #include "builder/control.h"
-#include "passes/gradient.h"
 #include "passes/passes.h"
 
 #define ARENA_ALIGN 64u

@@ -5,10 +5,6 @@
 
 #include "codegen/codegen.h"
 
-/* The text family (lower_text.c); its declaration belongs with the others in codegen.h. */
-extern const cg_op cg_text_ops[];
-extern const int cg_text_op_count;
-
 typedef struct family_table {
     const cg_op *ops;
     const int *count;

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "passes/gradient.h"
+#include "passes/passes.h"
 
 /* The adjoints found so far: tensor -> its gradient tensor. */
 typedef struct grad_entry {

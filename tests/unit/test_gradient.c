@@ -10,7 +10,6 @@
 #include <string.h>
 
 #include "ir/ir.h"
-#include "passes/gradient.h"
 #include "passes/passes.h"
 #include "testutil.h"
 
