@@ -83,6 +83,8 @@ extern const host_kernel_entry host_rnn_kernels[];
 extern const int host_rnn_kernel_count;
 extern const host_kernel_entry host_tensor_kernels[];
 extern const int host_tensor_kernel_count;
+extern const host_kernel_entry host_text_kernels[];
+extern const int host_text_kernel_count;
 
 /* ---- helpers shared by the kernels (host_common.c). */
 
@@ -126,5 +128,41 @@ void host_set_f64(host_tensor *t, int64_t i, double v);
 void host_set_i64(host_tensor *t, int64_t i, int64_t v);
 /* Reads a 1-D (or scalar) int tensor into out (at most cap entries): count or -1. */
 int host_read_ints(const host_tensor *t, int64_t *out, int cap);
+
+/* ---- TfIdfVectorizer's n-gram table (text.c): the attributes checked and turned into the
+ * n-grams that count, shared with the CUDA lowering so both targets read them alike. */
+#define HOST_TFIDF_TF 0
+#define HOST_TFIDF_IDF 1
+#define HOST_TFIDF_TFIDF 2
+
+typedef struct host_tfidf_gram {
+    const int64_t *tokens; /* `length` tokens, into the layer's pool_int64s */
+    int length;
+    int64_t column;     /* its output column (ngram_indexes entry) */
+    int64_t pool_index; /* which n-gram of the pool it is */
+} host_tfidf_gram;
+
+typedef struct host_tfidf_table {
+    int mode; /* HOST_TFIDF_* */
+    int64_t max_skip;
+    int64_t columns; /* max(ngram_indexes) + 1 */
+    /* The pool's n-grams of lengths min_gram_length..max_gram_length, each once (a repeated
+     * one under its last pool entry), sorted by column then pool order; malloc'ed. */
+    int num_grams;
+    host_tfidf_gram *grams;
+    const float *weights; /* per column (num_weights >= columns); NULL: all 1 (and in TF) */
+    int num_weights;
+} host_tfidf_table;
+
+/* Checks mode, the gram lengths, max_skip_count, pool_int64s (pool_strings is refused as
+ * unsupported), ngram_counts, ngram_indexes and weights, and builds the table. */
+o2p_status host_tfidf_table_make(const host_kernel_args *a, host_tfidf_table *t);
+void host_tfidf_table_free(host_tfidf_table *t);
+/* How many times g occurs in the tokens x[0..len): once per start for a unigram; for
+ * longer ones once per (start, skip <= max_skip) with every token skip + 1 after the last. */
+int64_t host_tfidf_count(const host_tfidf_gram *g, int64_t max_skip, const int64_t *x,
+                         int64_t len);
+/* The output value of a column that counted `count` n-grams, by mode and weights. */
+float host_tfidf_value(const host_tfidf_table *t, int64_t column, int64_t count);
 
 #endif

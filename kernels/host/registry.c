@@ -15,6 +15,7 @@ static const family families[] = {
     {host_signal_kernels, &host_signal_kernel_count},
     {host_rnn_kernels, &host_rnn_kernel_count},
     {host_tensor_kernels, &host_tensor_kernel_count},
+    {host_text_kernels, &host_text_kernel_count},
 };
 
 #define NUM_FAMILIES ((int)(sizeof families / sizeof families[0]))

@@ -422,6 +422,8 @@ o2p_status build_engine_create(ir_network *net, const build_options *opt, build_
     ir_graph *g = net->main;
 
     O2P_TRY(ir_infer_network(net));
+    int gradients = 0;
+    O2P_TRY(pass_expand_gradients(net, &gradients));
     pass_fold_stats fs;
     O2P_TRY(pass_fold_constants(net, FOLD_MAX_TENSOR_BYTES, &fs));
     /* Sequences and optionals become plain tensors, in two runs around unrolling: a Loop that

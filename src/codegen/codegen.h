@@ -263,6 +263,8 @@ extern const cg_op cg_rnn_ops[];
 extern const int cg_rnn_op_count;
 extern const cg_op cg_tensor_ops[];
 extern const int cg_tensor_op_count;
+extern const cg_op cg_text_ops[];
+extern const int cg_text_op_count;
 
 /* Checks and messages the lowerings share (lower_util.c), worded as the host kernels'. */
 const char *cg_layer_name(const cg_layer *l);

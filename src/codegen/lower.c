@@ -18,6 +18,7 @@ static const family_table families[] = {
     {cg_signal_ops, &cg_signal_op_count},
     {cg_rnn_ops, &cg_rnn_op_count},
     {cg_tensor_ops, &cg_tensor_op_count},
+    {cg_text_ops, &cg_text_op_count},
 };
 #define NUM_FAMILIES ((int)(sizeof families / sizeof families[0]))
 

@@ -207,6 +207,12 @@ INF_FN(inf_stft);
 INF_FN(inf_window);
 INF_FN(inf_mel_weight_matrix);
 
+/* infer_text.c */
+INF_FN(inf_tfidf);
+
+/* infer_gradient.c */
+INF_FN(inf_gradient);
+
 /* infer_control.c */
 INF_FN(inf_if);
 INF_FN(inf_loop);

@@ -195,6 +195,7 @@ static const ir_op ir_op_table[] = {
     {"", "Sum", 1, -1, 1, 1, inf_variadic},
     {"", "Tan", 1, 1, 1, 1, inf_unary},
     {"", "Tanh", 1, 1, 1, 1, inf_unary},
+    {"", "TfIdfVectorizer", 1, 1, 1, 1, inf_tfidf},
     {"", "ThresholdedRelu", 1, 1, 1, 1, inf_unary},
     {"", "Tile", 2, 3, 1, 1, inf_tile},
     {"", "TopK", 1, 2, 2, 2, inf_topk},
@@ -205,6 +206,7 @@ static const ir_op ir_op_table[] = {
     {"", "Upsample", 1, 2, 1, 1, inf_upsample},
     {"", "Where", 3, 3, 1, 1, inf_where},
     {"", "Xor", 2, 2, 1, 1, inf_logical},
+    {"ai.onnx.preview.training", "Gradient", 1, -1, 1, -1, inf_gradient},
 };
 
 #define IR_OP_COUNT ((int)(sizeof ir_op_table / sizeof ir_op_table[0]))

@@ -29,6 +29,14 @@ o2p_status pass_remove_noops(ir_network *net, int *removed);
  * and removes the BatchNormalization. Run after constant folding. */
 o2p_status pass_fold_batchnorm(ir_network *net, int *folded);
 
+/* Replaces every Gradient layer of the main graph by default-domain layers computing
+ * dY/dX_i (summed over Y's elements, as a seed of ones) for the tensors its attributes name,
+ * differentiating the layers between them: Add, Sub, Mul, Div, Neg, Identity, MatMul, Relu,
+ * Sigmoid, Tanh and Exp, with broadcasting undone by ReduceSum. Any other layer on the way
+ * is refused naming it. Shapes must have been inferred; the pass infers the network again
+ * when it expanded something. *expanded counts the Gradient layers replaced. */
+o2p_status pass_expand_gradients(ir_network *net, int *expanded);
+
 /* Resolves control flow of the main graph at build where plans need it: an If whose
  * condition is a constant becomes the layers of the branch it takes; a Loop whose outputs
  * have no static shape, with a constant trip count (1 to 64), a constant true (or no)
