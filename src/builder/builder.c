@@ -413,6 +413,17 @@ done:
     return st;
 }
 
+/* Folds constants again after a pass changed the network, adding to *fs. */
+static o2p_status fold_again(ir_network *net, pass_fold_stats *fs)
+{
+    pass_fold_stats more;
+    O2P_TRY(pass_fold_constants(net, FOLD_MAX_TENSOR_BYTES, &more));
+    fs->layers_folded += more.layers_folded;
+    fs->bytes_created += more.bytes_created;
+    fs->layers_skipped_unsupported += more.layers_skipped_unsupported;
+    return O2P_OK;
+}
+
 o2p_status build_engine_create(ir_network *net, const build_options *opt, build_engine *e)
 {
     memset(e, 0, sizeof *e);
@@ -430,34 +441,20 @@ o2p_status build_engine_create(ir_network *net, const build_options *opt, build_
      * builds a sequence (its trip count often a SequenceLength) is unrolled in between. */
     int resolved = 0;
     O2P_TRY(pass_resolve_sequences(net, 0, &resolved));
-    if (resolved) {
-        pass_fold_stats more;
-        O2P_TRY(pass_fold_constants(net, FOLD_MAX_TENSOR_BYTES, &more));
-        fs.layers_folded += more.layers_folded;
-        fs.bytes_created += more.bytes_created;
-        fs.layers_skipped_unsupported += more.layers_skipped_unsupported;
-    }
+    if (resolved)
+        O2P_TRY(fold_again(net, &fs));
     /* Control flow with constant conditions and trip counts whose shapes vary between
      * iterations: copied out (then inferred and folded again: the copies' iteration numbers
      * are constants). */
     int unrolled = 0;
     O2P_TRY(pass_unroll_control(net, &unrolled));
     if (unrolled) {
-        pass_fold_stats more;
         O2P_TRY(ir_infer_network(net));
-        O2P_TRY(pass_fold_constants(net, FOLD_MAX_TENSOR_BYTES, &more));
-        fs.layers_folded += more.layers_folded;
-        fs.bytes_created += more.bytes_created;
-        fs.layers_skipped_unsupported += more.layers_skipped_unsupported;
+        O2P_TRY(fold_again(net, &fs));
     }
     O2P_TRY(pass_resolve_sequences(net, 1, &resolved));
-    if (resolved) {
-        pass_fold_stats more;
-        O2P_TRY(pass_fold_constants(net, FOLD_MAX_TENSOR_BYTES, &more));
-        fs.layers_folded += more.layers_folded;
-        fs.bytes_created += more.bytes_created;
-        fs.layers_skipped_unsupported += more.layers_skipped_unsupported;
-    }
+    if (resolved)
+        O2P_TRY(fold_again(net, &fs));
     O2P_TRY(build_control_check_outputs(g));
     /* After folding: a shape computed from constants (Range over folded floats, a Loop's
      * trip count) is known only once the layers computing it are folded and inferred again. */
