@@ -207,6 +207,11 @@ INF_FN(inf_stft);
 INF_FN(inf_window);
 INF_FN(inf_mel_weight_matrix);
 
+/* infer_training.c (domain ai.onnx.preview.training) */
+INF_FN(inf_adagrad);
+INF_FN(inf_adam);
+INF_FN(inf_momentum);
+
 /* infer_control.c */
 INF_FN(inf_if);
 INF_FN(inf_loop);
