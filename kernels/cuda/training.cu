@@ -78,8 +78,8 @@ extern "C" __global__ void o2p_training_bn_stats(const o2p_training_bn_stats_par
     for (o2p_i64 c = blockIdx.x; c < p.channels; c += gridDim.x) {
         double sum = 0.0;
         for (o2p_i64 e = threadIdx.x; e < count; e += blockDim.x)
-            sum += o2p_load_f64(x, p.x_dtype, ((e / p.inner) * p.channels + c) * p.inner +
-                                                  e % p.inner);
+            sum += o2p_load_f64(x, p.x_dtype,
+                                ((e / p.inner) * p.channels + c) * p.inner + e % p.inner);
         double mean = count > 0 ? o2p_training_block_sum(sum, sh) / (double)count : 0.0;
         double sq = 0.0;
         for (o2p_i64 e = threadIdx.x; e < count; e += blockDim.x) {
@@ -135,8 +135,8 @@ extern "C" __global__ void o2p_training_dropout(const o2p_training_dropout_param
         asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(clk));
         seed ^= o2p_training_mix64(clk);
     }
-    double ratio = p.ratio_ptr ? o2p_load_f64((const void *)p.ratio_ptr, p.ratio_dtype, 0)
-                               : p.ratio;
+    double ratio =
+        p.ratio_ptr ? o2p_load_f64((const void *)p.ratio_ptr, p.ratio_dtype, 0) : p.ratio;
     if (p.training_ptr && ((const unsigned char *)p.training_ptr)[0] == 0)
         ratio = 0.0; // inference: the identity with an all-true mask
     // ratio >= 1 keeps nothing, so the scale is never inf * 0

@@ -34,8 +34,8 @@ static int is_float_or_double(o2p_dtype t)
 }
 
 /* A required FLOAT attribute (Momentum's are all required) or the default. */
-static o2p_status attr_float(const host_kernel_args *a, const char *name, int required,
-                             double dflt, double *out)
+static o2p_status attr_float(const host_kernel_args *a, const char *name, int required, double dflt,
+                             double *out)
 {
     const host_attr *at = host_attr_find(a, name);
     if (!at) {
@@ -146,8 +146,8 @@ static o2p_status tensor_count(const host_kernel_args *a, int k, int *n)
                           a->num_inputs, k);
     *n = (a->num_inputs - 2) / k;
     if (a->num_outputs < 1 || a->num_outputs > (k - 1) * *n)
-        return host_error(a, "%d outputs; %d optimized tensors give at most %d", a->num_outputs,
-                          *n, (k - 1) * *n);
+        return host_error(a, "%d outputs; %d optimized tensors give at most %d", a->num_outputs, *n,
+                          (k - 1) * *n);
     return O2P_OK;
 }
 
@@ -167,10 +167,10 @@ static o2p_status run_optimizer(const host_kernel_args *a, opt_kind kind)
                 return host_error(a, "input %d is missing", 2 + g * n + i);
             if (!is_float_or_double(in[g]->dtype))
                 return host_unsupported_dtype(a, in[g]->dtype);
-            if (in[g]->dtype != in[0]->dtype ||
-                !host_same_shape(in[g], in[0]->rank, in[0]->dims))
-                return host_error(a, "input %d must have the type and shape of input %d (the "
-                                     "optimized tensor)",
+            if (in[g]->dtype != in[0]->dtype || !host_same_shape(in[g], in[0]->rank, in[0]->dims))
+                return host_error(a,
+                                  "input %d must have the type and shape of input %d (the "
+                                  "optimized tensor)",
                                   2 + g * n + i, 2 + i);
         }
         for (int g = 0; g < k - 1; g++) {

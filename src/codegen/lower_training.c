@@ -150,16 +150,16 @@ static o2p_status optimizer_lower(const cg_layer *l, const cg_tactic *t, const c
     const host_kernel_args *a = &l->args;
     int kind = optimizer_kind(a->op_type);
     if (kind < 0)
-        return o2p_fail(O2P_ERR_INTERNAL, "layer '%s': op %s is not an optimizer",
-                        cg_layer_name(l), a->op_type ? a->op_type : "?");
+        return o2p_fail(O2P_ERR_INTERNAL, "layer '%s': op %s is not an optimizer", cg_layer_name(l),
+                        a->op_type ? a->op_type : "?");
     int k = group_count(kind);
     if (a->num_inputs < 2 + k || (a->num_inputs - 2) % k != 0)
         return cg_layer_error(l, "%d inputs; it takes R, T and %d tensors per optimized tensor",
                               a->num_inputs, k);
     int n = (a->num_inputs - 2) / k;
     if (a->num_outputs < 1 || a->num_outputs > (k - 1) * n)
-        return cg_layer_error(l, "%d outputs; %d optimized tensors give at most %d",
-                              a->num_outputs, n, (k - 1) * n);
+        return cg_layer_error(l, "%d outputs; %d optimized tensors give at most %d", a->num_outputs,
+                              n, (k - 1) * n);
     const host_tensor *R, *T;
     O2P_TRY(need_scalar(l, 0, "R", 0, &R));
     O2P_TRY(need_scalar(l, 1, "T", 1, &T));
@@ -176,10 +176,10 @@ static o2p_status optimizer_lower(const cg_layer *l, const cg_tactic *t, const c
             O2P_TRY(need_input(l, j, g == 0 ? "X" : g == 1 ? "G" : "state", &in[g]));
             if (!is_float_or_double(in[g]->dtype))
                 return cg_unsupported_dtype(l, in[g]->dtype);
-            if (in[g]->dtype != in[0]->dtype ||
-                !host_same_shape(in[g], in[0]->rank, in[0]->dims))
-                return cg_layer_error(l, "input %d must have the type and shape of input %d "
-                                         "(the optimized tensor)",
+            if (in[g]->dtype != in[0]->dtype || !host_same_shape(in[g], in[0]->rank, in[0]->dims))
+                return cg_layer_error(l,
+                                      "input %d must have the type and shape of input %d "
+                                      "(the optimized tensor)",
                                       j, 2 + i);
         }
         for (int g = 0; g < k - 1; g++) {
@@ -189,8 +189,8 @@ static o2p_status optimizer_lower(const cg_layer *l, const cg_tactic *t, const c
                 continue;
             O2P_TRY(cg_check_tensor(l, y, "output", j, "result"));
             if (y->dtype != in[0]->dtype || !host_same_shape(y, in[0]->rank, in[0]->dims))
-                return cg_layer_error(l, "output %d must have the type and shape of input %d",
-                                      j, 2 + i);
+                return cg_layer_error(l, "output %d must have the type and shape of input %d", j,
+                                      2 + i);
             out_index[g] = l->output_tensors[j];
         }
         int ok;
@@ -204,9 +204,8 @@ static o2p_status optimizer_lower(const cg_layer *l, const cg_tactic *t, const c
         cg_grid_1d((uint64_t)total, TRAINING_BLOCK, grid, block);
         cg_launch *kl =
             cg_emit_kernel(e, "training", "o2p_training_optimizer", grid, block, 0, &p, sizeof p);
-#define TPTR(field, tensor)                                                               \
-    cg_launch_ptr(e, kl, (uint32_t)offsetof(o2p_training_optimizer_params, field), tensor, \
-                  0)
+#define TPTR(field, tensor) \
+    cg_launch_ptr(e, kl, (uint32_t)offsetof(o2p_training_optimizer_params, field), tensor, 0)
         TPTR(r_ptr, l->input_tensors[0]);
         TPTR(t_ptr, l->input_tensors[1]);
         TPTR(x_ptr, l->input_tensors[2 + i]);

@@ -26,7 +26,8 @@ static o2p_status infer_optimizer(ir_infer_ctx *ctx, int k)
 {
     const ir_layer *l = ctx->layer;
     if (l->num_inputs < 2 + k || (l->num_inputs - 2) % k != 0)
-        return ir_infer_error(ctx, "%d inputs; it takes R, T and %d tensors per optimized "
+        return ir_infer_error(ctx,
+                              "%d inputs; it takes R, T and %d tensors per optimized "
                               "tensor (X, G and %d state%s)",
                               l->num_inputs, k, k - 2, k > 3 ? "s" : "");
     int n = (l->num_inputs - 2) / k;

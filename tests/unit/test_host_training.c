@@ -109,8 +109,7 @@ static o2p_status call_run(call *c, const char *domain)
 {
     const host_kernel_entry *e = host_kernel_lookup(domain, c->op);
     ck_assert_msg(e != NULL, "no host kernel for %s.%s", domain, c->op);
-    host_kernel_args a = {c->op, "t", c->opset, c->nin, c->in, c->nout, c->out, c->nattr,
-                          c->attrs};
+    host_kernel_args a = {c->op, "t", c->opset, c->nin, c->in, c->nout, c->out, c->nattr, c->attrs};
     return e->run(&a);
 }
 
@@ -132,8 +131,8 @@ static void assert_close(const host_tensor *got, const double *want, double tol,
 {
     for (int64_t i = 0; i < numel_of(got); i++) {
         double g = host_get_f64(got, i), w = want[i];
-        ck_assert_msg(fabs(g - w) <= tol * (1.0 + fabs(w)), "%s: element %lld is %.9g, expected %.9g",
-                      what, (long long)i, g, w);
+        ck_assert_msg(fabs(g - w) <= tol * (1.0 + fabs(w)),
+                      "%s: element %lld is %.9g, expected %.9g", what, (long long)i, g, w);
     }
 }
 
