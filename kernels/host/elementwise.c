@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "host/elementwise_internal.h"
 #include "host/host_kernels.h"
@@ -1184,19 +1185,35 @@ static o2p_status k_identity(const host_kernel_args *a)
     return O2P_OK;
 }
 
+/* The stream of a training-mode Dropout: its seed attribute's (same masks every run and on
+ * the CUDA target, src/codegen/lower_elementwise.c), else a fresh one per call (the spec
+ * leaves unseeded masks to the implementation). */
+static uint64_t dropout_seed(const host_kernel_args *a)
+{
+    const host_attr *s = host_attr_find(a, "seed");
+    if (s && s->type == O2P_ATTR_INT)
+        return host_mix64((uint64_t)s->i);
+    struct timespec ts;
+    timespec_get(&ts, TIME_UTC);
+    uint64_t local = 0;
+    return host_mix64((uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec) ^
+           host_mix64((uint64_t)(uintptr_t)&local) ^ host_mix64((uint64_t)(uintptr_t)a);
+}
+
 /* Dropout at inference is the identity with an all-true mask. From opset 12 training_mode
- * may be a true input: with ratio 0 that is still the identity; otherwise it is random and
- * refused. The mask is bool from opset 10, of X's type before. */
+ * may be a true input: with ratio 0 that is still the identity; otherwise element i is kept
+ * when u_i >= ratio (u_i uniform in [0, 1) from the counter-based stream, as numpy's
+ * reference draws it) and scaled by 1 / (1 - ratio), dropped (0) otherwise; the mask says
+ * which. The mask is bool from opset 10, of X's type before (1.0). */
 static o2p_status k_dropout(const host_kernel_args *a)
 {
     const host_tensor *x;
     host_tensor *y, *mask = NULL;
-    int64_t n;
+    int64_t n, training = 0;
+    double ratio = 0.5;
     O2P_TRY(need_input(a, 0, &x, &n));
     O2P_TRY(need_type(a, x, T_FLOATS));
     if (a->opset >= 12 && host_in(a, 2)) {
-        int64_t training;
-        double ratio = 0.5;
         O2P_TRY(read_scalar(a, 2, O2P_DTYPE_BOOL, NULL, &training));
         if (host_in(a, 1)) {
             const host_tensor *r = host_in(a, 1);
@@ -1204,15 +1221,23 @@ static o2p_status k_dropout(const host_kernel_args *a)
                 return host_unsupported_dtype(a, r->dtype);
             O2P_TRY(read_scalar(a, 1, r->dtype, &ratio, NULL));
         }
-        if (training && ratio != 0)
-            return o2p_fail(O2P_ERR_UNSUPPORTED,
-                            "layer '%s' (%s): training-mode dropout (random) is not supported",
-                            a->layer_name ? a->layer_name : "", a->op_type ? a->op_type : "");
     }
     O2P_TRY(need_output(a, 0, x->dtype, x->rank, x->dims, &y));
     if (host_out(a, 1)) {
         o2p_dtype mt = a->opset >= 10 ? O2P_DTYPE_BOOL : x->dtype;
         O2P_TRY(need_output(a, 1, mt, x->rank, x->dims, &mask));
+    }
+    if (training && ratio != 0) {
+        uint64_t seed = dropout_seed(a);
+        /* ratio >= 1 keeps nothing, so the scale is never inf * 0 */
+        double scale = ratio < 1 ? 1.0 / (1.0 - ratio) : 0.0;
+        for (int64_t i = 0; i < n; i++) {
+            int keep = host_rand_u01(seed, (uint64_t)i) >= ratio;
+            host_set_f64(y, i, keep ? host_get_f64(x, i) * scale : 0.0);
+            if (mask)
+                host_set_i64(mask, i, keep);
+        }
+        return O2P_OK;
     }
     if (n)
         memcpy(y->data, x->data, (size_t)n * o2p_dtype_size(x->dtype));

@@ -61,12 +61,23 @@ typedef struct host_kernel_args {
 typedef o2p_status (*host_kernel_fn)(const host_kernel_args *args);
 
 typedef struct host_kernel_entry {
-    const char *op_type; /* default domain */
+    const char *op_type; /* unique across the domains below (its family's domain) */
     host_kernel_fn run;
 } host_kernel_entry;
 
-/* The kernel for an op of the default domain, or NULL. */
+/* The ONNX domains whose ops have kernels: the default one ("", also spelled "ai.onnx") and
+ * the training operators'. A plan stores a layer's op type without its domain, so op types
+ * are unique across these domains (a unit test checks it). */
+#define HOST_DOMAIN_TRAINING "ai.onnx.preview.training"
+/* The canonical name of `domain` ("" for the default domain, NULL and "ai.onnx" included)
+ * when kernels exist for its ops; NULL for any other domain. The one place that says which
+ * domains the host kernels and the CUDA lowerings take. */
+const char *host_kernel_domain(const char *domain);
+
+/* The kernel for an op type of any of those domains, or NULL (how a plan's layer finds it). */
 host_kernel_fn host_kernel_find(const char *op_type);
+/* The entry of the op (domain, op_type), or NULL: the ops of other domains are not found. */
+const host_kernel_entry *host_kernel_lookup(const char *domain, const char *op_type);
 int host_kernel_count(void);
 const host_kernel_entry *host_kernel_at(int index);
 
@@ -85,6 +96,9 @@ extern const host_kernel_entry host_tensor_kernels[];
 extern const int host_tensor_kernel_count;
 extern const host_kernel_entry host_text_kernels[];
 extern const int host_text_kernel_count;
+/* HOST_DOMAIN_TRAINING's ops (training.c). */
+extern const host_kernel_entry host_training_kernels[];
+extern const int host_training_kernel_count;
 
 /* ---- helpers shared by the kernels (host_common.c). */
 
@@ -164,5 +178,21 @@ int64_t host_tfidf_count(const host_tfidf_gram *g, int64_t max_skip, const int64
                          int64_t len);
 /* The output value of a column that counted `count` n-grams, by mode and weights. */
 float host_tfidf_value(const host_tfidf_table *t, int64_t column, int64_t count);
+/* The counter-based generator of the random ops: element i of the stream `seed` is a hash of
+ * (seed, i), so any element can be drawn alone and the CUDA kernels draw the same values
+ * (kernels/cuda/signal.cu, training.cu). mix64 is splitmix64's finalizer. */
+static inline uint64_t host_mix64(uint64_t z)
+{
+    z += 0x9e3779b97f4a7c15ull;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+/* Uniform in [0, 1) for stream element i. */
+static inline double host_rand_u01(uint64_t seed, uint64_t i)
+{
+    return (double)(host_mix64(seed ^ host_mix64(i)) >> 11) * (1.0 / 9007199254740992.0);
+}
 
 #endif

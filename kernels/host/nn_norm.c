@@ -1,4 +1,4 @@
-/* nn_norm.c: normalizations (BatchNormalization in inference mode, InstanceNormalization,
+/* nn_norm.c: normalizations (BatchNormalization, InstanceNormalization,
  * LayerNormalization, GroupNormalization, LpNormalization, MeanVarianceNormalization, LRN)
  * and Softmax, LogSoftmax, Hardmax. Values are staged in float32; means and variances are
  * accumulated in double. */
@@ -111,6 +111,54 @@ static int broadcasts_to(const host_tensor *t, int rank, const int64_t *dims)
 
 /* ---------------------------------------------------------------- BatchNormalization */
 
+/* Training mode (opset 14+): Y from the batch's statistics per channel (the mean and the
+ * population variance over N and the spatial dims, in double), and the running statistics
+ * updated with momentum: running = input * momentum + current * (1 - momentum). Y is
+ * normalized as in inference mode (x * mul + add) with those statistics. */
+static o2p_status batch_norm_training(const host_kernel_args *a, const host_tensor *X,
+                                      const host_tensor *S, const host_tensor *B,
+                                      const host_tensor *Mean, const host_tensor *Var,
+                                      host_tensor *Y, host_tensor *run_mean, host_tensor *run_var,
+                                      double eps)
+{
+    int64_t N = X->dims[0], C = X->dims[1], inner = host_nn_prod(X->dims, 2, X->rank);
+    double momentum = host_attr_float(a, "momentum", 0.9f);
+    staging st = {0};
+    const float *x = stage_in(a, &st, X);
+    float *y = x ? stage_out(a, &st, Y) : NULL;
+    if (!y) {
+        stage_free(&st);
+        return O2P_ERR_OUT_OF_MEMORY;
+    }
+    double count = (double)N * (double)inner;
+    for (int64_t c = 0; c < C; c++) {
+        double sum = 0.0, sq = 0.0;
+        for (int64_t n = 0; n < N; n++)
+            for (int64_t i = 0; i < inner; i++)
+                sum += x[(n * C + c) * inner + i];
+        double mean = count > 0 ? sum / count : 0.0;
+        for (int64_t n = 0; n < N; n++)
+            for (int64_t i = 0; i < inner; i++) {
+                double d = x[(n * C + c) * inner + i] - mean;
+                sq += d * d;
+            }
+        double var = count > 0 ? sq / count : 0.0;
+        if (run_mean)
+            host_set_f64(run_mean, c, host_get_f64(Mean, c) * momentum + mean * (1.0 - momentum));
+        if (run_var)
+            host_set_f64(run_var, c, host_get_f64(Var, c) * momentum + var * (1.0 - momentum));
+        double k = host_get_f64(S, c) / sqrt(var + eps);
+        float mul = (float)k, add = (float)(host_get_f64(B, c) - mean * k);
+        for (int64_t n = 0; n < N; n++)
+            for (int64_t i = 0; i < inner; i++)
+                y[(n * C + c) * inner + i] = x[(n * C + c) * inner + i] * mul + add;
+    }
+    if (host_nn_numel(Y) > 0)
+        host_nn_f32_out(Y, y);
+    stage_free(&st);
+    return O2P_OK;
+}
+
 o2p_status host_nn_batch_norm(const host_kernel_args *a)
 {
     const host_tensor *X, *S, *B, *Mean, *Var;
@@ -120,12 +168,14 @@ o2p_status host_nn_batch_norm(const host_kernel_args *a)
     O2P_TRY(host_nn_input(a, 3, "input_mean", &Mean));
     O2P_TRY(host_nn_input(a, 4, "input_var", &Var));
     O2P_TRY(want_float(a, X));
-    if (a->opset >= 14 ? host_attr_int(a, "training_mode", 0) != 0
-                       : (host_out(a, 1) || host_out(a, 2) || host_out(a, 3) || host_out(a, 4)))
+    /* From opset 14 training_mode says it; before, the statistics outputs meant training,
+     * whose saved_mean / saved_var outputs the opsets define loosely: refused. */
+    int training = a->opset >= 14 && host_attr_int(a, "training_mode", 0) != 0;
+    if (a->opset < 14 && (host_out(a, 1) || host_out(a, 2) || host_out(a, 3) || host_out(a, 4)))
         return o2p_fail(O2P_ERR_UNSUPPORTED,
-                        "layer '%s' (BatchNormalization): training mode (batch statistics and "
-                        "running-mean outputs) is not supported by the host kernel; export the "
-                        "model in inference mode",
+                        "layer '%s' (BatchNormalization): training mode before opset 14 (the "
+                        "mean, var, saved_mean and saved_var outputs) is not supported by the "
+                        "host kernel; export the model with opset 14 or in inference mode",
                         a->layer_name ? a->layer_name : "");
     if (X->rank < 2)
         return host_error(a, "X must have rank >= 2 (N, C, ...), not %d", X->rank);
@@ -148,16 +198,18 @@ o2p_status host_nn_batch_norm(const host_kernel_args *a)
     host_tensor *Y, *run_mean = NULL, *run_var = NULL;
     O2P_TRY(host_nn_output(a, 0, X->dtype, X->rank, X->dims, &Y));
     if (a->opset >= 14) {
-        /* outside training, running_mean and running_var are the inputs unchanged */
         O2P_TRY(host_nn_output_opt(a, 1, Mean->dtype, Mean->rank, Mean->dims, &run_mean));
         O2P_TRY(host_nn_output_opt(a, 2, Var->dtype, Var->rank, Var->dims, &run_var));
-        if (run_mean && pc > 0)
+        /* outside training, running_mean and running_var are the inputs unchanged */
+        if (!training && run_mean && pc > 0)
             memcpy(run_mean->data, Mean->data, (size_t)pc * o2p_dtype_size(Mean->dtype));
-        if (run_var && pc > 0)
+        if (!training && run_var && pc > 0)
             memcpy(run_var->data, Var->data, (size_t)pc * o2p_dtype_size(Var->dtype));
     }
     double eps = host_attr_float(a, "epsilon", 1e-5f);
     int64_t N = X->dims[0];
+    if (training)
+        return batch_norm_training(a, X, S, B, Mean, Var, Y, run_mean, run_var, eps);
     if (host_nn_numel(Y) == 0)
         return O2P_OK;
     staging st = {0};

@@ -38,16 +38,11 @@ static int candidates(const ir_layer *l, build_target target, build_tactic *out,
         out[n++] = t;
         return n;
     }
-    if (!*l->domain && host_kernel_find(l->op_type) && n < cap) {
-        for (int i = 0; i < host_kernel_count(); i++) {
-            const host_kernel_entry *e = host_kernel_at(i);
-            if (e && e->op_type && strcmp(e->op_type, l->op_type) == 0) {
-                build_tactic t = {.source = "builtin", .family = "host", .kernel = e->op_type,
-                                  .target = BUILD_TARGET_HOST};
-                out[n++] = t;
-                break;
-            }
-        }
+    const host_kernel_entry *e = host_kernel_lookup(l->domain, l->op_type);
+    if (e && n < cap) {
+        build_tactic t = {.source = "builtin", .family = "host", .kernel = e->op_type,
+                          .target = BUILD_TARGET_HOST};
+        out[n++] = t;
     }
     return n;
 }
@@ -314,7 +309,7 @@ o2p_status build_select_cuda_tactic(const ir_layer *l, const cg_layer *cl,
 {
     if (l->plugin)
         return build_select_tactic(l, opt, out); /* the plugin tactic, as on the host */
-    const cg_op *op = *l->domain ? NULL : cg_op_find(l->op_type);
+    const cg_op *op = cg_op_lookup(l->domain, l->op_type);
     if (!op)
         return o2p_fail(O2P_ERR_UNSUPPORTED,
                         "layer '%s' (%s%s%s): no kernel implements this op for the cuda target "

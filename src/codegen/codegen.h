@@ -230,7 +230,7 @@ typedef struct cg_tactic {
 } cg_tactic;
 
 typedef struct cg_op {
-    const char *op_type; /* default domain */
+    const char *op_type; /* of its family's domain (lower.c); unique across the domains */
     /* Writes up to cap candidates for this layer into out and returns their count (0: no
      * kernel handles these types/attributes; *why, when set, says what is missing). */
     int (*candidates)(const cg_layer *l, const cg_options *o, cg_tactic *out, int cap,
@@ -242,8 +242,11 @@ typedef struct cg_op {
                         cg_emit *e);
 } cg_op;
 
-/* The op's lowering, or NULL when no CUDA kernel handles it. */
+/* The op's lowering, or NULL when no CUDA kernel handles it. cg_op_find takes the op type
+ * alone (op types are unique across the domains with kernels, host_kernel_domain);
+ * cg_op_lookup takes (domain, op type) and finds nothing for an op of another domain. */
 const cg_op *cg_op_find(const char *op_type);
+const cg_op *cg_op_lookup(const char *domain, const char *op_type);
 int cg_op_count(void);
 const cg_op *cg_op_at(int index);
 
@@ -265,6 +268,9 @@ extern const cg_op cg_tensor_ops[];
 extern const int cg_tensor_op_count;
 extern const cg_op cg_text_ops[];
 extern const int cg_text_op_count;
+/* HOST_DOMAIN_TRAINING's ops (the optimizers). */
+extern const cg_op cg_training_ops[];
+extern const int cg_training_op_count;
 
 /* Checks and messages the lowerings share (lower_util.c), worded as the host kernels'. */
 const char *cg_layer_name(const cg_layer *l);

@@ -5,9 +5,11 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "codegen/codegen.h"
 #include "cuda/elementwise_params.h"
+#include "cuda/training_params.h"
 
 _Static_assert(sizeof(o2p_ew_unary_params) == 128, "o2p_ew_unary_params layout");
 _Static_assert(sizeof(o2p_ew_binary_params) == 600, "o2p_ew_binary_params layout");
@@ -15,6 +17,7 @@ _Static_assert(sizeof(o2p_ew_where_params) == 848, "o2p_ew_where_params layout")
 _Static_assert(sizeof(o2p_ew_cast_params) == 40, "o2p_ew_cast_params layout");
 _Static_assert(sizeof(o2p_ew_reduce_params) == 592, "o2p_ew_reduce_params layout");
 _Static_assert(sizeof(o2p_ew_arg_params) == 56, "o2p_ew_arg_params layout");
+_Static_assert(sizeof(o2p_training_dropout_params) == 80, "o2p_training_dropout_params layout");
 _Static_assert(O2P_CU_MAX_RANK >= HOST_MAX_RANK, "kernel shapes hold every rank");
 
 #define FAMILY "elementwise"
@@ -723,34 +726,97 @@ static o2p_status lower_identity(const cg_layer *l, cg_emit *e)
     return cg_emit_status(e);
 }
 
+/* Whether a Dropout layer draws a mask (the host kernel's training && ratio != 0): it has a
+ * training_mode input (opset 12+) that is not a constant false, and its ratio (0.5 when
+ * absent) is not a constant 0. */
+static int dropout_random(const cg_layer *l)
+{
+    const host_kernel_args *a = &l->args;
+    const host_tensor *t = a->opset >= 12 ? host_in(a, 2) : NULL, *r = host_in(a, 1);
+    int ok;
+    if (!t)
+        return 0;
+    if (t->data && host_numel(t, &ok) == 1 && host_get_i64(t, 0) == 0)
+        return 0;
+    if (r && r->data && is_float_type(r->dtype) && host_numel(r, &ok) == 1 &&
+        host_get_f64(r, 0) == 0)
+        return 0;
+    return 1;
+}
+
+/* Training-mode Dropout: the training family's kernel (kernels/cuda/training.cu) draws the
+ * mask from the host kernel's stream: with a seed attribute the same masks as the host
+ * target, else a fresh stream per run. training_mode and ratio are read on the device
+ * unless they are constants. */
+static o2p_status lower_dropout_training(const cg_layer *l, const host_tensor *x,
+                                         const host_tensor *mask, const host_tensor *training,
+                                         const host_tensor *ratio, int64_t n, cg_emit *e)
+{
+    const host_kernel_args *a = &l->args;
+    o2p_training_dropout_params p;
+    memset(&p, 0, sizeof p);
+    p.total = n;
+    p.x_dtype = (int32_t)x->dtype;
+    p.ratio = 0.5;
+    const host_attr *seed = host_attr_find(a, "seed");
+    if (seed && seed->type == O2P_ATTR_INT) {
+        p.seed = host_mix64((uint64_t)seed->i); /* as the host kernel's dropout_seed */
+    } else {
+        /* a build-time value keeps two such layers of one plan apart; the kernel mixes the
+         * GPU clock in at each run */
+        p.seed = host_mix64((uint64_t)time(NULL)) ^ host_mix64((uint64_t)(uintptr_t)l);
+        p.fresh = 1;
+    }
+    int ratio_index = -1, training_index = -1;
+    if (ratio && ratio->data) {
+        p.ratio = host_get_f64(ratio, 0);
+    } else if (ratio) {
+        if (l->input_tensors[1] < 0)
+            return host_error(a, "input 1 (ratio) is missing");
+        ratio_index = l->input_tensors[1];
+        p.ratio_dtype = (int32_t)ratio->dtype;
+    }
+    if (!training->data) {
+        if (l->input_tensors[2] < 0)
+            return host_error(a, "input 2 (training_mode) is missing");
+        training_index = l->input_tensors[2];
+    }
+    uint32_t grid[3], block[3];
+    cg_grid_1d((uint64_t)n, BLOCK, grid, block);
+    cg_launch *k = cg_emit_kernel(e, "training", "o2p_training_dropout", grid, block, 0, &p,
+                                  sizeof p);
+    cg_launch_ptr(e, k, offsetof(o2p_training_dropout_params, x_ptr), l->input_tensors[0], 0);
+    cg_launch_ptr(e, k, offsetof(o2p_training_dropout_params, y_ptr), l->output_tensors[0], 0);
+    if (mask)
+        cg_launch_ptr(e, k, offsetof(o2p_training_dropout_params, mask_ptr),
+                      l->output_tensors[1], 0);
+    if (ratio_index >= 0)
+        cg_launch_ptr(e, k, offsetof(o2p_training_dropout_params, ratio_ptr), ratio_index, 0);
+    if (training_index >= 0)
+        cg_launch_ptr(e, k, offsetof(o2p_training_dropout_params, training_ptr),
+                      training_index, 0);
+    return cg_emit_status(e);
+}
+
 /* Dropout at inference is the identity with an all-true mask. From opset 12 training_mode
- * may be a true input: with ratio 0 that is still the identity; otherwise it is random and
- * refused. Both must be constants here (the host reads them at run time). The mask is bool
- * from opset 10 (bytes of 1), of X's type before (1.0 by the fill kernel). */
+ * may be a true input: with ratio 0 that is still the identity; otherwise it is random
+ * (lower_dropout_training). The mask is bool from opset 10 (bytes of 1), of X's type before
+ * (1.0 by the fill kernel). */
 static o2p_status lower_dropout(const cg_layer *l, cg_emit *e)
 {
     const host_kernel_args *a = &l->args;
-    const host_tensor *x, *y, *mask = NULL;
+    const host_tensor *x, *y, *mask = NULL, *training = NULL, *ratio = NULL;
     int64_t n;
     O2P_TRY(need_input(l, 0, &x, &n));
     O2P_TRY(need_type(l, x, T_FLOATS));
     if (a->opset >= 12 && host_in(a, 2)) {
-        const host_tensor *training;
-        double ratio = 0.5;
         O2P_TRY(need_scalar(l, 2, O2P_DTYPE_BOOL, &training));
-        O2P_TRY(need_constant(l, training, 2, "training_mode"));
         if (host_in(a, 1)) {
-            const host_tensor *r = host_in(a, 1), *rs;
+            const host_tensor *r = host_in(a, 1);
             if (!is_float_type(r->dtype))
                 return host_unsupported_dtype(a, r->dtype);
-            O2P_TRY(need_scalar(l, 1, r->dtype, &rs));
-            O2P_TRY(need_constant(l, rs, 1, "ratio"));
-            ratio = host_get_f64(rs, 0);
+            O2P_TRY(need_scalar(l, 1, r->dtype, &ratio));
         }
-        if (host_get_i64(training, 0) && ratio != 0)
-            return o2p_fail(O2P_ERR_UNSUPPORTED,
-                            "layer '%s' (%s): training-mode dropout (random) is not supported",
-                            a->layer_name ? a->layer_name : "", a->op_type ? a->op_type : "");
     }
     O2P_TRY(need_output(l, 0, x->dtype, x->rank, x->dims, &y, NULL));
     if (host_out(a, 1)) {
@@ -759,6 +825,8 @@ static o2p_status lower_dropout(const cg_layer *l, cg_emit *e)
     }
     if (n == 0)
         return O2P_OK;
+    if (training && dropout_random(l))
+        return lower_dropout_training(l, x, mask, training, ratio, n, e);
     cg_emit_copy(e, l->output_tensors[0], 0, l->input_tensors[0], 0, tensor_bytes(x));
     if (mask && mask->dtype == O2P_DTYPE_BOOL) {
         cg_emit_memset(e, l->output_tensors[1], 0, (uint64_t)n, 1);
@@ -1025,7 +1093,10 @@ static int ew_candidates(const cg_layer *l, const cg_options *o, cg_tactic *out,
         int ok;
         elems = in ? (uint64_t)host_numel(in, &ok) : elems;
     }
-    out[0] = cg_simple_tactic(s->tactic, 0, elementwise_cost(bytes, elems * flops_per));
+    /* a training-mode Dropout runs the training family's kernel */
+    const char *tactic = s->kind == K_DROPOUT && dropout_random(l) ? "cuda.training.dropout"
+                                                                  : s->tactic;
+    out[0] = cg_simple_tactic(tactic, 0, elementwise_cost(bytes, elems * flops_per));
     return 1;
 }
 

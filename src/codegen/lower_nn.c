@@ -10,10 +10,12 @@
 
 #include "codegen/codegen.h"
 #include "cuda/nn_params.h"
+#include "cuda/training_params.h"
 #include "host/nn_internal.h"
 
 _Static_assert(sizeof(o2p_nn_rows_params) == 1152, "o2p_nn_rows_params layout");
 _Static_assert(sizeof(o2p_nn_batch_norm_params) == 104, "o2p_nn_batch_norm_params layout");
+_Static_assert(sizeof(o2p_training_bn_stats_params) == 96, "o2p_training_bn_stats_params layout");
 _Static_assert(sizeof(o2p_nn_lrn_params) == 72, "o2p_nn_lrn_params layout");
 _Static_assert(sizeof(o2p_nn_pool_params) == 952, "o2p_nn_pool_params layout");
 _Static_assert(sizeof(o2p_nn_global_pool_params) == 48, "o2p_nn_global_pool_params layout");
@@ -603,6 +605,21 @@ static o2p_status group_norm_lower(const cg_layer *l, const cg_tactic *t, const 
 
 /* ---------------------------------------------------------------- BatchNormalization */
 
+#define BN_MAX_CHANNEL_BLOCKS (1u << 20) /* bn_stats loops over channels with a grid stride */
+
+/* Training mode (opset 14+): Y from the batch's statistics, which the training family's
+ * bn_stats kernel computes first (kernels/cuda/training.cu), as the host kernel does. */
+static int bn_training(const cg_layer *l)
+{
+    return l->args.opset >= 14 && host_attr_int(&l->args, "training_mode", 0) != 0;
+}
+
+/* Workspace bytes of the batch statistics: mean[C] and var[C] in double. */
+static uint64_t bn_stats_bytes(int64_t channels)
+{
+    return channels > 0 ? 2u * (uint64_t)channels * sizeof(double) : 0u;
+}
+
 static o2p_status batch_norm_lower(const cg_layer *l, const cg_tactic *t, const cg_options *o,
                                    cg_emit *e)
 {
@@ -614,12 +631,12 @@ static o2p_status batch_norm_lower(const cg_layer *l, const cg_tactic *t, const 
     O2P_TRY(nn_input(l, 3, "input_mean", &Mean));
     O2P_TRY(nn_input(l, 4, "input_var", &Var));
     O2P_TRY(want_float(l, X));
-    if (a->opset >= 14 ? host_attr_int(a, "training_mode", 0) != 0
-                       : (host_out(a, 1) || host_out(a, 2) || host_out(a, 3) || host_out(a, 4)))
+    int training = bn_training(l);
+    if (a->opset < 14 && (host_out(a, 1) || host_out(a, 2) || host_out(a, 3) || host_out(a, 4)))
         return o2p_fail(O2P_ERR_UNSUPPORTED,
-                        "layer '%s' (BatchNormalization): training mode (batch statistics and "
-                        "running-mean outputs) is not supported by the CUDA kernel; export the "
-                        "model in inference mode",
+                        "layer '%s' (BatchNormalization): training mode before opset 14 (the "
+                        "mean, var, saved_mean and saved_var outputs) is not supported by the "
+                        "CUDA kernel; export the model with opset 14 or in inference mode",
                         cg_layer_name(l));
     if (X->rank < 2)
         return cg_layer_error(l, "X must have rank >= 2 (N, C, ...), not %d", X->rank);
@@ -641,17 +658,46 @@ static o2p_status batch_norm_lower(const cg_layer *l, const cg_tactic *t, const 
     host_tensor *Y, *run_mean = NULL, *run_var = NULL;
     O2P_TRY(nn_output(l, 0, X->dtype, X->rank, X->dims, &Y));
     if (a->opset >= 14) {
-        /* outside training, running_mean and running_var are the inputs unchanged */
         O2P_TRY(nn_output_opt(l, 1, Mean->dtype, Mean->rank, Mean->dims, &run_mean));
         O2P_TRY(nn_output_opt(l, 2, Var->dtype, Var->rank, Var->dims, &run_var));
-        if (run_mean && pc > 0)
+        /* outside training, running_mean and running_var are the inputs unchanged */
+        if (!training && run_mean && pc > 0)
             cg_emit_copy(e, l->output_tensors[1], 0, l->input_tensors[3], 0,
                          (uint64_t)pc * o2p_dtype_size(Mean->dtype));
-        if (run_var && pc > 0)
+        if (!training && run_var && pc > 0)
             cg_emit_copy(e, l->output_tensors[2], 0, l->input_tensors[4], 0,
                          (uint64_t)pc * o2p_dtype_size(Var->dtype));
     }
     int64_t total = numel(Y);
+    uint64_t stats = 0;
+    if (training && C > 0 && (total > 0 || run_mean || run_var)) {
+        /* the batch's mean and variance per channel (doubles) into the workspace, and the
+         * running statistics, by the training family's kernel */
+        o2p_training_bn_stats_params sp;
+        memset(&sp, 0, sizeof sp);
+        sp.batch = X->dims[0];
+        sp.channels = C;
+        sp.inner = inner;
+        sp.momentum = host_attr_float(a, "momentum", 0.9f);
+        sp.x_dtype = (int32_t)X->dtype;
+        sp.mean_dtype = (int32_t)Mean->dtype;
+        sp.var_dtype = (int32_t)Var->dtype;
+        stats = cg_emit_workspace(e, bn_stats_bytes(C));
+        uint32_t grid[3] = {C > BN_MAX_CHANNEL_BLOCKS ? BN_MAX_CHANNEL_BLOCKS : (uint32_t)C, 1,
+                            1};
+        uint32_t block[3] = {O2P_TRAINING_BN_BLOCK, 1, 1};
+        cg_launch *k = cg_emit_kernel(e, "training", "o2p_training_bn_stats", grid, block, 0, &sp,
+                                      sizeof sp);
+        PTR(k, x_ptr, l->input_tensors[0], o2p_training_bn_stats_params);
+        PTR(k, mean_in_ptr, l->input_tensors[3], o2p_training_bn_stats_params);
+        PTR(k, var_in_ptr, l->input_tensors[4], o2p_training_bn_stats_params);
+        cg_launch_ptr(e, k, (uint32_t)offsetof(o2p_training_bn_stats_params, stats_ptr),
+                      CG_TENSOR_WORKSPACE, stats);
+        if (run_mean)
+            PTR(k, mean_out_ptr, l->output_tensors[1], o2p_training_bn_stats_params);
+        if (run_var)
+            PTR(k, var_out_ptr, l->output_tensors[2], o2p_training_bn_stats_params);
+    }
     if (total == 0)
         return cg_emit_status(e);
     o2p_nn_batch_norm_params p;
@@ -665,13 +711,22 @@ static o2p_status batch_norm_lower(const cg_layer *l, const cg_tactic *t, const 
     p.bias_dtype = (int32_t)B->dtype;
     p.mean_dtype = (int32_t)Mean->dtype;
     p.var_dtype = (int32_t)Var->dtype;
+    if (training) /* normalized with the batch's statistics */
+        p.mean_dtype = p.var_dtype = O2P_DTYPE_DOUBLE;
     cg_launch *k = emit_1d(e, pick_fn(batch_norm_fns, X->dtype), (uint64_t)total, &p, sizeof p);
     PTR(k, x_ptr, l->input_tensors[0], o2p_nn_batch_norm_params);
     PTR(k, y_ptr, l->output_tensors[0], o2p_nn_batch_norm_params);
     PTR(k, scale_ptr, l->input_tensors[1], o2p_nn_batch_norm_params);
     PTR(k, bias_ptr, l->input_tensors[2], o2p_nn_batch_norm_params);
-    PTR(k, mean_ptr, l->input_tensors[3], o2p_nn_batch_norm_params);
-    PTR(k, var_ptr, l->input_tensors[4], o2p_nn_batch_norm_params);
+    if (training) {
+        cg_launch_ptr(e, k, (uint32_t)offsetof(o2p_nn_batch_norm_params, mean_ptr),
+                      CG_TENSOR_WORKSPACE, stats);
+        cg_launch_ptr(e, k, (uint32_t)offsetof(o2p_nn_batch_norm_params, var_ptr),
+                      CG_TENSOR_WORKSPACE, stats + (uint64_t)C * sizeof(double));
+    } else {
+        PTR(k, mean_ptr, l->input_tensors[3], o2p_nn_batch_norm_params);
+        PTR(k, var_ptr, l->input_tensors[4], o2p_nn_batch_norm_params);
+    }
     return cg_emit_status(e);
 }
 
@@ -685,7 +740,15 @@ static int batch_norm_candidates(const cg_layer *l, const cg_options *o, cg_tact
             return 0;
         }
     }
-    return cand_one(out, cap, "cuda.nn.batch_norm", io_cost(l, 2.0));
+    if (!bn_training(l))
+        return cand_one(out, cap, "cuda.nn.batch_norm", io_cost(l, 2.0));
+    /* training: the statistics read X twice more */
+    const host_tensor *x = host_in(&l->args, 0);
+    if (cap < 1 || !x || x->rank < 2)
+        return cand_one(out, cap, "cuda.nn.batch_norm", io_cost(l, 2.0));
+    out[0] = cg_simple_tactic("cuda.training.bn_stats+nn.batch_norm", 0, 2.0 * io_cost(l, 4.0));
+    out[0].workspace = bn_stats_bytes(x->dims[1]);
+    return 1;
 }
 
 /* ---------------------------------------------------------------- LRN */

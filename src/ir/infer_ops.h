@@ -213,6 +213,11 @@ INF_FN(inf_tfidf);
 /* infer_gradient.c */
 INF_FN(inf_gradient);
 
+/* infer_training.c (domain ai.onnx.preview.training) */
+INF_FN(inf_adagrad);
+INF_FN(inf_adam);
+INF_FN(inf_momentum);
+
 /* infer_control.c */
 INF_FN(inf_if);
 INF_FN(inf_loop);

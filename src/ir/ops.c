@@ -206,7 +206,10 @@ static const ir_op ir_op_table[] = {
     {"", "Upsample", 1, 2, 1, 1, inf_upsample},
     {"", "Where", 3, 3, 1, 1, inf_where},
     {"", "Xor", 2, 2, 1, 1, inf_logical},
+    {"ai.onnx.preview.training", "Adagrad", 5, -1, 1, -1, inf_adagrad},
+    {"ai.onnx.preview.training", "Adam", 6, -1, 1, -1, inf_adam},
     {"ai.onnx.preview.training", "Gradient", 1, -1, 1, -1, inf_gradient},
+    {"ai.onnx.preview.training", "Momentum", 5, -1, 1, -1, inf_momentum},
 };
 
 #define IR_OP_COUNT ((int)(sizeof ir_op_table / sizeof ir_op_table[0]))

@@ -21,20 +21,23 @@ static void to_host(const ir_tensor *t, host_tensor *h, void *data)
  * known type and a static shape of at most max bytes; *out_bytes gets each output's size. */
 static int foldable(const ir_layer *l, size_t max, size_t *out_bytes)
 {
-    if (!l->op || l->plugin || *l->domain || !host_kernel_find(l->op_type))
+    if (!l->op || l->plugin || !host_kernel_lookup(l->domain, l->op_type))
         return 0;
-    /* Random ops without a seed give other values on every run: folding would freeze them. */
+    /* Random ops without a seed give other values on every run: folding would freeze them.
+     * Dropout is random when it has a training_mode input. */
     static const char *const random_ops[] = {"RandomUniform", "RandomNormal",
                                              "RandomUniformLike", "RandomNormalLike",
                                              "Bernoulli", "Multinomial"};
+    int random = strcmp(l->op_type, "Dropout") == 0 && l->num_inputs > 2 && l->inputs[2];
     for (size_t r = 0; r < sizeof random_ops / sizeof random_ops[0]; r++)
-        if (strcmp(l->op_type, random_ops[r]) == 0) {
-            int seeded = 0;
-            for (int a = 0; a < l->num_attrs; a++)
-                seeded |= strcmp(l->attrs[a].name, "seed") == 0;
-            if (!seeded)
-                return 0;
-        }
+        random |= strcmp(l->op_type, random_ops[r]) == 0;
+    if (random) {
+        int seeded = 0;
+        for (int a = 0; a < l->num_attrs; a++)
+            seeded |= strcmp(l->attrs[a].name, "seed") == 0;
+        if (!seeded)
+            return 0;
+    }
     for (int a = 0; a < l->num_attrs; a++)
         if (l->attrs[a].type == O2P_ATTR_GRAPH || l->attrs[a].type == O2P_ATTR_GRAPHS)
             return 0;
@@ -111,7 +114,7 @@ static o2p_status fold_layer(ir_network *net, ir_layer *l, const size_t *out_byt
     }
     host_kernel_args args = {l->op_type, l->name, ir_network_opset(net, ""), nin, inp, nout,
                              outp, nattr, attrs};
-    st = host_kernel_find(l->op_type)(&args);
+    st = host_kernel_lookup(l->domain, l->op_type)->run(&args);
     if (st == O2P_ERR_UNSUPPORTED) {
         /* Not foldable here (an element type the kernel lacks): the layer stays. */
         stats->layers_skipped_unsupported++;

@@ -47,6 +47,18 @@ static int is_used(const ir_graph *g, const ir_tensor *t)
     return 0;
 }
 
+/* A Dropout in training mode (opset 12+: a training_mode input that is not a constant
+ * false) drops values: not a no-op even when nothing reads its mask. */
+static int training_dropout(const ir_layer *l)
+{
+    if (l->num_inputs < 3 || !l->inputs[2])
+        return 0;
+    int64_t v;
+    const ir_tensor *t = l->inputs[2];
+    return !(ir_tensor_is_const(t) && ir_tensor_numel_const(t) == 1 &&
+             ir_const_get_i64(t, 0, &v) && v == 0);
+}
+
 o2p_status pass_remove_noops(ir_network *net, int *removed)
 {
     ir_graph *g = net->main;
@@ -59,7 +71,8 @@ o2p_status pass_remove_noops(ir_network *net, int *removed)
             if (strcmp(l->op_type, "Identity") == 0)
                 noop = 1;
             else if (strcmp(l->op_type, "Dropout") == 0)
-                noop = l->num_outputs < 2 || !l->outputs[1] || !is_used(g, l->outputs[1]);
+                noop = (l->num_outputs < 2 || !l->outputs[1] || !is_used(g, l->outputs[1])) &&
+                       !training_dropout(l);
         }
         if (!noop) {
             i++;

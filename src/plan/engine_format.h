@@ -29,8 +29,9 @@
  *        u64  nbytes         = product(dims) * element size, exactly
  *   u32  num_layers, then per layer, in execution order:
  *        str  name
- *        str  op_type        an ONNX op type of the default domain
- *        i64  opset          the default-domain opset the layer follows
+ *        str  op_type        an ONNX op type with a kernel (unique across the domains that
+ *                             have kernels: the default and ai.onnx.preview.training)
+ *        i64  opset          the default-domain opset the layer follows (for every layer)
  *        u32  num_inputs,  i32 tensor index per input  (-1: omitted optional input)
  *        u32  num_outputs, i32 tensor index per output (-1: omitted optional output)
  *        str  tactic_source  e.g. "builtin"

@@ -864,6 +864,100 @@ static void make_constant(o2p_network *net, o2p_tensor *t, const pb_tensor *v)
     ir_tensor_make_constant(t, v->dtype, &shape, data, v->nbytes);
 }
 
+/* A training-mode Dropout (training_mode true, ratio above 0) draws its own mask; the case's
+ * outputs came from numpy's generator. Found before the build changes the network: the names
+ * of its x, y and mask (NULL when not an output) and its ratio. */
+typedef struct dropout_case {
+    const char *x, *y, *mask;
+    double ratio;
+} dropout_case;
+
+/* A scalar's value: a case input's (by name) or a constant's. */
+static int scalar_value(const run_io *io, o2p_tensor *t, double *v)
+{
+    for (int i = 0; t && i < io->num_inputs; i++)
+        if (strcmp(io->input_names[i], o2p_tensor_get_name(t)) == 0 && numel(&io->inputs[i]) == 1) {
+            host_tensor h = view(io->inputs[i].dtype, io->inputs[i].data);
+            *v = host_get_f64(&h, 0);
+            return 1;
+        }
+    size_t nbytes = 0;
+    const void *data = t ? o2p_tensor_get_data(t, &nbytes) : NULL;
+    if (!data || nbytes != o2p_dtype_size(o2p_tensor_get_dtype(t)))
+        return 0;
+    host_tensor h = view(o2p_tensor_get_dtype(t), (void *)data);
+    *v = host_get_f64(&h, 0);
+    return 1;
+}
+
+static int training_dropout(o2p_graph *g, const run_io *io, dropout_case *d)
+{
+    for (int i = 0; i < o2p_graph_num_layers(g); i++) {
+        const o2p_layer *l = o2p_graph_get_layer(g, i);
+        double training = 0, ratio = 0.5;
+        if (strcmp(o2p_layer_get_op_type(l), "Dropout") != 0 || o2p_layer_num_inputs(l) < 3 ||
+            !scalar_value(io, o2p_layer_get_input(l, 2), &training) || training == 0 ||
+            (o2p_layer_get_input(l, 1) && !scalar_value(io, o2p_layer_get_input(l, 1), &ratio)) ||
+            ratio == 0)
+            continue;
+        o2p_tensor *mask = o2p_layer_num_outputs(l) > 1 ? o2p_layer_get_output(l, 1) : NULL;
+        d->x = o2p_tensor_get_name(o2p_layer_get_input(l, 0));
+        d->y = o2p_tensor_get_name(o2p_layer_get_output(l, 0));
+        d->mask = mask ? o2p_tensor_get_name(mask) : NULL;
+        d->ratio = ratio;
+        return 1;
+    }
+    return 0;
+}
+
+/* Every element of y is 0 (dropped) or x / (1 - ratio) (kept), as the mask says when it is an
+ * output, and about 1 - ratio of them are kept. */
+static int valid_dropout(const dropout_case *d, const run_io *io, const pb_tensor *want,
+                         char *why, size_t wsize)
+{
+    const pb_tensor *x = NULL;
+    int y = -1, mask = -1;
+    for (int i = 0; i < io->num_inputs; i++)
+        if (strcmp(io->input_names[i], d->x) == 0)
+            x = &io->inputs[i];
+    for (int k = 0; k < io->num_outputs; k++) {
+        if (strcmp(io->output_names[k], d->y) == 0)
+            y = k;
+        if (d->mask && strcmp(io->output_names[k], d->mask) == 0)
+            mask = k;
+    }
+    if (!x || y < 0 || numel(x) != numel(&want[y]) || (mask >= 0 && numel(&want[mask]) != numel(x))) {
+        snprintf(why, wsize, "Dropout's input and output are not the case's");
+        return 0;
+    }
+    host_tensor hx = view(x->dtype, x->data), hy = view(want[y].dtype, io->outputs[y]);
+    host_tensor hm = view(O2P_DTYPE_BOOL, mask >= 0 ? io->outputs[mask] : NULL);
+    double scale = 1.0 / (1.0 - d->ratio);
+    int64_t n = numel(x), kept = 0;
+    for (int64_t i = 0; i < n; i++) {
+        double xv = host_get_f64(&hx, i) * scale, yv = host_get_f64(&hy, i);
+        int dropped = yv == 0, keeps = fabs(yv - xv) <= 1e-5 * fabs(xv) + 1e-6;
+        int m = mask >= 0 ? host_get_i64(&hm, i) != 0 : keeps && !dropped;
+        if (m ? !keeps : !dropped) {
+            if (mask < 0)
+                snprintf(why, wsize, "Dropout output '%s' element %lld is %.9g; it must be 0 or "
+                         "%.9g", d->y, (long long)i, yv, xv);
+            else
+                snprintf(why, wsize, "Dropout output '%s' element %lld is %.9g; the mask %s it, "
+                         "so it must be %.9g", d->y, (long long)i, yv, m ? "keeps" : "drops",
+                         m ? xv : 0.0);
+            return 0;
+        }
+        kept += m;
+    }
+    if (n >= 50 && fabs((double)kept / (double)n - (1.0 - d->ratio)) > 0.2) {
+        snprintf(why, wsize, "Dropout kept %lld of %lld elements with ratio %g", (long long)kept,
+                 (long long)n, d->ratio);
+        return 0;
+    }
+    return 1;
+}
+
 static result run_case(const char *dir, const options *o, int fold_small_inputs, char *ops,
                        size_t ops_size, char *why, size_t wsize, stats *s,
                        const char *case_label)
@@ -980,9 +1074,12 @@ static result run_case(const char *dir, const options *o, int fold_small_inputs,
     /* Random ops: the case's values come from numpy's generator, which no implementation
      * reproduces; their outputs are compared by type and size, Bernoulli's also by value
      * set (0 or 1). */
+    dropout_case dropout = {NULL, NULL, NULL, 0.0};
+    int random_dropout = training_dropout(g, &io, &dropout);
     int random_values = has_op(ops, "Bernoulli") || has_op(ops, "RandomUniform") ||
                         has_op(ops, "RandomNormal") || has_op(ops, "RandomUniformLike") ||
-                        has_op(ops, "RandomNormalLike") || has_op(ops, "Multinomial");
+                        has_op(ops, "RandomNormalLike") || has_op(ops, "Multinomial") ||
+                        random_dropout;
     if (!build_plan(net, o, o->target, &plan, &plan_size, why, wsize))
         goto out;
     if (o->build_only) {
@@ -1010,6 +1107,8 @@ static result run_case(const char *dir, const options *o, int fold_small_inputs,
             !same(io.output_names[k], io.outputs[k], &want[k], why, wsize))
             goto out;
     }
+    if (random_dropout && !valid_dropout(&dropout, &io, want, why, wsize))
+        goto out;
     if (o->compare_host) {
         run_io hio = io;
         void **houts = calloc((size_t)io.num_outputs + 1, sizeof *houts);

@@ -186,7 +186,7 @@ static case_result run_case(const char *dir, char *why, size_t size, char *ops, 
         size_t n = strlen(ops);
         if (!strstr(ops, l->op_type) && n + strlen(l->op_type) + 2 < ops_size)
             snprintf(ops + n, ops_size - n, "%s%s", n ? "," : "", l->op_type);
-        if (*l->domain || !host_kernel_find(l->op_type)) {
+        if (!host_kernel_lookup(l->domain, l->op_type)) {
             note_missing(rs, l->op_type);
             snprintf(why, size, "no host kernel for %s", l->op_type);
             res = CASE_NO_KERNEL;
@@ -194,7 +194,8 @@ static case_result run_case(const char *dir, char *why, size_t size, char *ops, 
         }
     }
     for (int i = 0; i < g->inputs.count; i++)
-        if (((ir_tensor *)g->inputs.items[i])->dtype == O2P_DTYPE_UNDEFINED) {
+        if (((ir_tensor *)g->inputs.items[i])->dtype == O2P_DTYPE_UNDEFINED ||
+            o2p_tensor_get_value_kind(g->inputs.items[i]) != O2P_VALUE_TENSOR) {
             snprintf(why, size, "input '%s' is not a tensor (a sequence or an optional)",
                      ((ir_tensor *)g->inputs.items[i])->name);
             res = CASE_NOT_IMPORTABLE;

@@ -89,7 +89,8 @@ static o2p_status lower(layer *y)
     if (n == 0)
         return o2p_fail(O2P_ERR_UNSUPPORTED, "no candidate: %s", why ? why : "?");
     ck_assert_int_eq(n, 1);
-    ck_assert(strncmp(t[0].kernel, "cuda.elementwise.", 17) == 0);
+    ck_assert(strncmp(t[0].kernel, "cuda.elementwise.", 17) == 0 ||
+              strcmp(t[0].kernel, "cuda.training.dropout") == 0);
     ck_assert(t[0].cost >= 0);
     return op->lower(&y->l, &t[0], NULL, &y->e);
 }
@@ -574,28 +575,25 @@ START_TEST(test_cast_identity_dropout)
     ck_assert_int_eq(p->to, F64);
     cg_emit_free(&y.e);
 
-    /* training mode with a ratio is random: refused; a computed training_mode cannot be read */
+    /* training mode with a ratio (default 0.5) is random: the training family's kernel, with
+     * training_mode read on the device when it is computed (test_lower_training.c checks the
+     * parameters) */
     uint8_t yes = 1;
-    layer_init(&y, "Dropout", 13);
-    add_in(&y, F32, 1, D(6));
-    y.inp[1] = NULL;
-    y.in_idx[1] = -1;
-    y.l.args.num_inputs = 2;
-    add_in(&y, BOOL, 0, NULL)->data = &yes;
-    add_out(&y, F32, 1, D(6));
-    TU_ASSERT_STATUS(lower(&y), O2P_ERR_UNSUPPORTED);
-    TU_ASSERT_ERROR_HAS("training");
-    cg_emit_free(&y.e);
-    layer_init(&y, "Dropout", 13);
-    add_in(&y, F32, 1, D(6));
-    y.inp[1] = NULL;
-    y.in_idx[1] = -1;
-    y.l.args.num_inputs = 2;
-    add_in(&y, BOOL, 0, NULL);
-    add_out(&y, F32, 1, D(6));
-    TU_ASSERT_STATUS(lower(&y), O2P_ERR_UNSUPPORTED);
-    TU_ASSERT_ERROR_HAS("constant");
-    cg_emit_free(&y.e);
+    for (int computed = 0; computed < 2; computed++) {
+        layer_init(&y, "Dropout", 13);
+        add_in(&y, F32, 1, D(6));
+        y.inp[1] = NULL;
+        y.in_idx[1] = -1;
+        y.l.args.num_inputs = 2;
+        add_in(&y, BOOL, 0, NULL)->data = computed ? NULL : &yes;
+        add_out(&y, F32, 1, D(6));
+        TU_ASSERT_STATUS(lower(&y), O2P_OK);
+        ck_assert_int_eq(y.e.count, 1);
+        ck_assert_str_eq(y.e.launches[0].family, "training");
+        ck_assert_str_eq(y.e.launches[0].function, "o2p_training_dropout");
+        ck_assert_int_eq(y.e.launches[0].num_patches, computed ? 3 : 2);
+        cg_emit_free(&y.e);
+    }
 }
 END_TEST
 

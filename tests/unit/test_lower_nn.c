@@ -516,8 +516,12 @@ START_TEST(test_batch_norm)
         tl_in(&t, i, F32, 1, D(3));
     tl_out(&t, 0, F32, 4, D(2, 3, 4, 4));
     attr_int(&t, "training_mode", 1);
-    TU_ASSERT_STATUS(tl_lower(&t), O2P_ERR_UNSUPPORTED);
-    TU_ASSERT_ERROR_HAS("training");
+    /* training mode: the batch statistics (training family), then the normalization with
+     * them (test_lower_training.c checks the launches) */
+    TU_ASSERT_STATUS(tl_lower(&t), O2P_OK);
+    ck_assert_int_eq(t.e.count, 2);
+    ck_assert_str_eq(t.e.launches[0].function, "o2p_training_bn_stats");
+    ck_assert_str_eq(t.e.launches[1].function, "o2p_nn_batch_norm_f32");
     tl_free(&t);
 
     tl_init(&t, "BatchNormalization", 15);
