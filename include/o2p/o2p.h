@@ -544,7 +544,12 @@ O2P_API const char *o2p_engine_io_name(const o2p_engine *engine, int index);
 O2P_API int o2p_engine_io_is_input(const o2p_engine *engine, int index);
 O2P_API o2p_dtype o2p_engine_io_dtype(const o2p_engine *engine, int index);
 O2P_API int o2p_engine_io_rank(const o2p_engine *engine, int index);
+/* The dim; -1 for a data-dependent dim (an output such as NonZero's whose size is known only
+ * after a run: o2p_context_get_tensor_shape), and for an index or axis out of range. */
 O2P_API int64_t o2p_engine_io_dim(const o2p_engine *engine, int index, int axis);
+/* The dim the tensor's memory is sized for: a data-dependent dim's upper bound, otherwise
+ * o2p_engine_io_dim. Bind product(max dims) * element size bytes for every I/O tensor. */
+O2P_API int64_t o2p_engine_io_max_dim(const o2p_engine *engine, int index, int axis);
 /* Index of the I/O tensor called name, or -1. */
 O2P_API int o2p_engine_find_io(const o2p_engine *engine, const char *name);
 /* Which lean runtime runs the engine: "built-in 1.0.0.1", "embedded 1.0.0.1 (in-memory
@@ -573,6 +578,15 @@ O2P_API o2p_status o2p_context_set_tensor_address(o2p_context *context, const ch
  * device's primary context; NULL: the legacy default stream) and returns without waiting:
  * synchronize the stream before reading outputs or reusing inputs. */
 O2P_API o2p_status o2p_context_enqueue(o2p_context *context, void *stream);
+/* The shape of an input or output (rank into *rank, dims into dims, which has room for the
+ * tensor's rank; O2P_MAX_RANK always suffices). Static dims are the engine's. A
+ * data-dependent dim of an output is the one the last run gave (the output's data is packed,
+ * row-major, for these dims at the start of its memory): on the host target once enqueue
+ * returns, on the cuda target once the stream of the last enqueue is synchronized (before
+ * that it may be an older run's); -1 before any run. O2P_ERR_INVALID_ARGUMENT for an
+ * unknown name. */
+O2P_API o2p_status o2p_context_get_tensor_shape(const o2p_context *context, const char *name,
+                                                int *rank, int64_t *dims);
 
 #ifdef __cplusplus
 }

@@ -19,6 +19,7 @@ static_assert(sizeof(o2p_tn_trilu_params) == 72, "");
 static_assert(sizeof(o2p_tn_fill_params) == 152, "");
 static_assert(sizeof(o2p_tn_range_params) == 56, "");
 static_assert(sizeof(o2p_tn_eye_params) == 40, "");
+static_assert(sizeof(o2p_tn_nonzero_params) == 176, "");
 
 typedef unsigned char tn_u8;
 typedef unsigned short tn_u16;
@@ -534,5 +535,61 @@ extern "C" __global__ void o2p_tensor_eye_like(const o2p_tn_eye_params p)
     O2P_FOR(i, p.n) {
         o2p_i64 r = i / p.cols, c = i % p.cols;
         o2p_store_i64((void *)p.y_ptr, p.dtype, i, c - r == p.k ? 1 : 0);
+    }
+}
+
+// ---------------------------------------------------------------- NonZero
+
+// One block: the count first (the output is [rank, nnz], so every index's place depends on
+// nnz), then the elements in chunks of the block's size, each placed by a block-wide scan of
+// the chunk's non-zero flags after those of the chunks before. Simple and exact; its output
+// shape goes to the shape tensor for the runtime (data-dependent shapes).
+extern "C" __global__ void __launch_bounds__(O2P_TN_NONZERO_THREADS)
+    o2p_tensor_nonzero(const o2p_tn_nonzero_params p)
+{
+    __shared__ o2p_i64 s_scan[O2P_TN_NONZERO_THREADS];
+    const int t = threadIdx.x;
+    const void *x = (const void *)p.x_ptr;
+    long long *y = (long long *)p.y_ptr;
+    o2p_i64 mine = 0;
+    for (o2p_i64 i = t; i < p.n; i += O2P_TN_NONZERO_THREADS)
+        mine += o2p_load_f64(x, p.dtype, i) != 0.0;
+    s_scan[t] = mine;
+    __syncthreads();
+    for (int half = O2P_TN_NONZERO_THREADS / 2; half > 0; half /= 2) {
+        if (t < half)
+            s_scan[t] += s_scan[t + half];
+        __syncthreads();
+    }
+    const o2p_i64 nnz = s_scan[0] < p.cap ? s_scan[0] : p.cap;
+    __syncthreads(); // everyone has read the total before s_scan is reused
+    if (t == 0) {
+        ((long long *)p.shape_ptr)[0] = p.rank;
+        ((long long *)p.shape_ptr)[1] = nnz;
+    }
+    o2p_i64 before = 0; // non-zeros in the chunks before this one
+    for (o2p_i64 base = 0; base < p.n && before < nnz; base += O2P_TN_NONZERO_THREADS) {
+        const o2p_i64 i = base + t;
+        const int flag = i < p.n && o2p_load_f64(x, p.dtype, i) != 0.0;
+        s_scan[t] = flag;
+        __syncthreads();
+        // inclusive Hillis-Steele scan of the flags
+        for (int off = 1; off < O2P_TN_NONZERO_THREADS; off *= 2) {
+            const o2p_i64 v = t >= off ? s_scan[t - off] : 0;
+            __syncthreads();
+            s_scan[t] += v;
+            __syncthreads();
+        }
+        const o2p_i64 pos = before + s_scan[t] - 1;
+        if (flag && pos < nnz) {
+            o2p_i64 rem = i;
+            for (int d = p.rank - 1; d >= 0; d--) {
+                const o2p_i64 dim = p.dims[d];
+                y[(o2p_i64)d * nnz + pos] = dim > 0 ? rem % dim : 0;
+                rem = dim > 0 ? rem / dim : 0;
+            }
+        }
+        before += s_scan[O2P_TN_NONZERO_THREADS - 1];
+        __syncthreads(); // s_scan is rewritten by the next chunk
     }
 }

@@ -244,4 +244,21 @@ typedef struct o2p_tn_eye_params {
     o2p_i32 reserved;
 } o2p_tn_eye_params;
 
+/* o2p_tensor_nonzero: one block of O2P_TN_NONZERO_THREADS threads. y (int64, allocated at
+ * [rank, cap]) gets the coordinates of the elements of x (n elements of type dtype, an
+ * O2P_CU_* code, shape dims[rank]) that are not 0 (NaN counts, -0.0 does not), in row-major
+ * order, packed for [rank, nnz]; shape_ptr (int64 [2], the output's shape tensor) gets
+ * {rank, nnz}. A count over cap (never, as the builder's cap is n) is cut to cap. Size 176. */
+#define O2P_TN_NONZERO_THREADS 512
+typedef struct o2p_tn_nonzero_params {
+    o2p_u64 x_ptr;
+    o2p_u64 y_ptr;
+    o2p_u64 shape_ptr;
+    o2p_i64 n;
+    o2p_i64 cap;
+    o2p_i64 dims[O2P_CU_MAX_RANK];
+    o2p_i32 rank;
+    o2p_i32 dtype;
+} o2p_tn_nonzero_params;
+
 #endif

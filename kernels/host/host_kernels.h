@@ -6,6 +6,11 @@
  * Contract for every kernel:
  * - The caller allocates each output with the dtype and shape that shape inference gave and
  *   sets them in the host_tensor; the kernel fills data. Inputs and outputs never alias.
+ * - Data-dependent outputs (NonZero's count, Unique's, NonMaxSuppression's: a dim known only
+ *   from the data): the caller allocates the output at its bound shape and sets dims to the
+ *   bound; the kernel writes the data packed, row-major, for the actual shape and sets
+ *   outputs[k]->dims to the actual dims (each <= the bound; more is an error, never a write
+ *   past the bound). The lean runtime reports those dims after the run.
  * - A kernel trusts nothing about its arguments (they may come from a hostile plan): before it
  *   touches memory it checks that input and output ranks, dims and dtypes are what its
  *   semantics give for these attributes, and fails with o2p_fail(O2P_ERR_SHAPE or

@@ -631,6 +631,7 @@ const host_kernel_entry host_tensor_kernels[] = {
     {"ScatterND", host_tn_scatter_nd},
     {"OneHot", host_tn_one_hot},
     {"Compress", host_tn_compress},
+    {"NonZero", host_tn_nonzero},
     {"ReverseSequence", host_tn_reverse_sequence},
     {"TopK", host_tn_topk},
     {"CumSum", host_tn_cumsum},

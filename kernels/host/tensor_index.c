@@ -504,6 +504,56 @@ o2p_status host_tn_compress(const host_kernel_args *a)
     return O2P_OK;
 }
 
+/* ---------------------------------------------------------------- NonZero */
+
+/* The indices of the non-zero elements of x, row-major order, as an int64 [rank, nnz]
+ * tensor. nnz depends on the data: the output comes allocated at its bound [rank, cap] and
+ * gets its actual dims (host_kernels.h: data-dependent outputs). NaN counts as non-zero,
+ * -0.0 as zero (x != 0). */
+o2p_status host_tn_nonzero(const host_kernel_args *a)
+{
+    const host_tensor *x = host_in(a, 0);
+    host_tensor *y = host_out(a, 0);
+    int64_t n;
+    O2P_TRY(host_tn_check(a, x, "input 0 (X)", &n));
+    switch (x->dtype) {
+    case O2P_DTYPE_FLOAT: case O2P_DTYPE_DOUBLE: case O2P_DTYPE_FLOAT16: case O2P_DTYPE_BFLOAT16:
+    case O2P_DTYPE_INT8: case O2P_DTYPE_INT16: case O2P_DTYPE_INT32: case O2P_DTYPE_INT64:
+    case O2P_DTYPE_UINT8: case O2P_DTYPE_UINT16: case O2P_DTYPE_UINT32: case O2P_DTYPE_UINT64:
+    case O2P_DTYPE_BOOL:
+        break;
+    default:
+        return host_unsupported_dtype(a, x->dtype);
+    }
+    if (!y || y->dtype != O2P_DTYPE_INT64 || y->rank != 2 || y->dims[0] != x->rank ||
+        y->dims[1] < 0)
+        return host_error(a, "output 0 must be int64 [%d, N] (N: the most non-zeros it holds)",
+                          x->rank);
+    int64_t cap = y->dims[1], nnz = 0;
+    for (int64_t i = 0; i < n; i++)
+        nnz += host_get_f64(x, i) != 0.0;
+    if (nnz > cap)
+        return host_error(a, "%lld non-zero elements, more than the %lld the output holds",
+                          (long long)nnz, (long long)cap);
+    if (nnz && !y->data)
+        return host_error(a, "output 0 has no data");
+    int64_t *out = y->data, strides[HOST_MAX_RANK];
+    host_tn_strides(x->rank, x->dims, strides);
+    int64_t j = 0;
+    for (int64_t i = 0; i < n && j < nnz; i++) {
+        if (host_get_f64(x, i) == 0.0)
+            continue;
+        int64_t rem = i;
+        for (int d = 0; d < x->rank; d++) {
+            out[d * nnz + j] = strides[d] ? rem / strides[d] : 0;
+            rem = strides[d] ? rem % strides[d] : rem;
+        }
+        j++;
+    }
+    y->dims[1] = nnz; /* packed for [rank, nnz] */
+    return O2P_OK;
+}
+
 /* ---------------------------------------------------------------- ReverseSequence */
 
 o2p_status host_tn_reverse_sequence(const host_kernel_args *a)

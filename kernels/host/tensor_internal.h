@@ -55,6 +55,7 @@ o2p_status host_tn_scatter_elements(const host_kernel_args *a);
 o2p_status host_tn_scatter_nd(const host_kernel_args *a);
 o2p_status host_tn_one_hot(const host_kernel_args *a);
 o2p_status host_tn_compress(const host_kernel_args *a);
+o2p_status host_tn_nonzero(const host_kernel_args *a);
 o2p_status host_tn_reverse_sequence(const host_kernel_args *a);
 
 o2p_status host_tn_topk(const host_kernel_args *a);

@@ -21,8 +21,85 @@ static uint64_t align_up(uint64_t v, uint64_t a)
     return (v + a - 1) & ~(a - 1);
 }
 
-/* Every layer has an importer (or is a plugin layer), and every tensor a layer touches has a known type and a
- * static shape: dynamic shapes need fixing before a build (profiles come later). */
+/* A data-dependent dim: unknown until the layer runs, with the upper bound its op's
+ * inference gave (NonZero's count, at most the input's element count). */
+static int dd_dim(const ir_dim *d)
+{
+    return d->value < 0 && d->bound > 0;
+}
+
+/* The axes whose dims depend on the data (a bit per axis) when every other dim is known, so
+ * the tensor can be allocated at its bound; 0 when the shape is static or not bounded. */
+static uint32_t dd_mask_of(const ir_shape *s)
+{
+    if (s->rank < 0 || s->rank > IR_MAX_RANK)
+        return 0;
+    uint32_t m = 0;
+    for (int i = 0; i < s->rank; i++) {
+        if (s->dims[i].value >= 0)
+            continue;
+        if (!dd_dim(&s->dims[i]))
+            return 0;
+        m |= 1u << i;
+    }
+    return m;
+}
+
+/* Dim i as allocated: its value, or its bound when data-dependent. */
+static int64_t alloc_dim(const ir_dim *d)
+{
+    return d->value >= 0 ? d->value : d->bound;
+}
+
+/* A layer of g, or of a body nested in g, that reads t (or a body that returns it): the
+ * first one found, or NULL. */
+static const ir_layer *reader_of(const ir_graph *g, const ir_tensor *t)
+{
+    for (int i = 0; i < g->layers.count; i++) {
+        const ir_layer *l = g->layers.items[i];
+        for (int k = 0; k < l->num_inputs; k++)
+            if (l->inputs[k] == t)
+                return l;
+        for (int a = 0; a < l->num_attrs; a++) {
+            const ir_attr *at = &l->attrs[a];
+            int n = at->type == O2P_ATTR_GRAPH ? 1 : at->type == O2P_ATTR_GRAPHS ? at->count : 0;
+            for (int b = 0; b < n && at->graphs; b++) {
+                const ir_graph *body = at->graphs[b];
+                if (!body)
+                    continue;
+                for (int o = 0; o < body->outputs.count; o++)
+                    if (body->outputs.items[o] == t)
+                        return l;
+                if (reader_of(body, t))
+                    return l; /* the control layer reads it for its body */
+            }
+        }
+    }
+    return NULL;
+}
+
+/* A layer output whose shape depends on the data (NonZero's count) can be built when each
+ * such dim has a bound and no layer reads the tensor: the plan allocates it at its bound and
+ * the kernel reports the actual dims after the run (docs/data-dependent-shapes.md). A layer
+ * reading it would need its shape before the run. */
+static o2p_status check_data_dependent(const ir_graph *g, const ir_layer *l, const ir_tensor *t)
+{
+    const ir_layer *r = reader_of(g, t);
+    if (!r)
+        return O2P_OK;
+    char s[256];
+    ir_shape_format(&t->shape, s, sizeof s);
+    return o2p_fail(O2P_ERR_UNSUPPORTED,
+                    "layer '%s' (%s): output '%s' has a data-dependent shape (%s) and layer '%s' "
+                    "(%s) reads it; data-dependent shapes can only be engine outputs in this "
+                    "version: make '%s' a graph output and run the layers after it separately "
+                    "(split the model there), or give the model a static shape at that point",
+                    l->name, l->op_type, t->name, s, r->name, r->op_type, t->name);
+}
+
+/* Every layer has an importer (or is a plugin layer), and every tensor a layer touches has a
+ * known type and a static shape, or a bounded data-dependent one that no layer reads: dynamic
+ * shapes need fixing before a build (profiles come later). */
 static o2p_status check_buildable(const ir_graph *g)
 {
     for (int i = 0; i < g->layers.count; i++) {
@@ -49,6 +126,11 @@ static o2p_status check_buildable(const ir_graph *g)
             const ir_tensor *t = l->outputs[k];
             if (!t)
                 continue;
+            if (t->dtype != O2P_DTYPE_UNDEFINED && ir_dtype_size(t->dtype) &&
+                !l->plugin && dd_mask_of(&t->shape)) {
+                O2P_TRY(check_data_dependent(g, l, t));
+                continue;
+            }
             if (t->dtype == O2P_DTYPE_UNDEFINED || !ir_dtype_size(t->dtype) ||
                 !ir_shape_is_static(&t->shape)) {
                 char s[256];
@@ -97,8 +179,14 @@ static o2p_status add_tensor(build_engine *e, tensor_index *ix, ir_tensor *t, in
         if (!bt->name)
             return o2p_fail(O2P_ERR_OUT_OF_MEMORY, "out of memory (engine tensors)");
     }
+    /* data-dependent dims at their bound (check_buildable let only bounded ones through) */
+    bt->dd_mask = dd_mask_of(&t->shape);
+    bt->shape_tensor = -1;
+    ir_shape alloc = t->shape;
+    for (int d = 0; d < alloc.rank && d < IR_MAX_RANK; d++)
+        alloc.dims[d].value = alloc_dim(&t->shape.dims[d]);
     int ok;
-    int64_t n = ir_shape_numel(&t->shape, &ok);
+    int64_t n = ir_shape_numel(&alloc, &ok);
     bt->nbytes = ok ? (uint64_t)n * ir_dtype_size(t->dtype) : 0;
     if (t->kind == IR_TENSOR_CONSTANT)
         bt->storage = BUILD_STORAGE_WEIGHTS;
@@ -139,6 +227,11 @@ static o2p_status plan_memory(build_engine *e)
         for (int k = 0; k < bl->layer->num_outputs; k++)
             if (bl->outputs[k] >= 0 && first[bl->outputs[k]] < 0)
                 first[bl->outputs[k]] = last[bl->outputs[k]] = li;
+        /* a shape tensor is written with its output and copied to the host right after its
+         * layer (lean cuda executor): it lives for that layer only */
+        for (int k = 0; bl->output_shape_tensors && k < bl->layer->num_outputs; k++)
+            if (bl->output_shape_tensors[k] >= 0)
+                first[bl->output_shape_tensors[k]] = last[bl->output_shape_tensors[k]] = li;
         for (int k = 0; k < bl->layer->num_inputs; k++)
             if (bl->inputs[k] >= 0)
                 last[bl->inputs[k]] = li;
@@ -153,8 +246,9 @@ static o2p_status plan_memory(build_engine *e)
                 live[k2++] = live[k];
         nlive = k2;
         const build_layer *bl = &e->layers[li];
-        for (int k = 0; k < bl->layer->num_outputs; k++) {
-            int ti = bl->outputs[k];
+        int nout = bl->layer->num_outputs;
+        for (int k = 0; k < nout * (bl->output_shape_tensors ? 2 : 1); k++) {
+            int ti = k < nout ? bl->outputs[k] : bl->output_shape_tensors[k - nout];
             if (ti < 0 || e->tensors[ti].storage != BUILD_STORAGE_ARENA || first[ti] != li)
                 continue;
             uint64_t size = block_size(&e->tensors[ti]);
@@ -195,7 +289,7 @@ static void host_view(const build_tensor *bt, host_tensor *h)
     h->dtype = bt->t->dtype;
     h->rank = bt->t->shape.rank;
     for (int i = 0; i < bt->t->shape.rank && i < HOST_MAX_RANK; i++)
-        h->dims[i] = bt->t->shape.dims[i].value;
+        h->dims[i] = alloc_dim(&bt->t->shape.dims[i]); /* data-dependent: the bound */
     /* the lowering may read constants (a Reshape's shape, a Pad's pads), nothing else */
     h->data = bt->storage == BUILD_STORAGE_WEIGHTS ? (void *)bt->t->data : NULL;
 }
@@ -244,7 +338,7 @@ static o2p_status lower_layer(build_engine *e, build_layer *bl, const build_opti
         }
     }
     cg_layer cl = {{l->op_type, l->name, e->opset, nin, in, nout, out, nattr, attrs},
-                   bl->inputs, bl->outputs, bl->attr_tensors, NULL};
+                   bl->inputs, bl->outputs, bl->attr_tensors, bl->output_shape_tensors};
     st = build_select_cuda_tactic(l, &cl, opt, &bl->tactic);
     if (st != O2P_OK)
         goto done;
@@ -424,6 +518,57 @@ static o2p_status fold_again(ir_network *net, pass_fold_stats *fs)
     return O2P_OK;
 }
 
+/* Cuda target: per data-dependent output, the int64 [rank] tensor its kernel writes the
+ * actual dims into (cg_layer.output_shape_tensors), in the arena. */
+static o2p_status add_shape_tensors(build_engine *e, int *cap)
+{
+    for (int li = 0; li < e->num_layers; li++) {
+        build_layer *bl = &e->layers[li];
+        int nout = bl->layer->num_outputs;
+        for (int k = 0; k < nout; k++) {
+            int ti = bl->outputs[k];
+            if (ti < 0 || !e->tensors[ti].dd_mask)
+                continue;
+            if (!bl->output_shape_tensors) {
+                bl->output_shape_tensors = o2p_arena_array(&e->arena, (size_t)nout, sizeof(int));
+                if (!bl->output_shape_tensors)
+                    return o2p_fail(O2P_ERR_OUT_OF_MEMORY, "out of memory (shape tensors)");
+                for (int j = 0; j < nout; j++)
+                    bl->output_shape_tensors[j] = -1;
+            }
+            ir_tensor *st = o2p_arena_alloc(&e->arena, sizeof *st, 16);
+            const char *name = o2p_arena_printf(&e->arena, "%s:shape", e->tensors[ti].name);
+            if (!st || !name)
+                return o2p_fail(O2P_ERR_OUT_OF_MEMORY, "out of memory (shape tensors)");
+            memset(st, 0, sizeof *st);
+            st->name = name;
+            st->dtype = O2P_DTYPE_INT64;
+            st->shape.rank = 1;
+            st->shape.dims[0] = (ir_dim){e->tensors[ti].t->shape.rank, NULL, 0};
+            st->kind = IR_TENSOR_ACTIVATION;
+            st->graph = e->tensors[ti].t->graph;
+            if (e->num_tensors == *cap) {
+                int ncap = *cap ? *cap * 2 : 64;
+                build_tensor *n = realloc(e->tensors, (size_t)ncap * sizeof *n);
+                if (!n)
+                    return o2p_fail(O2P_ERR_OUT_OF_MEMORY, "out of memory (engine tensors)");
+                e->tensors = n;
+                *cap = ncap;
+            }
+            build_tensor *bt = &e->tensors[e->num_tensors];
+            memset(bt, 0, sizeof *bt);
+            bt->t = st;
+            bt->name = name;
+            bt->storage = BUILD_STORAGE_ARENA;
+            bt->nbytes = (uint64_t)st->shape.dims[0].value * 8u;
+            bt->shape_tensor = -1;
+            e->tensors[ti].shape_tensor = e->num_tensors;
+            bl->output_shape_tensors[k] = e->num_tensors++;
+        }
+    }
+    return O2P_OK;
+}
+
 o2p_status build_engine_create(ir_network *net, const build_options *opt, build_engine *e)
 {
     memset(e, 0, sizeof *e);
@@ -551,6 +696,8 @@ o2p_status build_engine_create(ir_network *net, const build_options *opt, build_
         }
     }
     e->num_outputs = g->outputs.count;
+    if (st == O2P_OK && opt->target == BUILD_TARGET_CUDA)
+        st = add_shape_tensors(e, &cap);
     if (st != O2P_OK)
         goto out;
     /* Weights: every constant once, each at a 256-byte boundary for direct upload. */

@@ -85,7 +85,14 @@ typedef struct build_tensor {
     uint32_t io;      /* 1 input, 2 output */
     uint32_t storage; /* BUILD_STORAGE_* */
     uint64_t offset;  /* arena or weights offset */
-    uint64_t nbytes;
+    uint64_t nbytes;  /* at the bound shape for data-dependent dims */
+    /* Data-dependent shapes (engine outputs only): bit d set when dim d depends on the data
+     * (t's dim d has value -1 and its bound; the tensor is allocated at the bound), 0 for a
+     * static shape. shape_tensor: when dd_mask is set on the cuda target, the index of the
+     * int64 [rank] tensor the writing kernel stores the actual dims in; -1 otherwise (the
+     * writer only looks at it when dd_mask is set). */
+    uint32_t dd_mask;
+    int shape_tensor;
 } build_tensor;
 
 /* A control-flow layer's body (src/builder/control.c): its layers follow the control layer
@@ -102,6 +109,9 @@ typedef struct build_layer {
     int *inputs;  /* tensor indices, -1 for omitted */
     int *outputs; /* tensor indices, -1 for omitted */
     int *attr_tensors; /* per attribute: a TENSOR attribute's tensor index, -1 otherwise */
+    /* cuda target: per output, its shape tensor (build_tensor.shape_tensor) or -1; NULL
+     * when every output is static (what the lowering gets as cg_layer.output_shape_tensors) */
+    int *output_shape_tensors;
     /* cuda target: what runs the layer (the lowering's cg_emit launches; owned by the
      * engine) */
     int num_launches;

@@ -255,8 +255,10 @@ static void shape_text(const lean_engine *e, int t, char *buf, size_t size)
     buf[0] = '\0';
     if (rank == 0)
         snprintf(buf, size, "scalar");
+    /* a data-dependent dim as ?<=bound: known after a run, at most the bound */
     for (int d = 0; d < rank && len < size; d++)
-        len += (size_t)snprintf(buf + len, size - len, "%s%lld", d ? "x" : "",
+        len += (size_t)snprintf(buf + len, size - len, "%s%s%lld", d ? "x" : "",
+                                (lean_engine_tensor_dd_mask(e, t) >> d & 1u) ? "?<=" : "",
                                 (long long)lean_engine_tensor_dim(e, t, d));
 }
 
@@ -283,8 +285,11 @@ static void json_layers(const lean_engine *e)
             first = 0;
             cli_json_string(stdout, lean_engine_tensor_name(e, t));
             printf(", \"dtype\": \"%s\", \"shape\": [", o2p_dtype_name(lean_engine_tensor_dtype(e, t)));
+            /* a data-dependent dim as the string "?<=bound" */
             for (int d = 0; d < lean_engine_tensor_rank(e, t); d++)
-                printf("%s%lld", d ? ", " : "", (long long)lean_engine_tensor_dim(e, t, d));
+                printf((lean_engine_tensor_dd_mask(e, t) >> d & 1u) ? "%s\"?<=%lld\""
+                                                                     : "%s%lld",
+                       d ? ", " : "", (long long)lean_engine_tensor_dim(e, t, d));
             printf("]}");
         }
         printf("]}");

@@ -347,8 +347,9 @@ int cmd_run(int argc, char **argv)
         const char *name = o2p_engine_io_name(engine, i);
         int64_t dims[O2P_MAX_RANK];
         int rank = o2p_engine_io_rank(engine, i);
+        /* data-dependent output dims at their bound: the memory they may fill */
         for (int d = 0; d < rank; d++)
-            dims[d] = o2p_engine_io_dim(engine, i, d);
+            dims[d] = o2p_engine_io_max_dim(engine, i, d);
         names[i] = name;
         const npy_array *given = NULL;
         npy_array single_arr = {0};
@@ -425,6 +426,21 @@ int cmd_run(int argc, char **argv)
         if (it >= 0) {
             lat[it] = now_ms() - t0;
             gpu[it] = ms;
+        }
+    }
+    /* Outputs with data-dependent dims: their data is packed for the shape the last run
+     * gave, at the start of the bound-sized memory (the cuda iteration has synchronized). */
+    for (int i = 0; i < nio; i++) {
+        int dd = 0, rank = 0;
+        for (int d = 0; d < o2p_engine_io_rank(engine, i); d++)
+            dd |= o2p_engine_io_dim(engine, i, d) < 0;
+        if (o2p_engine_io_is_input(engine, i) || !dd)
+            continue;
+        int64_t dims[O2P_MAX_RANK];
+        if (o2p_context_get_tensor_shape(ctx, names[i], &rank, dims) != O2P_OK ||
+            npy_array_init(&arrays[i], arrays[i].dtype, rank, dims, arrays[i].data) != O2P_OK) {
+            rc = cli_fail();
+            goto out;
         }
     }
     printf("outputs:\n");

@@ -28,6 +28,7 @@ _Static_assert(sizeof(o2p_tn_trilu_params) == 72, "o2p_tn_trilu_params layout");
 _Static_assert(sizeof(o2p_tn_fill_params) == 152, "o2p_tn_fill_params layout");
 _Static_assert(sizeof(o2p_tn_range_params) == 56, "o2p_tn_range_params layout");
 _Static_assert(sizeof(o2p_tn_eye_params) == 40, "o2p_tn_eye_params layout");
+_Static_assert(sizeof(o2p_tn_nonzero_params) == 176, "o2p_tn_nonzero_params layout");
 
 #define FAMILY "tensor"
 #define BLOCK 256u
@@ -1637,6 +1638,56 @@ static o2p_status lower_one_hot(const cg_layer *l, cg_emit *e)
     return cg_emit_status(e);
 }
 
+/* ---------------------------------------------------------------- NonZero */
+
+/* A data-dependent output (cg_layer.output_shape_tensors): y comes at its bound [rank, n];
+ * one block counts, scans and writes the packed [rank, nnz] indices and {rank, nnz} into the
+ * output's shape tensor, which the runtime reads after the layer. */
+static o2p_status lower_nonzero(const cg_layer *l, cg_emit *e)
+{
+    const host_kernel_args *a = &l->args;
+    const host_tensor *x = host_in(a, 0), *y = host_out(a, 0);
+    int64_t n;
+    O2P_TRY(host_tn_check_dims(a, x, "input 0 (X)", &n));
+    switch (x->dtype) {
+    case O2P_DTYPE_FLOAT: case O2P_DTYPE_DOUBLE: case O2P_DTYPE_FLOAT16: case O2P_DTYPE_BFLOAT16:
+    case O2P_DTYPE_INT8: case O2P_DTYPE_INT16: case O2P_DTYPE_INT32: case O2P_DTYPE_INT64:
+    case O2P_DTYPE_UINT8: case O2P_DTYPE_UINT16: case O2P_DTYPE_UINT32: case O2P_DTYPE_UINT64:
+    case O2P_DTYPE_BOOL:
+        break;
+    default:
+        return host_unsupported_dtype(a, x->dtype);
+    }
+    if (!y || y->dtype != O2P_DTYPE_INT64 || y->rank != 2 || y->dims[0] != x->rank ||
+        y->dims[1] < 0)
+        return host_error(a, "output 0 must be int64 [%d, N] (N: the most non-zeros it holds)",
+                          x->rank);
+    int shape = l->output_shape_tensors ? l->output_shape_tensors[0] : -1;
+    if (shape < 0) {
+        if (n == 0 && y->dims[1] == 0)
+            return O2P_OK; /* an empty input: [rank, 0], static, nothing to write */
+        return tn_unsupported(a, "the number of non-zeros depends on the data, and the output "
+                                 "has no shape tensor to report it in (the builder gives one "
+                                 "to an output with a data-dependent dim)");
+    }
+    if (x->rank > O2P_CU_MAX_RANK)
+        return tn_unsupported(a, "rank %d is over the kernels' %d", x->rank, O2P_CU_MAX_RANK);
+    o2p_tn_nonzero_params p;
+    memset(&p, 0, sizeof p);
+    p.n = n;
+    p.cap = y->dims[1];
+    for (int d = 0; d < x->rank; d++)
+        p.dims[d] = x->dims[d];
+    p.rank = x->rank;
+    p.dtype = (int32_t)x->dtype;
+    uint32_t grid[3] = {1, 1, 1}, block[3] = {O2P_TN_NONZERO_THREADS, 1, 1};
+    cg_launch *ln = cg_emit_kernel(e, FAMILY, "o2p_tensor_nonzero", grid, block, 0, &p, sizeof p);
+    PTR(e, ln, o2p_tn_nonzero_params, x_ptr, in_id(l, 0), 0);
+    PTR(e, ln, o2p_tn_nonzero_params, y_ptr, out_id(l, 0), 0);
+    PTR(e, ln, o2p_tn_nonzero_params, shape_ptr, shape, 0);
+    return cg_emit_status(e);
+}
+
 /* ---------------------------------------------------------------- Compress */
 
 static o2p_status lower_compress(const cg_layer *l, cg_emit *e)
@@ -1929,6 +1980,7 @@ static const tn_op tn_ops[] = {
     {"ScatterND", "cuda.tensor.scatter_nd", lower_scatter_nd, 0},
     {"OneHot", "cuda.tensor.one_hot", lower_one_hot, 0},
     {"Compress", "cuda.tensor.copy_strided", lower_compress, 0},
+    {"NonZero", "cuda.tensor.nonzero", lower_nonzero, 0},
     {"ReverseSequence", "cuda.tensor.reverse_sequence", lower_reverse_sequence, 0},
     {"TopK", "cuda.tensor.topk", lower_topk, 0},
     {"CumSum", "cuda.tensor.cumsum", lower_cumsum, 0},
@@ -2054,6 +2106,7 @@ const cg_op cg_tensor_ops[] = {
     {"ScatterND", tn_candidates, tn_lower},
     {"OneHot", tn_candidates, tn_lower},
     {"Compress", tn_candidates, tn_lower},
+    {"NonZero", tn_candidates, tn_lower},
     {"ReverseSequence", tn_candidates, tn_lower},
     {"TopK", tn_candidates, tn_lower},
     {"CumSum", tn_candidates, tn_lower},

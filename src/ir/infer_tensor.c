@@ -1858,6 +1858,16 @@ o2p_status inf_nonzero(ir_infer_ctx *ctx)
     int r = inf_rank(ctx, 0);
     if (r >= 0)
         o.dims[0] = inf_dim(r);
+    /* The count of non-zeros is data-dependent: at most the input's element count, which
+     * the plan allocates (an empty input has none, statically). */
+    ir_shape x;
+    inf_shape(ctx, 0, &x);
+    int ok = 0;
+    int64_t n = ir_shape_numel(&x, &ok);
+    if (ok && n == 0)
+        o.dims[1] = inf_dim(0);
+    else if (ok)
+        o.dims[1].bound = n;
     return inf_out(ctx, 0, O2P_DTYPE_INT64, &o);
 }
 

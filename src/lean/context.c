@@ -3,6 +3,7 @@
  * order through their host kernels. For the cuda target the device side lives in
  * cuda_exec.c. A context is for one thread at a time; contexts of one engine may run on as
  * many threads as there are contexts (lean.h). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,6 +26,10 @@ struct lean_context {
     o2p_plugin_tensor *plugin_in, *plugin_out; /* a plugin layer's inputs and outputs */
     void *workspace; /* max_workspace bytes for plugin layers (NULL when 0) */
     lean_cuda_context *cuda; /* cuda engines: device memory and launch parameters */
+    /* host engines: per I/O tensor, O2P_MAX_RANK dims as the last run's kernels reported
+     * them (data-dependent outputs; lean_context_get_tensor_shape) */
+    int64_t *dims;
+    int ran; /* a run (host) or an enqueue (cuda) has been started */
 };
 
 /* Memory for tensors of no bytes that have none of their own (kernels get a valid pointer). */
@@ -45,6 +50,7 @@ void lean_context_destroy(lean_context *ctx)
     free(ctx->plugin_in);
     free(ctx->plugin_out);
     free(ctx->workspace);
+    free(ctx->dims);
     free(ctx);
 }
 
@@ -105,6 +111,7 @@ o2p_status lean_context_create(const lean_engine *e, lean_context **out)
     ctx->out_ptrs = calloc(nout, sizeof *ctx->out_ptrs);
     ctx->plugin_in = calloc(nin, sizeof *ctx->plugin_in);
     ctx->plugin_out = calloc(nout, sizeof *ctx->plugin_out);
+    ctx->dims = calloc((num_io + 1) * O2P_MAX_RANK, sizeof *ctx->dims);
     if (e->max_workspace &&
         (e->max_workspace > SIZE_MAX - ARENA_ALIGN ||
          !(ctx->workspace = aligned_alloc(ARENA_ALIGN, ((size_t)e->max_workspace + ARENA_ALIGN - 1) &
@@ -115,7 +122,7 @@ o2p_status lean_context_create(const lean_engine *e, lean_context **out)
                         (unsigned long long)e->max_workspace);
     }
     if (!ctx->bound || !ctx->ranges || !ctx->in_views || !ctx->out_views || !ctx->in_ptrs ||
-        !ctx->out_ptrs || !ctx->plugin_in || !ctx->plugin_out) {
+        !ctx->out_ptrs || !ctx->plugin_in || !ctx->plugin_out || !ctx->dims) {
         lean_context_destroy(ctx);
         return o2p_fail(O2P_ERR_OUT_OF_MEMORY, "%s: out of memory for an execution context",
                         e->what);
@@ -168,6 +175,32 @@ void *lean_context_get_tensor_address(const lean_context *ctx, const char *name)
 {
     int io = ctx ? lean_engine_find_io(ctx->engine, name) : -1;
     return io >= 0 ? ctx->bound[io] : NULL;
+}
+
+/* Dims a kernel reported for tensor t: its rank, each data-dependent dim within its bound
+ * and the others as the engine has them. Anything else is the kernel's fault (or a plan's
+ * that lies about its launches): O2P_ERR_INTERNAL before anyone reads that many elements. */
+static o2p_status check_dims(const lean_engine *e, const lean_tensor *t, int rank,
+                             const int64_t *dims)
+{
+    int ok = rank == t->view.rank;
+    for (int d = 0; ok && d < rank; d++)
+        ok = (t->dd_mask >> d & 1u) ? dims[d] >= 0 && dims[d] <= t->view.dims[d]
+                                    : dims[d] == t->view.dims[d];
+    if (ok)
+        return O2P_OK;
+    char got[200] = "", bound[200] = "";
+    size_t gl = 0, bl = 0;
+    for (int d = 0; d < rank && d < O2P_MAX_RANK && gl < sizeof got; d++)
+        gl += (size_t)snprintf(got + gl, sizeof got - gl, "%s%lld", d ? "x" : "",
+                               (long long)dims[d]);
+    for (int d = 0; d < t->view.rank && bl < sizeof bound; d++)
+        bl += (size_t)snprintf(bound + bl, sizeof bound - bl, "%s%s%lld", d ? "x" : "",
+                               (t->dd_mask >> d & 1u) ? "<=" : "", (long long)t->view.dims[d]);
+    return o2p_fail(O2P_ERR_INTERNAL,
+                    "%s: tensor '%.200s': the kernel reported the shape %s (rank %d), which does "
+                    "not fit its shape %s; the plan or its kernel is faulty",
+                    e->what, t->name, got, rank, bound);
 }
 
 static const char *io_kind(const lean_engine *e, int io)
@@ -292,6 +325,16 @@ static o2p_status run_layer(lean_context *ctx, int index)
     };
     o2p_clear_error();
     o2p_status st = l->run(&args);
+    /* data-dependent outputs: the kernel set their actual dims in its views */
+    for (int i = 0; st == O2P_OK && i < l->num_outputs; i++) {
+        if (l->outputs[i] < 0 || !e->tensors[l->outputs[i]].dd_mask)
+            continue;
+        const lean_tensor *t = &e->tensors[l->outputs[i]];
+        st = check_dims(e, t, ctx->out_views[i].rank, ctx->out_views[i].dims);
+        if (st == O2P_OK && t->io_index >= 0)
+            memcpy(ctx->dims + (size_t)t->io_index * O2P_MAX_RANK, ctx->out_views[i].dims,
+                   (size_t)t->view.rank * sizeof *ctx->dims);
+    }
     if (st == O2P_OK)
         return O2P_OK;
     if (!o2p_last_error()[0])
@@ -326,9 +369,11 @@ o2p_status lean_context_execute(lean_context *ctx)
     const lean_engine *e = ctx->engine;
     O2P_TRY(check_bindings(ctx));
     if (ctx->cuda) {
+        ctx->ran = 1;
         O2P_TRY(lean_cuda_enqueue(ctx->cuda, ctx->bound, NULL));
         return lean_cuda_sync(e, NULL);
     }
+    ctx->ran = 1;
     O2P_TRY(lean_context_run_layers(ctx, 0, e->num_layers));
     /* Outputs the builder folded to constants. */
     for (int k = e->num_inputs; k < e->num_inputs + e->num_outputs; k++) {
@@ -352,7 +397,33 @@ o2p_status lean_context_enqueue(lean_context *ctx, void *stream)
         return lean_context_execute(ctx);
     }
     O2P_TRY(check_bindings(ctx));
+    ctx->ran = 1;
     return lean_cuda_enqueue(ctx->cuda, ctx->bound, stream);
+}
+
+o2p_status lean_context_get_tensor_shape(const lean_context *ctx, const char *name, int *rank,
+                                         int64_t *dims)
+{
+    int io = -1;
+    O2P_TRY(find_io(ctx, name, "get_tensor_shape", &io));
+    if (!rank || !dims)
+        return o2p_fail(O2P_ERR_INVALID_ARGUMENT, "%s: get_tensor_shape: rank or dims is NULL",
+                        ctx->engine->what);
+    const lean_engine *e = ctx->engine;
+    const lean_tensor *t = &e->tensors[e->io[io]];
+    *rank = t->view.rank;
+    for (int d = 0; d < t->view.rank; d++)
+        dims[d] = (t->dd_mask >> d & 1u) ? -1 : t->view.dims[d];
+    if (!t->dd_mask || !ctx->ran)
+        return O2P_OK;
+    const int64_t *got = ctx->cuda ? lean_cuda_output_dims(ctx->cuda, io)
+                                   : ctx->dims + (size_t)io * O2P_MAX_RANK;
+    if (!got)
+        return O2P_OK;
+    /* what a kernel wrote is checked before anyone sizes a read by it */
+    O2P_TRY(check_dims(e, t, t->view.rank, got));
+    memcpy(dims, got, (size_t)t->view.rank * sizeof *dims);
+    return O2P_OK;
 }
 
 uint64_t lean_context_device_memory(const lean_context *ctx)

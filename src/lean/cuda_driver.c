@@ -50,6 +50,8 @@ static void open_driver(void)
         SYM(cuMemGetInfo, "cuMemGetInfo_v2"),
         SYM(cuMemAlloc, "cuMemAlloc_v2"),
         SYM(cuMemFree, "cuMemFree_v2"),
+        SYM(cuMemAllocHost, "cuMemAllocHost_v2"),
+        SYM(cuMemFreeHost, "cuMemFreeHost"),
         SYM(cuMemcpyHtoD, "cuMemcpyHtoD_v2"),
         SYM(cuMemcpyDtoH, "cuMemcpyDtoH_v2"),
         SYM(cuMemcpyHtoDAsync, "cuMemcpyHtoDAsync_v2"),

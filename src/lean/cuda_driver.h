@@ -63,6 +63,8 @@ typedef struct cuda_driver {
     CUresult (*cuMemGetInfo)(size_t *free_bytes, size_t *total_bytes);
     CUresult (*cuMemAlloc)(CUdeviceptr *ptr, size_t bytes);
     CUresult (*cuMemFree)(CUdeviceptr ptr);
+    CUresult (*cuMemAllocHost)(void **ptr, size_t bytes);
+    CUresult (*cuMemFreeHost)(void *ptr);
     CUresult (*cuMemcpyHtoD)(CUdeviceptr dst, const void *src, size_t bytes);
     CUresult (*cuMemcpyDtoH)(void *dst, CUdeviceptr src, size_t bytes);
     CUresult (*cuMemcpyHtoDAsync)(CUdeviceptr dst, const void *src, size_t bytes, CUstream s);

@@ -58,6 +58,9 @@ struct lean_cuda_context {
     o2p_plugin_tensor *plugin_in, *plugin_out;
     uint8_t *stage;
     size_t stage_size;
+    /* data-dependent engine outputs: O2P_MAX_RANK dims per I/O tensor, page-locked so that
+     * the copies from the shape tensors stay asynchronous; NULL when the engine has none */
+    int64_t *dims;
 };
 
 /* Staged tensors start at this alignment (what a host kernel may assume of its data). */
@@ -420,10 +423,12 @@ void lean_cuda_context_destroy(lean_cuda_context *c)
         return;
     const struct lean_cuda_engine *ce = c->e->cuda;
     CUcontext ctx;
-    if ((c->mem || c->libs) && cuda_use_device(DEVICE_ORDINAL, &ctx) == O2P_OK) {
+    if ((c->mem || c->libs || c->dims) && cuda_use_device(DEVICE_ORDINAL, &ctx) == O2P_OK) {
         cuda_libs_context_destroy(c->libs);
         if (c->mem)
             ce->d->cuMemFree(c->mem);
+        if (c->dims)
+            ce->d->cuMemFreeHost(c->dims);
     }
     free(c->params);
     free(c->plugin_in);
@@ -492,6 +497,31 @@ static o2p_status plugin_buffers(lean_cuda_context *c)
                         "the plugin layers that run on the host (plugins without enqueue_cuda)",
                         e->what, (unsigned long long)stage);
     c->stage_size = (size_t)stage;
+    return O2P_OK;
+}
+
+/* The page-locked host memory the shape tensors of data-dependent engine outputs are copied
+ * into, when the engine has such outputs. */
+static o2p_status dims_buffer(lean_cuda_context *c)
+{
+    const lean_engine *e = c->e;
+    int num_io = e->num_inputs + e->num_outputs, any = 0;
+    for (int io = 0; io < num_io; io++)
+        any |= e->tensors[e->io[io]].dd_mask != 0;
+    if (!any)
+        return O2P_OK;
+    size_t bytes = (size_t)num_io * O2P_MAX_RANK * sizeof(int64_t);
+    void *p = NULL;
+    CUresult r = e->cuda->d->cuMemAllocHost(&p, bytes);
+    if (r != CUDA_SUCCESS) {
+        char rt[200];
+        return o2p_fail(driver_status(r),
+                        "%s: cannot allocate %zu bytes of page-locked host memory for the shapes "
+                        "of the data-dependent outputs: %s",
+                        e->what, bytes, cuda_result_text(e->cuda->d, r, rt, sizeof rt));
+    }
+    c->dims = p;
+    memset(c->dims, 0, bytes);
     return O2P_OK;
 }
 
@@ -575,12 +605,23 @@ o2p_status lean_cuda_context_create(const lean_engine *e, lean_cuda_context **ou
         }
     }
     o2p_status st = plugin_buffers(c);
+    if (st == O2P_OK)
+        st = dims_buffer(c);
     if (st != O2P_OK) {
         lean_cuda_context_destroy(c);
         return st;
     }
     *out = c;
     return O2P_OK;
+}
+
+const int64_t *lean_cuda_output_dims(const lean_cuda_context *c, int io)
+{
+    const lean_engine *e = c->e;
+    if (!c->dims || io < 0 || io >= e->num_inputs + e->num_outputs ||
+        !e->tensors[e->io[io]].dd_mask)
+        return NULL;
+    return c->dims + (size_t)io * O2P_MAX_RANK;
 }
 
 uint64_t lean_cuda_context_memory(const lean_cuda_context *c)
@@ -751,6 +792,33 @@ o2p_status lean_cuda_enqueue(lean_cuda_context *c, void *const *bound, void *str
     return enqueue_constant_outputs(c, bound, s);
 }
 
+/* After layer li: the actual dims of its data-dependent engine outputs, from their shape
+ * tensors into the context's host memory, on the stream. Right after the layer, so that the
+ * arena bytes of a shape tensor may be reused by the layers after it. */
+static o2p_status copy_output_dims(lean_cuda_context *c, int li, CUstream s)
+{
+    const lean_engine *e = c->e;
+    const lean_layer *l = &e->layers[li];
+    for (int k = 0; k < l->num_outputs; k++) {
+        int32_t ti = l->outputs[k];
+        if (ti < 0 || !e->tensors[ti].dd_mask || e->tensors[ti].io_index < 0 || !c->dims)
+            continue;
+        const lean_tensor *t = &e->tensors[ti];
+        const lean_tensor *st = &e->tensors[t->shape_tensor];
+        CUresult r = e->cuda->d->cuMemcpyDtoHAsync(c->dims + (size_t)t->io_index * O2P_MAX_RANK,
+                                                   c->mem + st->offset, (size_t)st->nbytes, s);
+        if (r != CUDA_SUCCESS) {
+            char rt[200];
+            return o2p_fail(driver_status(r),
+                            "%s: layer %d '%.200s' (%.100s): copying the shape of output "
+                            "'%.200s' to the host: cuMemcpyDtoHAsync: %s",
+                            e->what, li, l->name, l->op_type, t->name,
+                            cuda_result_text(e->cuda->d, r, rt, sizeof rt));
+        }
+    }
+    return O2P_OK;
+}
+
 o2p_status lean_cuda_enqueue_layers(lean_cuda_context *c, void *stream, int first, int end)
 {
     const lean_engine *e = c->e;
@@ -805,6 +873,7 @@ o2p_status lean_cuda_enqueue_layers(lean_cuda_context *c, void *stream, int firs
             if (r != CUDA_SUCCESS)
                 return launch_failed(e, li, k, call, r);
         }
+        O2P_TRY(copy_output_dims(c, li, s));
     }
     return O2P_OK;
 }

@@ -1,5 +1,5 @@
 /* engine.c: the lean runtime's engine: reads an ENGINE section (plan/engine_format.h,
- * version 5), checks every rule of the format before anything can run, and answers the
+ * version 6), checks every rule of the format before anything can run, and answers the
  * queries about I/O tensors, tensors and layers. Nothing in the section is trusted: a cursor
  * bounds every read, and every count is checked against the bytes left (and its limit)
  * before anything is allocated for it, so memory stays proportional to the section. */
@@ -15,7 +15,8 @@
 
 #define HEADER_BYTES 48u
 /* The fewest bytes each kind of record takes, to check counts against the bytes left. */
-#define MIN_TENSOR_BYTES 36u /* name length, dtype, rank, io, storage, offset, nbytes */
+#define MIN_TENSOR_BYTES 44u /* name length, dtype, rank, dd_mask, shape_tensor, io, storage,
+                                offset, nbytes */
 #define MIN_LAYER_BYTES 52u /* 4 string lengths, opset, 2 counts, smem, arch, attr count, plugin,
                                launch count */
 #define MIN_LAUNCH_BYTES 48u /* kind, 2 string lengths, grid, block, smem, param size, patches */
@@ -284,8 +285,8 @@ static o2p_status read_tensor(parser *ps, int index, lean_tensor *t)
         O2P_TRY(rd_i64(ps, "a dim", &d));
         if (d < 0)
             return fail(ps, O2P_ERR_PARSE,
-                        "dim %u is %lld; dims are >= 0 (shapes are static in version 1)", i,
-                        (long long)d);
+                        "dim %u is %lld; dims are >= 0 (a data-dependent one holds its bound)",
+                        i, (long long)d);
         t->view.dims[i] = d;
         empty |= d == 0;
         overflow |= __builtin_mul_overflow(numel, (uint64_t)d, &numel);
@@ -295,6 +296,11 @@ static o2p_status read_tensor(parser *ps, int index, lean_tensor *t)
     if (empty)
         numel = 0, overflow = 0;
 
+    int32_t shape_tensor;
+    O2P_TRY(rd_u32(ps, "dd_mask", &t->dd_mask));
+    O2P_TRY(rd_i32(ps, "shape_tensor", &shape_tensor));
+    t->shape_tensor = shape_tensor;
+    t->shape_of = -1;
     uint32_t io, storage;
     O2P_TRY(rd_u32(ps, "io", &io));
     O2P_TRY(rd_u32(ps, "storage", &storage));
@@ -363,8 +369,97 @@ static o2p_status read_tensor(parser *ps, int index, lean_tensor *t)
     default:
         return fail(ps, O2P_ERR_PARSE, "storage %u is unknown (0 ARENA, 1 WEIGHTS, 2 IO)", storage);
     }
+    if (rank < 32 && t->dd_mask >> rank)
+        return fail(ps, O2P_ERR_PARSE,
+                    "dd_mask is 0x%x; it marks only axes below the rank, %u", t->dd_mask, rank);
+    if (!t->dd_mask && shape_tensor != -1)
+        return fail(ps, O2P_ERR_PARSE,
+                    "shape_tensor is %d for a static shape (dd_mask 0); it is -1", (int)shape_tensor);
+    if (t->dd_mask && (storage == ENGINE_STORAGE_WEIGHTS || (io & ENGINE_IO_INPUT)))
+        return fail(ps, O2P_ERR_PARSE,
+                    "it has data-dependent dims (dd_mask 0x%x) but is %s; such a tensor is "
+                    "written by a layer (an engine output or an arena tensor)",
+                    t->dd_mask, storage == ENGINE_STORAGE_WEIGHTS ? "weights" : "an engine input");
+    if (t->dd_mask && e->target == ENGINE_TARGET_HOST && shape_tensor != -1)
+        return fail(ps, O2P_ERR_PARSE,
+                    "shape_tensor is %d on the host target, where the kernel reports the dims "
+                    "(-1)",
+                    (int)shape_tensor);
+    if (t->dd_mask && e->target == ENGINE_TARGET_CUDA &&
+        (shape_tensor < 0 || shape_tensor >= e->num_tensors || shape_tensor == index))
+        return fail(ps, O2P_ERR_PARSE,
+                    "shape_tensor is %d; a data-dependent tensor of the cuda target names another "
+                    "tensor of the table of %d for its dims",
+                    (int)shape_tensor, e->num_tensors);
     t->writer = -1;
     t->io_index = -1;
+    return O2P_OK;
+}
+
+/* Version 6: each data-dependent tensor's shape tensor (cuda) is an int64 [rank] arena
+ * tensor of its own, not data-dependent and no engine I/O. */
+static o2p_status check_shape_tensors(parser *ps)
+{
+    lean_engine *e = ps->e;
+    char n[64], n2[64];
+    for (int i = 0; i < e->num_tensors; i++) {
+        lean_tensor *t = &e->tensors[i];
+        if (!t->dd_mask || t->shape_tensor < 0)
+            continue;
+        lean_tensor *st = &e->tensors[t->shape_tensor];
+        where_set(ps, "tensor %d '%s'", i, shown(t->name, n, sizeof n));
+        if (st->view.dtype != O2P_DTYPE_INT64 || st->view.rank != 1 ||
+            st->view.dims[0] != t->view.rank || st->storage != ENGINE_STORAGE_ARENA || st->io ||
+            st->dd_mask)
+            return fail(ps, O2P_ERR_PARSE,
+                        "its shape tensor %d '%s' is not an int64 [%d] arena tensor with a static "
+                        "shape and no io bit",
+                        t->shape_tensor, shown(st->name, n2, sizeof n2), t->view.rank);
+        if (st->shape_of >= 0)
+            return fail(ps, O2P_ERR_PARSE,
+                        "its shape tensor %d '%s' holds the dims of tensor %d already; each "
+                        "data-dependent tensor has its own",
+                        t->shape_tensor, shown(st->name, n2, sizeof n2), st->shape_of);
+        st->shape_of = i;
+    }
+    return O2P_OK;
+}
+
+/* After the layers: every data-dependent tensor is written by a native layer (whose kernel
+ * reports the dims) and is no body's output (a body's outputs have static shapes). */
+static o2p_status check_data_dependent(parser *ps)
+{
+    lean_engine *e = ps->e;
+    char n[64];
+    for (int i = 0; i < e->num_tensors; i++) {
+        const lean_tensor *t = &e->tensors[i];
+        if (!t->dd_mask)
+            continue;
+        where_set(ps, "tensor %d '%s'", i, shown(t->name, n, sizeof n));
+        if (t->writer < 0)
+            return fail(ps, O2P_ERR_PARSE,
+                        "it has data-dependent dims and no layer writes it");
+        const lean_layer *w = &e->layers[t->writer];
+        if (w->is_plugin || w->num_bodies)
+            return fail(ps, O2P_ERR_PARSE,
+                        "it has data-dependent dims and layer %d, a %s layer, writes it; only "
+                        "a native op's kernel reports dims",
+                        t->writer, w->is_plugin ? "plugin" : "control-flow");
+    }
+    for (int li = 0; li < e->num_layers; li++) {
+        const lean_layer *l = &e->layers[li];
+        for (int b = 0; b < l->num_bodies; b++)
+            for (int k = 0; k < l->bodies[b].num_outputs; k++) {
+                int32_t ti = l->bodies[b].outputs[k];
+                if (ti >= 0 && ti < e->num_tensors && e->tensors[ti].dd_mask) {
+                    where_layer(ps, li, l);
+                    return fail(ps, O2P_ERR_PARSE,
+                                "body %d returns tensor %d '%s', which has data-dependent dims; "
+                                "a body's outputs have static shapes",
+                                b, (int)ti, shown(e->tensors[ti].name, n, sizeof n));
+                }
+            }
+    }
     return O2P_OK;
 }
 
@@ -485,6 +580,33 @@ static o2p_status check_unique_attrs(parser *ps, const lean_layer *l)
     return O2P_OK;
 }
 
+/* The overlap check's ranges of a layer: its inputs, its outputs, then its outputs' shape
+ * tensors (-1 where there is none). */
+static int32_t range_tensor(const lean_engine *e, const lean_layer *l, int k)
+{
+    if (k < l->num_inputs)
+        return l->inputs[k];
+    k -= l->num_inputs;
+    if (k < l->num_outputs)
+        return l->outputs[k];
+    int32_t o = l->outputs[k - l->num_outputs];
+    return o >= 0 && e->tensors[o].dd_mask ? e->tensors[o].shape_tensor : -1;
+}
+
+static const char *range_role(const lean_layer *l, int k)
+{
+    return k < l->num_inputs                    ? "input"
+           : k < l->num_inputs + l->num_outputs ? "output"
+                                                : "shape tensor of output";
+}
+
+static int range_index(const lean_layer *l, int k)
+{
+    return k < l->num_inputs                    ? k
+           : k < l->num_inputs + l->num_outputs ? k - l->num_inputs
+                                                : k - l->num_inputs - l->num_outputs;
+}
+
 /* What a layer reads exists before it runs; what it writes is written once, never weights
  * or an engine input; and its arena outputs overlap neither each other nor its inputs
  * (kernels assume inputs and outputs never alias). */
@@ -496,6 +618,16 @@ static o2p_status check_dataflow(parser *ps, int index, const lean_layer *l)
         if (l->inputs[i] < 0)
             continue;
         const lean_tensor *t = &e->tensors[l->inputs[i]];
+        if (t->dd_mask)
+            return fail(ps, O2P_ERR_PARSE,
+                        "input %d reads tensor %d '%s', which has data-dependent dims; such a "
+                        "tensor is read by no layer (its shape is known after the run only)",
+                        i, (int)l->inputs[i], shown(t->name, n, sizeof n));
+        if (t->shape_of >= 0)
+            return fail(ps, O2P_ERR_PARSE,
+                        "input %d reads tensor %d '%s', the shape tensor of tensor %d, which "
+                        "only the runtime reads",
+                        i, (int)l->inputs[i], shown(t->name, n, sizeof n), t->shape_of);
         if (t->storage == ENGINE_STORAGE_WEIGHTS || (t->io & ENGINE_IO_INPUT) || t->writer >= 0)
             continue;
         return fail(ps, O2P_ERR_PARSE,
@@ -516,6 +648,11 @@ static o2p_status check_dataflow(parser *ps, int index, const lean_layer *l)
         if (t->io & ENGINE_IO_INPUT)
             return fail(ps, O2P_ERR_PARSE, "output %d writes tensor %d '%s', an engine input", i,
                         (int)l->outputs[i], tn);
+        if (t->shape_of >= 0)
+            return fail(ps, O2P_ERR_PARSE,
+                        "output %d writes tensor %d '%s', the shape tensor of tensor %d (its "
+                        "writer's launches write it, as no layer's output)",
+                        i, (int)l->outputs[i], tn, t->shape_of);
         if (t->writer >= 0)
             return fail(ps, O2P_ERR_PARSE,
                         "output %d writes tensor %d '%s', which layer %d writes already; a "
@@ -524,7 +661,8 @@ static o2p_status check_dataflow(parser *ps, int index, const lean_layer *l)
         t->writer = index;
     }
 
-    size_t total = (size_t)l->num_inputs + (size_t)l->num_outputs;
+    /* the outputs' shape tensors (cuda) are written with them: after the outputs */
+    size_t total = (size_t)l->num_inputs + 2 * (size_t)l->num_outputs;
     if (total > ps->scratch_cap) {
         lean_range *r = realloc(ps->scratch, total * sizeof *r);
         if (!r)
@@ -534,26 +672,23 @@ static o2p_status check_dataflow(parser *ps, int index, const lean_layer *l)
     }
     int m = 0;
     for (int k = 0; k < (int)total; k++) {
-        int is_out = k >= l->num_inputs;
-        int32_t ti = is_out ? l->outputs[k - l->num_inputs] : l->inputs[k];
+        int32_t ti = range_tensor(e, l, k);
         if (ti < 0 || e->tensors[ti].storage != ENGINE_STORAGE_ARENA)
             continue;
         const lean_tensor *t = &e->tensors[ti];
-        ps->scratch[m++] = (lean_range){t->offset, t->offset + t->nbytes, is_out, k};
+        ps->scratch[m++] = (lean_range){t->offset, t->offset + t->nbytes, k >= l->num_inputs, k};
     }
     int a, b;
     if (lean_find_overlap(ps->scratch, m, &a, &b)) {
         char n2[64];
-        int ka = a < l->num_inputs ? a : a - l->num_inputs;
-        int kb = b < l->num_inputs ? b : b - l->num_inputs;
-        const lean_tensor *ta = &e->tensors[a < l->num_inputs ? l->inputs[ka] : l->outputs[ka]];
-        const lean_tensor *tb = &e->tensors[b < l->num_inputs ? l->inputs[kb] : l->outputs[kb]];
+        const lean_tensor *ta = &e->tensors[range_tensor(e, l, a)];
+        const lean_tensor *tb = &e->tensors[range_tensor(e, l, b)];
         return fail(ps, O2P_ERR_PARSE,
                     "its %s %d '%s' (arena [%llu, %llu)) overlaps its %s %d '%s' (arena [%llu, "
                     "%llu)); a layer's outputs alias none of its inputs and outputs",
-                    a < l->num_inputs ? "input" : "output", ka, shown(ta->name, n, sizeof n),
+                    range_role(l, a), range_index(l, a), shown(ta->name, n, sizeof n),
                     (unsigned long long)ta->offset, (unsigned long long)(ta->offset + ta->nbytes),
-                    b < l->num_inputs ? "input" : "output", kb, shown(tb->name, n2, sizeof n2),
+                    range_role(l, b), range_index(l, b), shown(tb->name, n2, sizeof n2),
                     (unsigned long long)tb->offset, (unsigned long long)(tb->offset + tb->nbytes));
     }
     return O2P_OK;
@@ -628,6 +763,11 @@ static int layer_uses(const lean_engine *e, const lean_layer *l, int32_t t, int 
 {
     for (int i = 0; i < l->num_outputs; i++)
         if (l->outputs[i] == t)
+            return 1;
+    /* an output's shape tensor: its kernel writes the actual dims there */
+    int32_t of = e->tensors[t].shape_of;
+    for (int i = 0; of >= 0 && i < l->num_outputs; i++)
+        if (l->outputs[i] == of)
             return 1;
     if (outputs_only)
         return 0;
@@ -1474,6 +1614,7 @@ static o2p_status read_section(parser *ps, size_t size, const lookups *lk)
         return out_of_memory(ps);
     for (int i = 0; i < e->num_tensors; i++)
         O2P_TRY(read_tensor(ps, i, &e->tensors[i]));
+    O2P_TRY(check_shape_tensors(ps));
 
     where_set(ps, "layer table");
     O2P_TRY(
@@ -1493,6 +1634,7 @@ static o2p_status read_section(parser *ps, size_t size, const lookups *lk)
     O2P_TRY(read_io(ps));
     O2P_TRY(read_images(ps));
     O2P_TRY(lean_control_check(e));
+    O2P_TRY(check_data_dependent(ps));
 
     where_set(ps, "padding before the weights");
     for (size_t p = ps->pos; p < ps->end; p++)
@@ -1781,6 +1923,14 @@ int lean_engine_io_rank(const lean_engine *e, int io)
 
 int64_t lean_engine_io_dim(const lean_engine *e, int io, int axis)
 {
+    const lean_tensor *t = io_tensor(e, io);
+    if (t && axis >= 0 && axis < 32 && (t->dd_mask >> axis & 1u))
+        return -1; /* data-dependent: known after a run (lean_context_get_tensor_shape) */
+    return tensor_dim(t, axis);
+}
+
+int64_t lean_engine_io_max_dim(const lean_engine *e, int io, int axis)
+{
     return tensor_dim(io_tensor(e, io), axis);
 }
 
@@ -1821,6 +1971,18 @@ int lean_engine_tensor_rank(const lean_engine *e, int tensor)
 int64_t lean_engine_tensor_dim(const lean_engine *e, int tensor, int axis)
 {
     return tensor_dim(tensor_at(e, tensor), axis);
+}
+
+uint32_t lean_engine_tensor_dd_mask(const lean_engine *e, int tensor)
+{
+    const lean_tensor *t = tensor_at(e, tensor);
+    return t ? t->dd_mask : 0;
+}
+
+int lean_engine_tensor_shape_tensor(const lean_engine *e, int tensor)
+{
+    const lean_tensor *t = tensor_at(e, tensor);
+    return t && t->dd_mask ? t->shape_tensor : -1;
 }
 
 uint64_t lean_engine_tensor_nbytes(const lean_engine *e, int tensor)

@@ -1,5 +1,5 @@
 /* lean.h: the lean runtime: an engine read from an ENGINE section (src/plan/engine_format.h,
- * version 5) and execution contexts that run it: host engines with the host reference
+ * version 6) and execution contexts that run it: host engines with the host reference
  * kernels, cuda engines through the CUDA driver API (cuda_exec.c; DESIGN.md §1, §2, §6, §9).
  *
  * Engine: lean_engine_create parses and validates the whole section before anything can run
@@ -128,8 +128,12 @@ const char *lean_engine_io_name(const lean_engine *engine, int io);
 lean_io_mode lean_engine_io_mode(const lean_engine *engine, int io);
 o2p_dtype lean_engine_io_dtype(const lean_engine *engine, int io);
 int lean_engine_io_rank(const lean_engine *engine, int io);
+/* The dim, or -1 for a data-dependent one (an output whose dim is known only after a run:
+ * lean_context_get_tensor_shape), or -1 out of range. */
 int64_t lean_engine_io_dim(const lean_engine *engine, int io, int axis);
-/* Bytes the caller binds for this tensor (dims product times the element size). */
+/* The dim the tensor is allocated at: its bound when data-dependent, else io_dim. */
+int64_t lean_engine_io_max_dim(const lean_engine *engine, int io, int axis);
+/* Bytes the caller binds for this tensor (max dims product times the element size). */
 uint64_t lean_engine_io_nbytes(const lean_engine *engine, int io);
 /* The I/O tensor's index in the tensor table. */
 int lean_engine_io_tensor(const lean_engine *engine, int io);
@@ -139,7 +143,12 @@ int lean_engine_num_tensors(const lean_engine *engine);
 const char *lean_engine_tensor_name(const lean_engine *engine, int tensor);
 o2p_dtype lean_engine_tensor_dtype(const lean_engine *engine, int tensor);
 int lean_engine_tensor_rank(const lean_engine *engine, int tensor);
-int64_t lean_engine_tensor_dim(const lean_engine *engine, int tensor, int axis);
+int64_t lean_engine_tensor_dim(const lean_engine *engine, int tensor, int axis); /* bound if
+                                                                                   data-dependent */
+/* Data-dependent dims (ENGINE format 6): a bit per such axis, 0 for a static shape; the
+ * tensor the cuda kernel writes its actual dims into, or -1 (static, or the host target). */
+uint32_t lean_engine_tensor_dd_mask(const lean_engine *engine, int tensor);
+int lean_engine_tensor_shape_tensor(const lean_engine *engine, int tensor);
 uint64_t lean_engine_tensor_nbytes(const lean_engine *engine, int tensor);
 /* ENGINE_STORAGE_ARENA / _WEIGHTS / _IO, or -1; and the offset in the arena or blob. */
 int lean_engine_tensor_storage(const lean_engine *engine, int tensor);
@@ -193,6 +202,14 @@ const lean_engine *lean_context_engine(const lean_context *ctx);
 o2p_status lean_context_set_tensor_address(lean_context *ctx, const char *name, void *ptr);
 /* The address bound to an I/O tensor, or NULL. */
 void *lean_context_get_tensor_address(const lean_context *ctx, const char *name);
+/* The shape of an I/O tensor (dims: room for its rank, at most O2P_MAX_RANK): static dims
+ * as the engine has them; a data-dependent dim of an output as the last run left it (host:
+ * when execute returns; cuda: the device-to-host copy enqueued right after the layer that
+ * writes it, so valid once the stream of that enqueue is synchronized), -1 before any run.
+ * Dims a run reports over their bound (a faulty kernel) are O2P_ERR_INTERNAL naming the
+ * tensor. Unknown names are O2P_ERR_INVALID_ARGUMENT. */
+o2p_status lean_context_get_tensor_shape(const lean_context *ctx, const char *name, int *rank,
+                                         int64_t *dims);
 
 /* Runs every layer in order with its host kernel, then copies outputs the builder folded to
  * constants into their bound memory. Every I/O tensor with bytes must be bound, and no
@@ -229,6 +246,12 @@ typedef struct lean_tensor {
     uint64_t nbytes;
     int writer;   /* the layer that writes it, or -1 */
     int io_index; /* its index among the engine I/O tensors, or -1 */
+    /* data-dependent dims (version 6): bit d set when dim d is (view.dims[d] is its bound);
+     * shape_tensor: cuda, the tensor its writer's launches store the actual dims in, or -1;
+     * shape_of: for such a shape tensor, the tensor whose dims it holds, else -1 */
+    uint32_t dd_mask;
+    int shape_tensor;
+    int shape_of;
 } lean_tensor;
 
 /* A device address written into a launch's parameter bytes (engine_format.h). */
@@ -385,8 +408,13 @@ typedef struct lean_cuda_context lean_cuda_context;
 o2p_status lean_cuda_context_create(const lean_engine *engine, lean_cuda_context **out);
 void lean_cuda_context_destroy(lean_cuda_context *c);
 uint64_t lean_cuda_context_memory(const lean_cuda_context *c);
-/* Enqueues every launch with the I/O tensors at bound[io] (device addresses). */
+/* Enqueues every launch with the I/O tensors at bound[io] (device addresses), and after each
+ * layer that writes a data-dependent engine output the copy of its shape tensor into the
+ * context's host memory (lean_cuda_output_dims). */
 o2p_status lean_cuda_enqueue(lean_cuda_context *c, void *const *bound, void *stream);
+/* Where the shape of engine I/O tensor io is copied to (O2P_MAX_RANK int64 values; valid once
+ * the stream is synchronized), or NULL when it has no data-dependent dims. */
+const int64_t *lean_cuda_output_dims(const lean_cuda_context *c, int io);
 /* Waits for the stream (execute on a cuda engine). */
 o2p_status lean_cuda_sync(const lean_engine *engine, void *stream);
 

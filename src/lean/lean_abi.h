@@ -67,6 +67,16 @@ typedef struct o2p_lean_api {
      * are enqueued on the stream (a CUstream; NULL: the legacy default stream) with device
      * addresses bound by context_set_tensor_address, and return without waiting. */
     o2p_status (*context_enqueue)(void *context, void *stream);
+    /* Appended (ENGINE format 6, data-dependent shapes). Use only when `size` covers them;
+     * a lean runtime without them has static shapes only (engine_io_dim is the allocation
+     * dim, and an output's shape is its engine shape). */
+    /* engine_io_dim returns -1 for a data-dependent dim; this one its bound (the dim the
+     * tensor is allocated at), and engine_io_dim's value for the others. */
+    int64_t (*engine_io_max_dim)(const void *engine, int io, int axis);
+    /* An I/O tensor's shape after the last run (lean_context_get_tensor_shape): dims has room
+     * for its rank; cuda: valid once the stream of the enqueue is synchronized. */
+    o2p_status (*context_get_tensor_shape)(void *context, const char *name, int *rank,
+                                           int64_t *dims);
 } o2p_lean_api;
 
 /* engine_create_flags flags */

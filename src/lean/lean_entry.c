@@ -66,6 +66,15 @@ static o2p_status context_enqueue(void *ctx, void *stream)
     return lean_context_enqueue(ctx, stream);
 }
 
+static int64_t engine_io_max_dim(const void *e, int io, int axis)
+{
+    return lean_engine_io_max_dim(e, io, axis);
+}
+static o2p_status context_get_tensor_shape(void *ctx, const char *name, int *rank, int64_t *dims)
+{
+    return lean_context_get_tensor_shape(ctx, name, rank, dims);
+}
+
 static const o2p_lean_api api = {
     sizeof(o2p_lean_api),
     O2P_LEAN_ABI_VERSION,
@@ -94,6 +103,8 @@ static const o2p_lean_api api = {
     engine_num_images,
     engine_image,
     context_enqueue,
+    engine_io_max_dim,
+    context_get_tensor_shape,
 };
 
 const o2p_lean_api *lean_builtin_api(void)

@@ -12,9 +12,22 @@ static void to_host(const ir_tensor *t, host_tensor *h, void *data)
     memset(h, 0, sizeof *h);
     h->dtype = t->dtype;
     h->rank = t->shape.rank;
+    /* a data-dependent dim at its bound: the kernel reports the actual one */
     for (int i = 0; i < t->shape.rank; i++)
-        h->dims[i] = t->shape.dims[i].value;
+        h->dims[i] = t->shape.dims[i].value >= 0 || t->shape.dims[i].bound <= 0
+                         ? t->shape.dims[i].value
+                         : t->shape.dims[i].bound;
     h->data = data;
+}
+
+/* t's shape with data-dependent dims at their bounds (unknown dims without one stay). */
+static ir_shape alloc_shape(const ir_tensor *t)
+{
+    ir_shape s = t->shape;
+    for (int i = 0; i < s.rank; i++)
+        if (s.dims[i].value < 0 && s.dims[i].bound > 0)
+            s.dims[i].value = s.dims[i].bound;
+    return s;
 }
 
 /* Whether every present input is a constant with data and every present output has a
@@ -53,7 +66,8 @@ static int foldable(const ir_layer *l, size_t max, size_t *out_bytes)
             continue;
         any_output = 1;
         int ok;
-        int64_t n = ir_shape_numel(&t->shape, &ok);
+        ir_shape shape = alloc_shape(t);
+        int64_t n = ir_shape_numel(&shape, &ok);
         size_t es = ir_dtype_size(t->dtype);
         if (!ok || !es || !o2p_mul_size((size_t)n, es, &out_bytes[i]) || out_bytes[i] > max)
             return 0;
@@ -129,8 +143,28 @@ static o2p_status fold_layer(ir_network *net, ir_layer *l, const size_t *out_byt
         if (!t)
             continue;
         ir_shape shape = t->shape;
-        st = ir_tensor_make_constant(t, t->dtype, &shape, out_data[i], out_bytes[i]);
-        stats->bytes_created += out_bytes[i];
+        size_t bytes = out_bytes[i];
+        if (!ir_shape_is_static(&shape)) {
+            /* data-dependent dims (NonZero of a constant): the kernel gave the actual ones,
+             * each within its bound; the constant is that shape, packed at the start */
+            ir_shape bound = alloc_shape(t);
+            int ok = out[i].rank == shape.rank;
+            for (int d = 0; ok && d < shape.rank; d++) {
+                ok = out[i].dims[d] >= 0 && out[i].dims[d] <= bound.dims[d].value;
+                shape.dims[d] = (ir_dim){out[i].dims[d], NULL, 0};
+            }
+            int64_t n = ok ? ir_shape_numel(&shape, &ok) : 0;
+            if (!ok) {
+                st = o2p_fail(O2P_ERR_INTERNAL,
+                              "layer '%s' (%s): the host kernel reported output dims outside "
+                              "their bounds while folding",
+                              l->name, l->op_type);
+                break;
+            }
+            bytes = (size_t)n * ir_dtype_size(t->dtype);
+        }
+        st = ir_tensor_make_constant(t, t->dtype, &shape, out_data[i], bytes);
+        stats->bytes_created += bytes;
     }
     if (st == O2P_OK) {
         ir_graph_remove_layer(l->graph, l);

@@ -1,4 +1,4 @@
-/* engine_format.h: the ENGINE section's bytes, version 5. The format is private to the lean
+/* engine_format.h: the ENGINE section's bytes, version 6. The format is private to the lean
  * runtime that wrote it (DESIGN.md §4): the plan writer (src/plan/engine_writer.c) produces
  * it from the builder's engine description, the lean runtime (src/lean/) reads it, and a
  * newer onnx2plan reads an older plan's ENGINE only through that plan's own lean runtime.
@@ -22,7 +22,23 @@
  *        str  name
  *        u32  dtype          an o2p_dtype with a non-zero element size
  *        u32  rank           <= O2P_MAX_RANK
- *        i64  dims[rank]     each >= 0 (shapes are static in version 1)
+ *        i64  dims[rank]     each >= 0; a data-dependent dim holds its bound
+ *        u32  dd_mask        (version 6) bit d set: dim d is data-dependent (its actual value,
+ *                            <= the bound in dims[d], is known only after the writing layer
+ *                            runs); bits at or above rank are 0. Such a tensor is written by a
+ *                            native layer, read by no layer, never WEIGHTS nor an engine input:
+ *                            an engine output (storage IO) or an ARENA tensor nobody reads.
+ *                            Its bytes are allocated at the bound and written packed,
+ *                            row-major, for the actual dims.
+ *        i32  shape_tensor   (version 6) -1 when dd_mask is 0 and on the host target (the host
+ *                            kernel reports the dims); cuda with dd_mask set: the index of
+ *                            another tensor, INT64, rank 1, dims [rank], storage ARENA, no io
+ *                            bit, no dd_mask, the shape tensor of this one tensor only, which
+ *                            no layer lists as input or output: the writing layer's launches
+ *                            store the actual dims there (their patches may address it, as
+ *                            one of the layer's outputs, and it overlaps none of the layer's
+ *                            arena inputs and outputs); the runtime copies it to the host
+ *                            after that layer (docs/data-dependent-shapes.md)
  *        u32  io             bit 0: engine input, bit 1: engine output
  *        u32  storage        ENGINE_STORAGE_ARENA / _WEIGHTS / _IO
  *        u64  offset         in the arena (ARENA) or the weights blob (WEIGHTS); 0 for IO
@@ -143,8 +159,9 @@
 #endif
 /* 1: the first; 2: the plugin record after a layer's attributes; 3: workspace_size, launches
  * per layer and kernel images (the cuda target); 4: library-call launches (cuBLAS, cuBLASLt,
- * cuDNN); 5: the bodies of If, Loop and Scan layers. */
-#define ENGINE_FORMAT_VERSION (5u + (unsigned)(O2P_ENGINE_FORMAT_BUMP))
+ * cuDNN); 5: the bodies of If, Loop and Scan layers; 6: data-dependent dims (dd_mask and
+ * shape_tensor per tensor). */
+#define ENGINE_FORMAT_VERSION (6u + (unsigned)(O2P_ENGINE_FORMAT_BUMP))
 #define ENGINE_WEIGHTS_ALIGN 256u
 
 #define ENGINE_TARGET_HOST 0u

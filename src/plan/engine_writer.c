@@ -310,8 +310,12 @@ o2p_status plan_write_engine(const build_engine *e, uint8_t **out, size_t *size)
         put_str(&b, bt->name);
         put_u32(&b, (uint32_t)t->dtype);
         put_u32(&b, (uint32_t)t->shape.rank);
+        /* a data-dependent dim is written as its bound (what the tensor is allocated at) */
         for (int d = 0; d < t->shape.rank; d++)
-            put_u64(&b, (uint64_t)t->shape.dims[d].value);
+            put_u64(&b, (uint64_t)(t->shape.dims[d].value >= 0 ? t->shape.dims[d].value
+                                                                : t->shape.dims[d].bound));
+        put_u32(&b, bt->dd_mask); /* version 6 */
+        put_u32(&b, (uint32_t)(bt->dd_mask ? bt->shape_tensor : -1));
         put_u32(&b, bt->io);
         put_u32(&b, bt->storage == BUILD_STORAGE_WEIGHTS ? ENGINE_STORAGE_WEIGHTS
                     : bt->storage == BUILD_STORAGE_IO    ? ENGINE_STORAGE_IO

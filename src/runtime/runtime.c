@@ -578,6 +578,15 @@ int64_t o2p_engine_io_dim(const o2p_engine *e, int i, int axis)
 {
     return e ? e->api->engine_io_dim(e->handle, i, axis) : -1;
 }
+int64_t o2p_engine_io_max_dim(const o2p_engine *e, int i, int axis)
+{
+    if (!e)
+        return -1;
+    /* a lean runtime older than data-dependent shapes has static dims only */
+    if (O2P_LEAN_API_HAS(e->api, engine_io_max_dim))
+        return e->api->engine_io_max_dim(e->handle, i, axis);
+    return e->api->engine_io_dim(e->handle, i, axis);
+}
 int o2p_engine_find_io(const o2p_engine *e, const char *name)
 {
     if (!e || !name)
@@ -652,6 +661,24 @@ o2p_status o2p_context_set_tensor_address(o2p_context *context, const char *name
         return o2p_fail(O2P_ERR_INVALID_ARGUMENT, "o2p_context_set_tensor_address: bad argument");
     const o2p_engine *e = context->engine;
     return lean_status(e, e->api->context_set_tensor_address(context->handle, name, address));
+}
+
+o2p_status o2p_context_get_tensor_shape(const o2p_context *context, const char *name, int *rank,
+                                        int64_t *dims)
+{
+    if (!context || !name || !rank || !dims)
+        return o2p_fail(O2P_ERR_INVALID_ARGUMENT, "o2p_context_get_tensor_shape: bad argument");
+    const o2p_engine *e = context->engine;
+    if (O2P_LEAN_API_HAS(e->api, context_get_tensor_shape))
+        return lean_status(e, e->api->context_get_tensor_shape(context->handle, name, rank, dims));
+    /* an older lean runtime: static shapes only, the engine's */
+    int io = o2p_engine_find_io(e, name);
+    if (io < 0)
+        return o2p_fail(O2P_ERR_INVALID_ARGUMENT, "the engine has no input or output '%s'", name);
+    *rank = o2p_engine_io_rank(e, io);
+    for (int d = 0; d < *rank; d++)
+        dims[d] = o2p_engine_io_dim(e, io, d);
+    return O2P_OK;
 }
 
 o2p_status o2p_context_enqueue(o2p_context *context, void *stream)

@@ -255,15 +255,55 @@ typedef struct run_io {
     int num_outputs;
     const char **output_names;
     void **outputs; /* malloc'ed host copies, filled by run_plan */
-    size_t *output_bytes;
+    size_t *output_bytes; /* of the actual shape (data-dependent outputs: less than bound) */
+    /* per output, set by run_plan when one of its dims is data-dependent: its actual shape
+     * (o2p_context_get_tensor_shape), which must be the expected one */
+    int *output_dd;
+    pb_tensor *output_shapes;
 } run_io;
 
+/* Bytes to bind: data-dependent dims at their bound (o2p_engine_io_max_dim). */
 static size_t engine_io_bytes(const o2p_engine *e, int io)
 {
     size_t n = 1;
     for (int a = 0; a < o2p_engine_io_rank(e, io); a++)
-        n *= (size_t)o2p_engine_io_dim(e, io, a);
+        n *= (size_t)o2p_engine_io_max_dim(e, io, a);
     return n * o2p_dtype_size(o2p_engine_io_dtype(e, io));
+}
+
+/* After a run (cuda: after the sync): each output's actual shape, and its bytes for that
+ * shape (a data-dependent output's data is packed at the start of its bound-sized memory). */
+static int output_shapes(const o2p_engine *e, const o2p_context *ctx, run_io *io, char *why,
+                         size_t wsize)
+{
+    for (int k = 0; k < io->num_outputs; k++) {
+        int i = o2p_engine_find_io(e, io->output_names[k]);
+        if (i < 0 || !io->outputs[k])
+            continue;
+        int dd = 0;
+        for (int a = 0; a < o2p_engine_io_rank(e, i); a++)
+            dd |= o2p_engine_io_dim(e, i, a) < 0;
+        if (!dd)
+            continue;
+        pb_tensor *sh = &io->output_shapes[k];
+        if (o2p_context_get_tensor_shape(ctx, io->output_names[k], &sh->rank, sh->dims) !=
+            O2P_OK) {
+            snprintf(why, wsize, "output '%s': %s", io->output_names[k], o2p_last_error());
+            return 0;
+        }
+        size_t n = 1;
+        for (int a = 0; a < sh->rank; a++)
+            n *= (size_t)sh->dims[a];
+        sh->nbytes = n * o2p_dtype_size(o2p_engine_io_dtype(e, i));
+        if (sh->nbytes > io->output_bytes[k]) {
+            snprintf(why, wsize, "output '%s': its shape has %zu bytes, over the %zu bound",
+                     io->output_names[k], sh->nbytes, io->output_bytes[k]);
+            return 0;
+        }
+        io->output_bytes[k] = sh->nbytes;
+        io->output_dd[k] = 1;
+    }
+    return 1;
 }
 
 static int build_plan(o2p_network *net, const options *o, o2p_target target, void **plan,
@@ -382,6 +422,8 @@ static int run_plan(const void *plan, size_t size, o2p_target target, run_io *io
         snprintf(why, wsize, "run: %s", o2p_last_error());
         goto out;
     }
+    if (target != O2P_TARGET_CUDA && !output_shapes(e, ctx, io, why, wsize))
+        goto out;
     if (target == O2P_TARGET_CUDA) {
         CUresult r = d->cuCtxSynchronize();
         if (r != CUDA_SUCCESS) {
@@ -389,6 +431,8 @@ static int run_plan(const void *plan, size_t size, o2p_target target, run_io *io
             snprintf(why, wsize, "run: %s", cuda_result_text(d, r, t, sizeof t));
             goto out;
         }
+        if (!output_shapes(e, ctx, io, why, wsize))
+            goto out;
         for (int i = 0; i < nio; i++) {
             if (o2p_engine_io_is_input(e, i))
                 continue;
@@ -1009,6 +1053,8 @@ static result run_case(const char *dir, const options *o, int fold_small_inputs,
     io.output_names = calloc((size_t)io.num_outputs + 1, sizeof *io.output_names);
     io.outputs = calloc((size_t)io.num_outputs + 1, sizeof *io.outputs);
     io.output_bytes = calloc((size_t)io.num_outputs + 1, sizeof *io.output_bytes);
+    io.output_dd = calloc((size_t)io.num_outputs + 1, sizeof *io.output_dd);
+    io.output_shapes = calloc((size_t)io.num_outputs + 1, sizeof *io.output_shapes);
     want = calloc((size_t)io.num_outputs + 1, sizeof *want);
     for (int i = 0; i < io.num_inputs; i++) {
         o2p_tensor *t = o2p_graph_get_input(g, i);
@@ -1095,6 +1141,21 @@ static result run_case(const char *dir, const options *o, int fold_small_inputs,
             snprintf(why, wsize, "output '%s' is not an engine output", io.output_names[k]);
             goto out;
         }
+        if (io.output_dd[k]) {
+            const pb_tensor *sh = &io.output_shapes[k];
+            int same_shape = sh->rank == want[k].rank;
+            for (int a = 0; same_shape && a < sh->rank; a++)
+                same_shape = sh->dims[a] == want[k].dims[a];
+            if (!same_shape) {
+                snprintf(why, wsize, "output '%s' has a data-dependent shape of rank %d "
+                         "(first dims %lld, %lld), expected rank %d (%lld, %lld)",
+                         io.output_names[k], sh->rank, (long long)sh->dims[0],
+                         (long long)(sh->rank > 1 ? sh->dims[1] : 0), want[k].rank,
+                         (long long)want[k].dims[0],
+                         (long long)(want[k].rank > 1 ? want[k].dims[1] : 0));
+                goto out;
+            }
+        }
         if (io.output_bytes[k] != want[k].nbytes) {
             snprintf(why, wsize, "output '%s' has %zu bytes, expected %zu", io.output_names[k],
                      io.output_bytes[k], want[k].nbytes);
@@ -1155,6 +1216,8 @@ out:
     free(io.output_names);
     free(io.outputs);
     free(io.output_bytes);
+    free(io.output_dd);
+    free(io.output_shapes);
     o2p_free(plan);
     o2p_free(plan_host);
     o2p_parser_destroy(parser);

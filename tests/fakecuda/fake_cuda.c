@@ -240,6 +240,27 @@ EXPORT CUresult cuMemFree_v2(CUdeviceptr p)
     return OK;
 }
 
+EXPORT CUresult cuMemAllocHost_v2(void **p, size_t bytes)
+{
+    NEED_CTX();
+    if (!bytes)
+        return ERR_INVALID_VALUE;
+    *p = aligned_alloc(256, (bytes + 255) & ~(size_t)255);
+    if (!*p)
+        return ERR_OUT_OF_MEMORY;
+    memset(*p, 0x5A, bytes); /* not zeroed either */
+    logf_line("allochost %zu", bytes);
+    return OK;
+}
+
+EXPORT CUresult cuMemFreeHost(void *p)
+{
+    NEED_CTX();
+    logf_line("freehost");
+    free(p);
+    return OK;
+}
+
 EXPORT CUresult cuMemcpyHtoD_v2(CUdeviceptr dst, const void *src, size_t n)
 {
     NEED_CTX();
@@ -263,8 +284,10 @@ EXPORT CUresult cuMemcpyHtoDAsync_v2(CUdeviceptr dst, const void *src, size_t n,
 
 EXPORT CUresult cuMemcpyDtoHAsync_v2(void *dst, CUdeviceptr src, size_t n, void *s)
 {
+    NEED_CTX();
     (void)s;
-    return cuMemcpyDtoH_v2(dst, src, n);
+    memcpy(dst, (const void *)(uintptr_t)src, n);
+    return OK;
 }
 
 EXPORT CUresult cuMemcpyDtoDAsync_v2(CUdeviceptr dst, CUdeviceptr src, size_t n, void *s)

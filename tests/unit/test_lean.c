@@ -111,6 +111,8 @@ typedef struct spec_tensor {
     int64_t dims[20];
     uint32_t io, storage;
     uint64_t offset, nbytes;
+    uint32_t dd_mask;     /* format 6: data-dependent dims */
+    int32_t shape_tensor; /* format 6: -1 (add_tensor's) or a tensor index */
 } spec_tensor;
 
 typedef struct spec_attr {
@@ -171,6 +173,7 @@ static int add_tensor(spec *s, const char *name, uint32_t dtype, uint32_t rank, 
     t->storage = storage;
     t->offset = offset;
     t->nbytes = n * lean_dtype_size((o2p_dtype)dtype);
+    t->shape_tensor = -1;
     return s->nt++;
 }
 
@@ -244,6 +247,8 @@ static uint8_t *encode(const spec *s, size_t *size, uint8_t **kinds, spec_pos *p
         put_u32(&b, t->rank, K_OTHER);
         for (uint32_t d = 0; d < t->rank; d++)
             put_u64(&b, (uint64_t)t->dims[d], K_OTHER);
+        put_u32(&b, t->dd_mask, K_OTHER);
+        put_u32(&b, (uint32_t)t->shape_tensor, K_OTHER);
         put_u32(&b, t->io, K_OTHER);
         put_u32(&b, t->storage, K_OTHER);
         put_u64(&b, t->offset, t->storage == ENGINE_STORAGE_WEIGHTS ? K_WOFFSET : K_OTHER);

@@ -1,4 +1,4 @@
-/* test_lean_cuda.c: ENGINE format 5 (its launch and image rules) and the lean runtime's cuda executor without a GPU. A
+/* test_lean_cuda.c: ENGINE format 6 (its launch and image rules, data-dependent shapes) and the lean runtime's cuda executor without a GPU. A
  * hand-made cuda build_engine goes through the plan writer (plan_write_engine) and the lean
  * reader: the tables round-trip, every launch and image rule is refused with its message,
  * the image choice picks exact SASS / same-major SASS / PTX / nothing, and enqueue through a
@@ -797,6 +797,292 @@ START_TEST(test_abi_table)
 }
 END_TEST
 
+/* ---------------------------------------------------------------- data-dependent shapes
+ *
+ * x float [4] (input) and d int64 [2] (weights: the dims the "kernel" reports) -> "nz"
+ * (NonZero) -> y int64 [2, <=4] (output, data-dependent dim 1) with its shape tensor ys
+ * (int64 [2], arena): the layer's one launch, a COPY of d into ys, stands in for the kernel
+ * that writes the actual dims. */
+enum { D_X, D_D, D_Y, D_YS, D_Z, DN };
+
+typedef struct dd_fixture {
+    ir_tensor t[DN];
+    ir_layer l[2];
+    ir_tensor *lin[2][2], *lout[2][1];
+    build_tensor bt[DN];
+    build_layer bl[2];
+    int bin[2][2], bout[2][1];
+    cg_launch launch;
+    int inputs[1], outputs[2];
+    int64_t weights[32];
+    build_engine e;
+} dd_fixture;
+
+static dd_fixture dd;
+
+static void dd_tensor(int i, const char *name, o2p_dtype dtype, int rank, int64_t d0, int64_t d1,
+                      uint32_t io, uint32_t storage, uint64_t offset)
+{
+    ir_tensor *t = &dd.t[i];
+    t->name = name;
+    t->dtype = dtype;
+    t->shape.rank = rank;
+    t->shape.dims[0].value = d0;
+    t->shape.dims[1].value = d1;
+    build_tensor *b = &dd.bt[i];
+    b->t = t;
+    b->name = name;
+    b->io = io;
+    b->storage = storage;
+    b->offset = offset;
+    b->nbytes = (uint64_t)(d0 * (rank > 1 ? d1 : 1)) * o2p_dtype_size(dtype);
+    b->shape_tensor = -1;
+    if (storage == BUILD_STORAGE_WEIGHTS)
+        t->data = (uint8_t *)dd.weights + offset;
+}
+
+static void dd_layer(int i, const char *name, const char *op, int nin, int in0, int in1, int out)
+{
+    ir_layer *l = &dd.l[i];
+    l->name = name;
+    l->op_type = op;
+    l->domain = "";
+    l->num_inputs = nin;
+    l->inputs = dd.lin[i];
+    l->num_outputs = 1;
+    l->outputs = dd.lout[i];
+    dd.lin[i][0] = &dd.t[in0];
+    dd.lin[i][1] = nin > 1 ? &dd.t[in1] : NULL;
+    dd.lout[i][0] = &dd.t[out];
+    build_layer *b = &dd.bl[i];
+    b->layer = l;
+    b->tactic = (build_tactic){.source = "builtin", .family = "cuda", .kernel = op,
+                               .target = BUILD_TARGET_CUDA};
+    b->inputs = dd.bin[i];
+    b->outputs = dd.bout[i];
+    dd.bin[i][0] = in0;
+    dd.bin[i][1] = in1;
+    dd.bout[i][0] = out;
+}
+
+static void dd_init(int64_t rows, int64_t count)
+{
+    memset(&dd, 0, sizeof dd);
+    dd.weights[0] = rows;
+    dd.weights[1] = count;
+    dd_tensor(D_X, "x", O2P_DTYPE_FLOAT, 1, 4, 0, 1, BUILD_STORAGE_IO, 0);
+    dd_tensor(D_D, "d", O2P_DTYPE_INT64, 1, 2, 0, 0, BUILD_STORAGE_WEIGHTS, 0);
+    dd_tensor(D_Y, "y", O2P_DTYPE_INT64, 2, 2, 4, 2, BUILD_STORAGE_IO, 0);
+    dd.t[D_Y].shape.dims[1] = (ir_dim){-1, NULL, 4}; /* data-dependent, at most 4 */
+    dd.bt[D_Y].dd_mask = 2;
+    dd.bt[D_Y].shape_tensor = D_YS;
+    dd_tensor(D_YS, "y:shape", O2P_DTYPE_INT64, 1, 2, 0, 0, BUILD_STORAGE_ARENA, 0);
+    dd_tensor(D_Z, "z", O2P_DTYPE_INT64, 2, 2, 4, 0, BUILD_STORAGE_ARENA, 64);
+    dd_layer(0, "nz", "NonZero", 2, D_X, D_D, D_Y);
+    cg_launch *cp = &dd.launch;
+    cp->kind = CG_LAUNCH_COPY;
+    cp->family = cp->function = "";
+    for (int i = 0; i < 3; i++)
+        cp->grid[i] = cp->block[i] = 1;
+    cg_copy_params cpp = {0, 0, 16};
+    cp->param_size = sizeof cpp;
+    memcpy(cp->params, &cpp, sizeof cpp);
+    cp->patches[cp->num_patches++] = (cg_patch){0, D_YS, 0};
+    cp->patches[cp->num_patches++] = (cg_patch){8, D_D, 0};
+    dd.bl[0].num_launches = 1;
+    dd.bl[0].launches = &dd.launch;
+    build_engine *e = &dd.e;
+    e->target = BUILD_TARGET_CUDA;
+    e->num_tensors = D_Z; /* z only in the tests that add a reader of y */
+    e->tensors = dd.bt;
+    e->num_layers = 1;
+    e->layers = dd.bl;
+    e->num_inputs = 1;
+    e->inputs = dd.inputs;
+    dd.inputs[0] = D_X;
+    e->num_outputs = 1;
+    e->outputs = dd.outputs;
+    dd.outputs[0] = D_Y;
+    e->arena_size = 128;
+    e->weights_size = 16;
+    e->opset = 17;
+}
+
+static o2p_status dd_create(uint32_t flags, lean_engine **out)
+{
+    uint8_t *bytes = NULL;
+    size_t size = 0;
+    ck_assert_msg(plan_write_engine(&dd.e, &bytes, &size) == O2P_OK, "%s", o2p_last_error());
+    o2p_clear_error();
+    o2p_status st = lean_engine_create_flags(bytes, size, WHAT, NULL, NULL, NULL, flags, out);
+    free(bytes);
+    return st;
+}
+
+static void dd_refused(const char *needle)
+{
+    lean_engine *e = (lean_engine *)1;
+    o2p_status st = dd_create(LEAN_CREATE_TABLES_ONLY, &e);
+    ck_assert_msg(st == O2P_ERR_PARSE, "'%s': got %s: %s", needle, o2p_status_name(st),
+                  o2p_last_error());
+    ck_assert_ptr_null(e);
+    ck_assert_msg(tu_contains(o2p_last_error(), needle), "'%s' not in: %s", needle,
+                  o2p_last_error());
+}
+
+/* The format-6 fields round-trip: the data-dependent dim, its bound and its shape tensor. */
+START_TEST(test_dd_round_trip)
+{
+    dd_init(2, 3);
+    lean_engine *e = NULL;
+    ck_assert_msg(dd_create(LEAN_CREATE_TABLES_ONLY, &e) == O2P_OK, "%s", o2p_last_error());
+    ck_assert_uint_eq(lean_engine_tensor_dd_mask(e, D_Y), 2);
+    ck_assert_int_eq(lean_engine_tensor_shape_tensor(e, D_Y), D_YS);
+    ck_assert_uint_eq(lean_engine_tensor_dd_mask(e, D_YS), 0);
+    ck_assert_int_eq(lean_engine_tensor_shape_tensor(e, D_YS), -1);
+    ck_assert_int_eq(lean_engine_tensor_dim(e, D_Y, 1), 4); /* the bound */
+    ck_assert_int_eq(lean_engine_io_dim(e, 1, 0), 2);
+    ck_assert_int_eq(lean_engine_io_dim(e, 1, 1), -1);
+    ck_assert_int_eq(lean_engine_io_max_dim(e, 1, 1), 4);
+    ck_assert_int_eq(lean_engine_io_max_dim(e, 1, 0), 2);
+    ck_assert_uint_eq(lean_engine_io_nbytes(e, 1), 64); /* allocated at the bound */
+    lean_engine_destroy(e);
+}
+END_TEST
+
+/* Malformed data-dependent tensors are refused before anything runs. */
+START_TEST(test_dd_refusals)
+{
+    dd_init(2, 3);
+    dd.bt[D_Y].shape_tensor = -1;
+    dd_refused("names another tensor of the table");
+    dd_init(2, 3);
+    dd.bt[D_Y].shape_tensor = D_Y;
+    dd_refused("names another tensor of the table");
+    dd_init(2, 3);
+    dd.bt[D_Y].dd_mask = 4; /* axis 2 of a rank-2 tensor */
+    dd_refused("marks only axes below the rank");
+    dd_init(2, 3);
+    dd.t[D_YS].dtype = O2P_DTYPE_INT32;
+    dd.bt[D_YS].nbytes = 8;
+    dd_refused("is not an int64 [2] arena tensor");
+    dd_init(2, 3);
+    dd.t[D_YS].shape.dims[0].value = 3;
+    dd.bt[D_YS].nbytes = 24;
+    dd_refused("is not an int64 [2] arena tensor");
+    dd_init(2, 3);
+    dd.bt[D_X].dd_mask = 1; /* an engine input */
+    dd.bt[D_X].shape_tensor = D_YS;
+    dd_refused("but is an engine input");
+    /* a layer reads the data-dependent tensor */
+    dd_init(2, 3);
+    dd.e.num_tensors = DN;
+    dd_layer(1, "after", "Identity", 1, D_Y, -1, D_Z);
+    dd.e.num_layers = 2;
+    dd_refused("which has data-dependent dims");
+    /* the shape tensor as a layer's output */
+    dd_init(2, 3);
+    dd.e.num_tensors = DN;
+    dd_layer(1, "after", "Identity", 1, D_X, -1, D_YS);
+    dd.e.num_layers = 2;
+    dd_refused("the shape tensor of tensor 2");
+    /* a launch of another layer writes the shape tensor */
+    dd_init(2, 3);
+    dd.e.num_tensors = DN;
+    dd_layer(1, "after", "Identity", 2, D_X, D_D, D_Z);
+    dd.bl[1].num_launches = 1;
+    dd.bl[1].launches = &dd.launch;
+    dd.e.num_layers = 2;
+    dd_refused("none of the layer's inputs, outputs and TENSOR attributes");
+    /* the shape tensor overlaps the layer's arena output */
+    dd_init(2, 3);
+    dd.e.num_tensors = DN;
+    dd.t[D_Y].shape.dims[1] = (ir_dim){4, NULL, 0};
+    dd.bt[D_Y].io = 0;
+    dd.bt[D_Y].dd_mask = 0;
+    dd.bt[D_Y].storage = BUILD_STORAGE_ARENA;
+    dd.bt[D_Y].offset = 0;
+    dd.e.num_outputs = 0;
+    dd.bt[D_Z].dd_mask = 2;
+    dd.bt[D_Z].shape_tensor = D_YS;
+    dd.t[D_Z].shape.dims[1] = (ir_dim){-1, NULL, 4};
+    dd.bt[D_Z].offset = 0; /* the ARENA data-dependent tensor over its shape tensor */
+    dd.bout[0][0] = D_Z;
+    dd.lout[0][0] = &dd.t[D_Z];
+    dd_refused("its shape tensor of output 0 'y:shape'");
+}
+END_TEST
+
+/* Through the fake driver: the shape tensor is copied to the host after the layer, and the
+ * context reports the dims; dims over the bound are refused. */
+START_TEST(test_dd_shape_copied_back)
+{
+    char logpath[] = "/tmp/test_lean_cuda_XXXXXX";
+    int fd = mkstemp(logpath);
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    fake_device(90, logpath);
+    dd_init(2, 3);
+    lean_engine *e = NULL;
+    ck_assert_msg(dd_create(0, &e) == O2P_OK, "%s", o2p_last_error());
+    lean_context *ctx = NULL;
+    ck_assert_msg(lean_context_create(e, &ctx) == O2P_OK, "%s", o2p_last_error());
+    char *log = read_log(logpath);
+    ck_assert_msg(tu_contains(log, "allochost "), "%s", log); /* page-locked dims */
+    free(log);
+    int rank = 0;
+    int64_t dims[O2P_MAX_RANK];
+    ck_assert_int_eq(lean_context_get_tensor_shape(ctx, "y", &rank, dims), O2P_OK);
+    ck_assert_int_eq(rank, 2);
+    ck_assert_int_eq(dims[0], 2);
+    ck_assert_int_eq(dims[1], -1); /* no run yet */
+    float x[4] = {0};
+    int64_t y[8];
+    ck_assert_int_eq(lean_context_set_tensor_address(ctx, "x", x), O2P_OK);
+    ck_assert_int_eq(lean_context_set_tensor_address(ctx, "y", y), O2P_OK);
+    ck_assert_msg(lean_context_execute(ctx) == O2P_OK, "%s", o2p_last_error());
+    ck_assert_int_eq(lean_context_get_tensor_shape(ctx, "y", &rank, dims), O2P_OK);
+    ck_assert_int_eq(rank, 2);
+    ck_assert_int_eq(dims[0], 2);
+    ck_assert_int_eq(dims[1], 3);
+    ck_assert_int_eq(lean_context_get_tensor_shape(ctx, "x", &rank, dims), O2P_OK);
+    ck_assert_int_eq(rank, 1);
+    ck_assert_int_eq(dims[0], 4);
+    TU_ASSERT_STATUS(lean_context_get_tensor_shape(ctx, "nope", &rank, dims),
+                     O2P_ERR_INVALID_ARGUMENT);
+    TU_ASSERT_STATUS(lean_context_get_tensor_shape(ctx, "y:shape", &rank, dims),
+                     O2P_ERR_INVALID_ARGUMENT);
+    /* the ABI table carries the entries */
+    const o2p_lean_api *api = lean_builtin_api();
+    ck_assert(O2P_LEAN_API_HAS(api, context_get_tensor_shape));
+    ck_assert_int_eq(api->engine_io_max_dim(e, 1, 1), 4);
+    ck_assert_int_eq(api->engine_io_dim(e, 1, 1), -1);
+    ck_assert_int_eq(api->context_get_tensor_shape(ctx, "y", &rank, dims), O2P_OK);
+    ck_assert_int_eq(dims[1], 3);
+    lean_context_destroy(ctx);
+    lean_engine_destroy(e);
+    log = read_log(logpath);
+    ck_assert(tu_contains(log, "freehost"));
+    free(log);
+
+    /* a "kernel" that reports 5 of at most 4, or another rank: refused when read */
+    int64_t bad[2][2] = {{2, 5}, {3, 3}};
+    for (int k = 0; k < 2; k++) {
+        dd_init(bad[k][0], bad[k][1]);
+        ck_assert_msg(dd_create(0, &e) == O2P_OK, "%s", o2p_last_error());
+        ck_assert_int_eq(lean_context_create(e, &ctx), O2P_OK);
+        ck_assert_int_eq(lean_context_set_tensor_address(ctx, "x", x), O2P_OK);
+        ck_assert_int_eq(lean_context_set_tensor_address(ctx, "y", y), O2P_OK);
+        ck_assert_int_eq(lean_context_execute(ctx), O2P_OK);
+        TU_ASSERT_STATUS(lean_context_get_tensor_shape(ctx, "y", &rank, dims), O2P_ERR_INTERNAL);
+        TU_ASSERT_ERROR_HAS("does not fit its shape 2x<=4");
+        lean_context_destroy(ctx);
+        lean_engine_destroy(e);
+    }
+    unlink(logpath);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("lean_cuda");
@@ -818,6 +1104,9 @@ int main(void)
     tcase_add_test(tc, test_device_limits);
     tcase_add_test(tc, test_enqueue_patches_addresses);
     tcase_add_test(tc, test_abi_table);
+    tcase_add_test(tc, test_dd_round_trip);
+    tcase_add_test(tc, test_dd_refusals);
+    tcase_add_test(tc, test_dd_shape_copied_back);
     suite_add_tcase(s, tc);
     /* each test opens the driver in its own process (see the top) */
     setenv("CK_FORK", "yes", 1);

@@ -542,7 +542,7 @@ static uint8_t *encode_engine(const eng_spec *sp, size_t *size)
     put_u64(&b, sp->workspace);
     if (sp->tensor_count) {
         put_u32(&b, sp->tensor_count);
-        size_t need = b.len + (size_t)sp->tensor_count * 36;
+        size_t need = b.len + (size_t)sp->tensor_count * 44;
         need = (need + 255) & ~(size_t)255;
         uint8_t *out = calloc(1, need);
         memcpy(out, b.data, b.len);
@@ -565,6 +565,8 @@ static uint8_t *encode_engine(const eng_spec *sp, size_t *size)
         put_u32(&b, O2P_DTYPE_FLOAT);
         put_u32(&b, 1);
         put_u64(&b, 4);
+        put_u32(&b, 0);  /* dd_mask (format 6): static */
+        put_u32(&b, UINT32_MAX); /* shape_tensor: -1 */
         put_u32(&b, t ? ENGINE_IO_OUTPUT : ENGINE_IO_INPUT);
         put_u32(&b, ENGINE_STORAGE_IO);
         put_u64(&b, 0);

@@ -199,7 +199,7 @@ static void shape_is(const o2p_cu_shape *s, int rank, const int64_t *dims, const
 
 static const char *const all_ops[] = {
     "Compress", "Concat", "ConstantOfShape", "CumSum", "Expand", "EyeLike", "Flatten",
-    "Gather", "GatherElements", "GatherND", "OneHot", "Pad", "Range", "Reshape",
+    "Gather", "GatherElements", "GatherND", "NonZero", "OneHot", "Pad", "Range", "Reshape",
     "ReverseSequence", "Scatter", "ScatterElements", "ScatterND", "Shape", "Size", "Slice",
     "Split", "Squeeze", "Tile", "TopK", "Transpose", "Trilu", "Unsqueeze"};
 
@@ -967,6 +967,63 @@ START_TEST(test_element_types)
 }
 END_TEST
 
+/* NonZero: a data-dependent output. One block counts, scans and writes; the output's shape
+ * tensor (cg_layer.output_shape_tensors) gets the actual dims. */
+START_TEST(test_nonzero)
+{
+    int shapes[1] = {20};
+    fixture *f = fx_new("NonZero", 13);
+    fx_in(f, tn(f, F16, 3, D(2, 3, 5), NULL));
+    fx_out(f, tn(f, I64, 2, D(3, 30), NULL)); /* at its bound: 30 non-zeros at most */
+    f->l.output_shape_tensors = shapes;
+    ck_assert_int_eq(fx_lower(f), O2P_OK);
+    ck_assert_int_eq(f->e.count, 1);
+    o2p_tn_nonzero_params p;
+    const cg_launch *l = kernel(f, 0, "o2p_tensor_nonzero", 1, &p, sizeof p);
+    ck_assert_uint_eq(l->grid[0], 1); /* one block: the scan is block-wide */
+    ck_assert_uint_eq(l->block[0], O2P_TN_NONZERO_THREADS);
+    ck_assert_int_eq(l->num_patches, 3);
+    patched(l, offsetof(o2p_tn_nonzero_params, x_ptr), 0, 0);
+    patched(l, offsetof(o2p_tn_nonzero_params, y_ptr), OUT_BASE, 0);
+    patched(l, offsetof(o2p_tn_nonzero_params, shape_ptr), 20, 0);
+    ck_assert_int_eq(p.n, 30);
+    ck_assert_int_eq(p.cap, 30);
+    ck_assert_int_eq(p.rank, 3);
+    ck_assert_int_eq(p.dtype, O2P_DTYPE_FLOAT16);
+    ck_assert_int_eq(p.dims[0], 2);
+    ck_assert_int_eq(p.dims[1], 3);
+    ck_assert_int_eq(p.dims[2], 5);
+    ck_assert_uint_eq(sizeof p, 176);
+    fx_free(f);
+    /* without a shape tensor the count has nowhere to go */
+    f = fx_new("NonZero", 13);
+    fx_in(f, tn(f, F32, 1, D(4), NULL));
+    fx_out(f, tn(f, I64, 2, D(1, 4), NULL));
+    expect_fail(f, O2P_ERR_UNSUPPORTED, "no shape tensor");
+    fx_free(f);
+    /* an empty input: [rank, 0], static, nothing to launch */
+    f = fx_new("NonZero", 13);
+    fx_in(f, tn(f, F32, 2, D(0, 4), NULL));
+    fx_out(f, tn(f, I64, 2, D(2, 0), NULL));
+    ck_assert_int_eq(fx_lower(f), O2P_OK);
+    ck_assert_int_eq(f->e.count, 0);
+    fx_free(f);
+    /* the host kernel's checks: the output's type and first dim */
+    f = fx_new("NonZero", 13);
+    fx_in(f, tn(f, F32, 2, D(2, 2), NULL));
+    fx_out(f, tn(f, I32, 2, D(2, 4), NULL));
+    f->l.output_shape_tensors = shapes;
+    expect_fail(f, O2P_ERR_SHAPE, "output 0 must be int64 [2, N]");
+    fx_free(f);
+    f = fx_new("NonZero", 13);
+    fx_in(f, tn(f, O2P_DTYPE_STRING, 1, D(2), NULL));
+    fx_out(f, tn(f, I64, 2, D(1, 2), NULL));
+    f->l.output_shape_tensors = shapes;
+    expect_fail(f, O2P_ERR_UNSUPPORTED, "element type string");
+    fx_free(f);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("lower_tensor");
@@ -981,6 +1038,7 @@ int main(void)
     tcase_add_test(tc, test_scatter_family);
     tcase_add_test(tc, test_topk_cumsum_reverse);
     tcase_add_test(tc, test_element_types);
+    tcase_add_test(tc, test_nonzero);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }
