@@ -17,6 +17,7 @@ static const family_table families[] = {
     {cg_nn_ops, &cg_nn_op_count},
     {cg_signal_ops, &cg_signal_op_count},
     {cg_rnn_ops, &cg_rnn_op_count},
+    {cg_select_ops, &cg_select_op_count},
     {cg_tensor_ops, &cg_tensor_op_count},
 };
 #define NUM_FAMILIES ((int)(sizeof families / sizeof families[0]))
