@@ -217,7 +217,8 @@ O2P_DEVICE bool nms_suppress(const float *a, const float *b, int center, float i
 
 #define NMS_BLOCK 256
 
-extern "C" __global__ void __launch_bounds__(NMS_BLOCK) o2p_select_nms_class(o2p_select_nms_params p)
+extern "C" __global__ void __launch_bounds__(NMS_BLOCK)
+    o2p_select_nms_class(o2p_select_nms_params p)
 {
     __shared__ unsigned long long s_cand;
     __shared__ long long s_count;
@@ -225,7 +226,7 @@ extern "C" __global__ void __launch_bounds__(NMS_BLOCK) o2p_select_nms_class(o2p
     o2p_i64 limit = 0;
     if (p.max_ptr)
         limit = p.max_dtype == O2P_CU_INT32 ? (o2p_i64) * (const int *)p.max_ptr
-                                             : *(const long long *)p.max_ptr;
+                                            : *(const long long *)p.max_ptr;
     limit = limit < 0 ? 0 : (limit > p.max_cap ? p.max_cap : limit);
     const float iou = p.iou_ptr ? *(const float *)p.iou_ptr : 0.0f;
     const bool have_st = p.score_ptr != 0;

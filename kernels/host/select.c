@@ -168,8 +168,7 @@ static o2p_status host_unique(const host_kernel_args *a)
         y_ok = d == y_axis ? Y->dims[d] >= k : Y->dims[d] == y_dims[d];
     if (!y_ok) {
         char s1[256], s2[256];
-        st = host_error(a,
-                        "output 0 (Y) is %s %s; expected %s %s (or a bound above along axis %d)",
+        st = host_error(a, "output 0 (Y) is %s %s; expected %s %s (or a bound above along axis %d)",
                         o2p_dtype_name(Y->dtype), host_nn_shape_str(Y, s1, sizeof s1),
                         o2p_dtype_name(X->dtype), host_nn_dims_str(y_rank, y_dims, s2, sizeof s2),
                         y_axis);
@@ -181,8 +180,7 @@ static o2p_status host_unique(const host_kernel_args *a)
     if (R && (R->dtype != O2P_DTYPE_INT64 || !host_same_shape(R, 1, &n) || (n > 0 && !R->data))) {
         char s[256];
         st = host_error(a, "output 2 (inverse_indices) is %s %s; it must be int64 [%lld]",
-                        o2p_dtype_name(R->dtype), host_nn_shape_str(R, s, sizeof s),
-                        (long long)n);
+                        o2p_dtype_name(R->dtype), host_nn_shape_str(R, s, sizeof s), (long long)n);
         goto done;
     }
     int64_t y_numel = v.outer * k * v.inner;

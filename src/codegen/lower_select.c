@@ -212,13 +212,13 @@ static o2p_status unique_lower(const cg_layer *l, const cg_tactic *t, const cg_o
     uint32_t grid[3], block[3];
     cg_launch *k;
     typedef o2p_select_unique_params U;
-#define WORKSPACE(k)                                                                           \
-    do {                                                                                       \
-        cg_launch_ptr(e, k, (uint32_t)offsetof(U, rep_ptr), CG_TENSOR_WORKSPACE, rep_at);      \
-        cg_launch_ptr(e, k, (uint32_t)offsetof(U, pos_ptr), CG_TENSOR_WORKSPACE, pos_at);      \
-        cg_launch_ptr(e, k, (uint32_t)offsetof(U, cnt_ptr), CG_TENSOR_WORKSPACE, cnt_at);      \
-        cg_launch_ptr(e, k, (uint32_t)offsetof(U, k_ptr), CG_TENSOR_WORKSPACE, k_at);          \
-        PTR(k, x_ptr, l->input_tensors[0], U);                                                 \
+#define WORKSPACE(k)                                                                      \
+    do {                                                                                  \
+        cg_launch_ptr(e, k, (uint32_t)offsetof(U, rep_ptr), CG_TENSOR_WORKSPACE, rep_at); \
+        cg_launch_ptr(e, k, (uint32_t)offsetof(U, pos_ptr), CG_TENSOR_WORKSPACE, pos_at); \
+        cg_launch_ptr(e, k, (uint32_t)offsetof(U, cnt_ptr), CG_TENSOR_WORKSPACE, cnt_at); \
+        cg_launch_ptr(e, k, (uint32_t)offsetof(U, k_ptr), CG_TENSOR_WORKSPACE, k_at);     \
+        PTR(k, x_ptr, l->input_tensors[0], U);                                            \
     } while (0)
     cg_grid_1d((uint64_t)n, SEL_BLOCK, grid, block);
     if (n > 0) {
@@ -290,8 +290,7 @@ static int nms_candidates(const cg_layer *l, const cg_options *o, cg_tactic *out
     return 1;
 }
 
-static o2p_status nms_lower(const cg_layer *l, const cg_tactic *t, const cg_options *o,
-                            cg_emit *e)
+static o2p_status nms_lower(const cg_layer *l, const cg_tactic *t, const cg_options *o, cg_emit *e)
 {
     (void)t;
     (void)o;

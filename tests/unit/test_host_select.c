@@ -121,12 +121,42 @@ typedef struct uniq_case {
 } uniq_case;
 
 static const uniq_case uniq_cases[] = {
-    {"not_sorted_without_axis", 1, {6}, {2, 1, 1, 3, 4, 3}, INT64_MIN, 0, {4}, {2, 1, 3, 4}, 4,
-     {0, 1, 3, 4}, {0, 1, 1, 2, 3, 2}, {1, 2, 2, 1}},
-    {"sorted_without_axis", 1, {6}, {2, 1, 1, 3, 4, 3}, INT64_MIN, 1, {4}, {1, 2, 3, 4}, 4,
-     {1, 0, 3, 4}, {1, 0, 0, 2, 3, 2}, {2, 1, 2, 1}},
-    {"sorted_with_axis", 2, {3, 3}, {1, 0, 0, 1, 0, 0, 2, 3, 4}, 0, 1, {2, 3},
-     {1, 0, 0, 2, 3, 4}, 2, {0, 2}, {0, 0, 1}, {2, 1}},
+    {"not_sorted_without_axis",
+     1,
+     {6},
+     {2, 1, 1, 3, 4, 3},
+     INT64_MIN,
+     0,
+     {4},
+     {2, 1, 3, 4},
+     4,
+     {0, 1, 3, 4},
+     {0, 1, 1, 2, 3, 2},
+     {1, 2, 2, 1}},
+    {"sorted_without_axis",
+     1,
+     {6},
+     {2, 1, 1, 3, 4, 3},
+     INT64_MIN,
+     1,
+     {4},
+     {1, 2, 3, 4},
+     4,
+     {1, 0, 3, 4},
+     {1, 0, 0, 2, 3, 2},
+     {2, 1, 2, 1}},
+    {"sorted_with_axis",
+     2,
+     {3, 3},
+     {1, 0, 0, 1, 0, 0, 2, 3, 4},
+     0,
+     1,
+     {2, 3},
+     {1, 0, 0, 2, 3, 4},
+     2,
+     {0, 2},
+     {0, 0, 1},
+     {2, 1}},
     {"sorted_with_axis_3d",
      3,
      {2, 4, 2},
@@ -139,18 +169,39 @@ static const uniq_case uniq_cases[] = {
      {1, 0, 2},
      {1, 0, 2, 0},
      {2, 1, 1}},
-    {"sorted_with_negative_axis", 2, {3, 3}, {1, 0, 0, 1, 0, 0, 2, 3, 3}, -1, 1, {3, 2},
-     {0, 1, 0, 1, 3, 2}, 2, {1, 0}, {1, 0, 0}, {2, 1}},
+    {"sorted_with_negative_axis",
+     2,
+     {3, 3},
+     {1, 0, 0, 1, 0, 0, 2, 3, 3},
+     -1,
+     1,
+     {3, 2},
+     {0, 1, 0, 1, 3, 2},
+     2,
+     {1, 0},
+     {1, 0, 0},
+     {2, 1}},
     /* not in the node tests: first-occurrence order along an axis */
-    {"not_sorted_with_axis", 2, {3, 3}, {2, 3, 4, 1, 0, 0, 2, 3, 4}, 0, 0, {2, 3},
-     {2, 3, 4, 1, 0, 0}, 2, {0, 1}, {0, 1, 0}, {2, 1}},
+    {"not_sorted_with_axis",
+     2,
+     {3, 3},
+     {2, 3, 4, 1, 0, 0, 2, 3, 4},
+     0,
+     0,
+     {2, 3},
+     {2, 3, 4, 1, 0, 0},
+     2,
+     {0, 1},
+     {0, 1, 0},
+     {2, 1}},
 };
 
 static void run_uniq_case(const uniq_case *c)
 {
     host_tensor *X = tensor_f32(c->rank, c->dims, c->x);
     int flat = c->axis == INT64_MIN;
-    int64_t n = flat ? numel_of(c->rank, c->dims) : c->dims[c->axis < 0 ? c->axis + c->rank : c->axis];
+    int64_t n =
+        flat ? numel_of(c->rank, c->dims) : c->dims[c->axis < 0 ? c->axis + c->rank : c->axis];
     int yax = flat ? 0 : (int)(c->axis < 0 ? c->axis + c->rank : c->axis);
     int yrank = flat ? 1 : c->rank;
     int64_t bound[3] = {n, n, n};
@@ -286,22 +337,20 @@ END_TEST
 
 /* ---------------------------------------------------------------- NonMaxSuppression */
 
-static const float std_boxes[24] = {0, 0,   1, 1,   0, 0.1f,  1, 1.1f,  0, -0.1f, 1, 0.9f,
-                                    0, 10,  1, 11,  0, 10.1f, 1, 11.1f, 0, 100,   1, 101};
-static const float flipped_boxes[24] = {1, 1,    0, 0,     0, 0.1f,  1, 1.1f,
-                                        0, 0.9f, 1, -0.1f, 0, 10,    1, 11,
-                                        1, 10.1f, 0, 11.1f, 1, 101,  0, 100};
-static const float center_boxes[24] = {0.5f, 0.5f,  1, 1, 0.5f, 0.6f,  1, 1,
-                                       0.5f, 0.4f,  1, 1, 0.5f, 10.5f, 1, 1,
-                                       0.5f, 10.6f, 1, 1, 0.5f, 100.5f, 1, 1};
+static const float std_boxes[24] = {0, 0,  1, 1,  0, 0.1f,  1, 1.1f,  0, -0.1f, 1, 0.9f,
+                                    0, 10, 1, 11, 0, 10.1f, 1, 11.1f, 0, 100,   1, 101};
+static const float flipped_boxes[24] = {1, 1,  0, 0,  0, 0.1f,  1, 1.1f,  0, 0.9f, 1, -0.1f,
+                                        0, 10, 1, 11, 1, 10.1f, 0, 11.1f, 1, 101,  0, 100};
+static const float center_boxes[24] = {0.5f, 0.5f,  1, 1, 0.5f, 0.6f,  1, 1, 0.5f, 0.4f,   1, 1,
+                                       0.5f, 10.5f, 1, 1, 0.5f, 10.6f, 1, 1, 0.5f, 100.5f, 1, 1};
 static const float std_scores[6] = {0.9f, 0.75f, 0.6f, 0.95f, 0.5f, 0.3f};
 
 /* NMS with max_output_boxes_per_class, iou_threshold, score_threshold as [1] inputs (as the
  * node tests give them; a negative score_threshold here: omitted). The output is allocated
  * at rows (the bound) and must come back as want_rows x 3. */
 static o2p_status nms_run(int64_t nb, int64_t nc, int64_t n, const float *boxes,
-                          const float *scores, int64_t max_out, float iou, float st,
-                          int64_t center, int64_t rows, host_tensor **y)
+                          const float *scores, int64_t max_out, float iou, float st, int64_t center,
+                          int64_t rows, host_tensor **y)
 {
     host_tensor *B = tensor(F32, 3, D(nb, n, 4)), *S = tensor(F32, 3, D(nb, nc, n));
     for (int64_t b = 0; b < nb; b++)
@@ -351,12 +400,11 @@ START_TEST(test_nms_node_cases)
                D(0, 0, 3, 0, 0, 0, 0, 0, 5));
     nms_expect("flipped_coordinates", 1, 1, 6, flipped_boxes, std_scores, 3, 0.0f, 0, 3,
                D(0, 0, 3, 0, 0, 0, 0, 0, 5));
-    nms_expect("identical_boxes", 1, 1, 10, ident_boxes, ident_scores, 3, 0.0f, 0, 1,
-               D(0, 0, 0));
+    nms_expect("identical_boxes", 1, 1, 10, ident_boxes, ident_scores, 3, 0.0f, 0, 1, D(0, 0, 0));
     nms_expect("limit_output_size", 1, 1, 6, std_boxes, std_scores, 2, 0.0f, 0, 2,
                D(0, 0, 3, 0, 0, 0));
-    nms_expect("single_box", 1, 1, 1, (const float[]){0, 0, 1, 1}, (const float[]){0.9f}, 3,
-               0.0f, 0, 1, D(0, 0, 0));
+    nms_expect("single_box", 1, 1, 1, (const float[]){0, 0, 1, 1}, (const float[]){0.9f}, 3, 0.0f,
+               0, 1, D(0, 0, 0));
     nms_expect("suppress_by_IOU", 1, 1, 6, std_boxes, std_scores, 3, 0.0f, 0, 3,
                D(0, 0, 3, 0, 0, 0, 0, 0, 5));
     nms_expect("suppress_by_IOU_and_scores", 1, 1, 6, std_boxes, std_scores, 3, 0.4f, 0, 2,
@@ -375,17 +423,15 @@ START_TEST(test_nms_edges)
 {
     const float far[12] = {0, 0, 1, 1, 5, 5, 6, 6, 10, 10, 11, 11};
     host_tensor *Y;
-    ck_assert_int_eq(nms_run(1, 1, 3, far, (const float[]){NAN, 0.2f, 0.9f}, 3, 0.5f, -1.0f, 0, 3,
-                             &Y),
-                     O2P_OK);
+    ck_assert_int_eq(
+        nms_run(1, 1, 3, far, (const float[]){NAN, 0.2f, 0.9f}, 3, 0.5f, -1.0f, 0, 3, &Y), O2P_OK);
     assert_i64(Y, 2, D(3, 3), D(0, 0, 2, 0, 0, 1, 0, 0, 0), "no threshold, NaN last");
     tensor_free(Y);
     ck_assert_int_eq(nms_run(1, 1, 6, std_boxes, std_scores, 6, 0.5f, 0.3f, 0, 6, &Y), O2P_OK);
     assert_i64(Y, 2, D(2, 3), D(0, 0, 3, 0, 0, 0), "strict threshold");
     tensor_free(Y);
-    ck_assert_int_eq(nms_run(1, 1, 3, far, (const float[]){0.5f, 0.7f, 0.7f}, 3, 0.5f, -1.0f, 0, 3,
-                             &Y),
-                     O2P_OK);
+    ck_assert_int_eq(
+        nms_run(1, 1, 3, far, (const float[]){0.5f, 0.7f, 0.7f}, 3, 0.5f, -1.0f, 0, 3, &Y), O2P_OK);
     assert_i64(Y, 2, D(3, 3), D(0, 0, 1, 0, 0, 2, 0, 0, 0), "ties by index");
     tensor_free(Y);
     /* iou_threshold 0: any overlap suppresses; 1: nothing does */
@@ -400,7 +446,8 @@ START_TEST(test_nms_edges)
     tensor_free(Y);
 
     /* max_output_boxes_per_class omitted: nothing selected, into a [0, 3] output */
-    host_tensor *B = tensor_f32(3, D(1, 6, 4), std_boxes), *S = tensor_f32(3, D(1, 1, 6), std_scores);
+    host_tensor *B = tensor_f32(3, D(1, 6, 4), std_boxes),
+                *S = tensor_f32(3, D(1, 1, 6), std_scores);
     host_tensor *Y0 = tensor(I64, 2, D(0, 3));
     const host_tensor *in[2] = {B, S};
     host_tensor *out[1] = {Y0};
@@ -430,7 +477,8 @@ START_TEST(test_nms_refusals)
     ck_assert_ptr_nonnull(strstr(o2p_last_error(), "center_point_box"));
     tensor_free(Y);
 
-    host_tensor *B = tensor_f32(3, D(1, 6, 4), std_boxes), *S = tensor_f32(3, D(1, 1, 5), std_scores);
+    host_tensor *B = tensor_f32(3, D(1, 6, 4), std_boxes),
+                *S = tensor_f32(3, D(1, 1, 5), std_scores);
     host_tensor *Y3 = tensor(I64, 2, D(6, 3)), *M = tensor(I64, 1, D(1));
     ((int64_t *)M->data)[0] = 1;
     const host_tensor *in[3] = {B, S, M};
