@@ -97,6 +97,8 @@ extern const host_kernel_entry host_signal_kernels[];
 extern const int host_signal_kernel_count;
 extern const host_kernel_entry host_rnn_kernels[];
 extern const int host_rnn_kernel_count;
+extern const host_kernel_entry host_select_kernels[];
+extern const int host_select_kernel_count;
 extern const host_kernel_entry host_tensor_kernels[];
 extern const int host_tensor_kernel_count;
 extern const host_kernel_entry host_text_kernels[];

@@ -16,6 +16,7 @@ static const family families[] = {
     {host_nn_kernels, &host_nn_kernel_count, ""},
     {host_signal_kernels, &host_signal_kernel_count, ""},
     {host_rnn_kernels, &host_rnn_kernel_count, ""},
+    {host_select_kernels, &host_select_kernel_count, ""},
     {host_tensor_kernels, &host_tensor_kernel_count, ""},
     {host_text_kernels, &host_text_kernel_count, ""},
     {host_training_kernels, &host_training_kernel_count, HOST_DOMAIN_TRAINING},

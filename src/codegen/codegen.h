@@ -264,6 +264,8 @@ extern const cg_op cg_signal_ops[];
 extern const int cg_signal_op_count;
 extern const cg_op cg_rnn_ops[];
 extern const int cg_rnn_op_count;
+extern const cg_op cg_select_ops[];
+extern const int cg_select_op_count;
 extern const cg_op cg_tensor_ops[];
 extern const int cg_tensor_op_count;
 extern const cg_op cg_text_ops[];

@@ -18,6 +18,7 @@ static const family_table families[] = {
     {cg_nn_ops, &cg_nn_op_count, ""},
     {cg_signal_ops, &cg_signal_op_count, ""},
     {cg_rnn_ops, &cg_rnn_op_count, ""},
+    {cg_select_ops, &cg_select_op_count, ""},
     {cg_tensor_ops, &cg_tensor_op_count, ""},
     {cg_text_ops, &cg_text_op_count, ""},
     {cg_training_ops, &cg_training_op_count, HOST_DOMAIN_TRAINING},

@@ -931,13 +931,35 @@ o2p_status inf_nms(ir_infer_ctx *ctx)
     int64_t cpb = ir_attr_int(ctx->layer, "center_point_box", 0);
     if (cpb != 0 && cpb != 1)
         return ir_infer_error(ctx, "center_point_box %lld must be 0 or 1", (long long)cpb);
-    ir_shape b;
+    ir_shape b, s;
     inf_shape(ctx, 0, &b);
+    inf_shape(ctx, 1, &s);
     if (b.rank == 3 && b.dims[2].value >= 0 && b.dims[2].value != 4)
         return ir_infer_error(ctx, "boxes '%s' must be batch x boxes x 4", inf_name(ctx, 0));
+    int64_t nb = b.rank == 3 ? b.dims[0].value : -1, n = b.rank == 3 ? b.dims[1].value : -1;
+    int64_t nc = s.rank == 3 ? s.dims[1].value : -1;
+    if (s.rank == 3 && ((nb >= 0 && s.dims[0].value >= 0 && s.dims[0].value != nb) ||
+                        (n >= 0 && s.dims[2].value >= 0 && s.dims[2].value != n)))
+        return ir_infer_error(ctx, "scores '%s' must be batch x classes x boxes of boxes '%s'",
+                              inf_name(ctx, 1), inf_name(ctx, 0));
+    /* The selected count is data-dependent: at most batches * classes * the per-class limit
+     * (max_output_boxes_per_class when known, capped at the box count; omitted selects none). */
+    int64_t per = -1, limit;
+    if (!inf_has(ctx, 2))
+        per = 0;
+    else if (inf_int_scalar(ctx, 2, &limit))
+        per = limit < 0 ? 0 : limit;
+    if (n >= 0 && (per < 0 || per > n))
+        per = n;
     ir_shape o;
     inf_shape_rank(&o, 2);
     o.dims[1] = inf_dim(3);
+    int64_t bound;
+    if (per == 0 || nb == 0 || nc == 0)
+        o.dims[0] = inf_dim(0);
+    else if (per > 0 && nb > 0 && nc > 0 && o2p_mul_i64(nb, nc, &bound) &&
+             o2p_mul_i64(bound, per, &bound))
+        o.dims[0].bound = bound;
     return inf_out(ctx, 0, O2P_DTYPE_INT64, &o);
 }
 

@@ -1974,32 +1974,42 @@ o2p_status inf_compress(ir_infer_ctx *ctx)
 
 o2p_status inf_unique(ir_infer_ctx *ctx)
 {
-    ir_shape x, o, one;
+    ir_shape x, o, list;
     inf_shape(ctx, 0, &x);
     o2p_dtype t = inf_dtype(ctx, 0);
     const ir_attr *a = ir_attr_find(ctx->layer, "axis");
-    inf_shape_rank(&one, 1);
     ir_shape inverse;
     inf_shape_rank(&inverse, 1);
+    int ax = -1; /* Y's axis the unique count is; -1: Y's rank is not known */
     if (a && a->type == O2P_ATTR_INT) {
         if (x.rank < 0) {
             ir_shape_unknown(&o);
         } else {
-            int ax;
             O2P_TRY(inf_axis(ctx, a->i, x.rank, inf_name(ctx, 0), &ax));
             o = x;
-            o.dims[ax] = IR_DIM_UNKNOWN;
             inverse.dims[0] = x.dims[ax];
         }
     } else {
-        o = one;
+        inf_shape_rank(&o, 1);
+        ax = 0;
         if (x.rank >= 0)
             O2P_TRY(inf_dims_product(ctx, x.dims, x.rank, &inverse.dims[0]));
     }
+    /* The unique count is data-dependent, at most the slice count n (inverse's length):
+     * n <= 1 slices are their own uniques. */
+    ir_dim n = inverse.dims[0], k = IR_DIM_UNKNOWN;
+    if (n.value == 0 || n.value == 1)
+        k = inf_dim(n.value);
+    else if (n.value > 1)
+        k.bound = n.value;
+    if (ax >= 0)
+        o.dims[ax] = k;
+    inf_shape_rank(&list, 1);
+    list.dims[0] = k;
     O2P_TRY(inf_out(ctx, 0, t, &o));
-    O2P_TRY(inf_out(ctx, 1, O2P_DTYPE_INT64, &one));
+    O2P_TRY(inf_out(ctx, 1, O2P_DTYPE_INT64, &list));
     O2P_TRY(inf_out(ctx, 2, O2P_DTYPE_INT64, &inverse));
-    return inf_out(ctx, 3, O2P_DTYPE_INT64, &one);
+    return inf_out(ctx, 3, O2P_DTYPE_INT64, &list);
 }
 
 /* ---------------------------------------------------------------- generators */

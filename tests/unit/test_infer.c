@@ -878,7 +878,7 @@ START_TEST(test_nn_ops)
     tu_assert_shape(out(dft, 0), "2x9x2");
     tu_assert_shape(out(stft, 0), "1x15x9x2");
     tu_assert_shape(out(hw, 0), "10");
-    tu_assert_shape(out(nms, 0), "?x3");
+    tu_assert_shape(out(nms, 0), "0x3");
     tu_assert_shape(out(sce, 0), "3x2");
     tu_assert_shape(out(sce, 1), "3x5x2");
     o2p_network_destroy(n);
