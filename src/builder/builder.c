@@ -582,21 +582,26 @@ o2p_status build_engine_create(ir_network *net, const build_options *opt, build_
     O2P_TRY(pass_expand_gradients(net, &gradients));
     pass_fold_stats fs;
     O2P_TRY(pass_fold_constants(net, FOLD_MAX_TENSOR_BYTES, &fs));
-    /* Sequences and optionals become plain tensors, in two runs around unrolling: a Loop that
-     * builds a sequence (its trip count often a SequenceLength) is unrolled in between. */
-    int resolved = 0;
-    O2P_TRY(pass_resolve_sequences(net, 0, &resolved));
-    if (resolved)
-        O2P_TRY(fold_again(net, &fs));
-    /* Control flow with constant conditions and trip counts whose shapes vary between
-     * iterations: copied out (then inferred and folded again: the copies' iteration numbers
-     * are constants). */
-    int unrolled = 0;
-    O2P_TRY(pass_unroll_control(net, &unrolled));
-    if (unrolled) {
-        O2P_TRY(ir_infer_network(net));
-        O2P_TRY(fold_again(net, &fs));
+    /* Sequences and optionals become plain tensors, and control flow with constant
+     * conditions and trip counts whose shapes vary between iterations is copied out, in
+     * rounds until neither changes anything: a Loop that builds a sequence (its trip count
+     * often a SequenceLength) is unrolled, its copies' sequence ops resolved, an If whose
+     * condition that made a constant then inlined. The copies are inferred and folded again
+     * (their iteration numbers are constants). The last run refuses what is left. */
+    for (int round = 0; round < 16; round++) {
+        int resolved = 0, unrolled = 0;
+        O2P_TRY(pass_resolve_sequences(net, 0, &resolved));
+        if (resolved)
+            O2P_TRY(fold_again(net, &fs));
+        O2P_TRY(pass_unroll_control(net, &unrolled));
+        if (unrolled) {
+            O2P_TRY(ir_infer_network(net));
+            O2P_TRY(fold_again(net, &fs));
+        }
+        if (!resolved && !unrolled)
+            break;
     }
+    int resolved = 0;
     O2P_TRY(pass_resolve_sequences(net, 1, &resolved));
     if (resolved)
         O2P_TRY(fold_again(net, &fs));

@@ -41,8 +41,9 @@ o2p_status pass_expand_gradients(ir_network *net, int *expanded);
  * condition is a constant becomes the layers of the branch it takes; a Loop whose outputs
  * have no static shape, with a constant trip count (1 to 64), a constant true (or no)
  * condition and a body that never stops early, becomes its body copied once per iteration
- * (the iteration number a constant in each copy), scan outputs stacked by Concat. Bodies
- * holding subgraphs or plugin layers stay. *unrolled counts the layers resolved; shapes
+ * (the iteration number a constant in each copy, subgraphs inside copied too), scan outputs
+ * stacked by Concat. Bodies holding plugin layers stay. *unrolled counts the layers
+ * resolved; shapes
  * must be inferred again after. */
 o2p_status pass_unroll_control(ir_network *net, int *unrolled);
 

@@ -681,16 +681,29 @@ static int layer_uses_sequences(seq_ctx *c, const ir_layer *l)
     return 0;
 }
 
+/* An If's condition as a constant known at build, when it is one. */
+static int const_condition(const ir_layer *l, int64_t *cond)
+{
+    const ir_tensor *ct = l->num_inputs > 0 ? l->inputs[0] : NULL;
+    if (!ct)
+        return 0;
+    if (ir_tensor_is_const(ct) && ir_tensor_numel_const(ct) == 1 &&
+        ir_const_get_i64(ct, 0, cond))
+        return 1;
+    if (ct->values && ct->values->count == 1 && ct->values->e[0].known) {
+        *cond = ct->values->e[0].value;
+        return 1;
+    }
+    return 0;
+}
+
 static o2p_status do_if(seq_ctx *c, ir_layer *l)
 {
     int64_t cond;
     if (!l->inputs[0])
         return layer_fail(l, "the condition is missing");
     const ir_tensor *ct = l->inputs[0];
-    if (!((ir_tensor_is_const(ct) && ir_tensor_numel_const(ct) == 1 &&
-           ir_const_get_i64(ct, 0, &cond)) ||
-          (ct->values && ct->values->count == 1 && ct->values->e[0].known &&
-           ((cond = ct->values->e[0].value), 1))))
+    if (!const_condition(l, &cond))
         return layer_fail(l, "its branches use sequences or optionals, so its condition '%s' "
                           "must be a constant known at build (plans are static: onnx2plan "
                           "resolves sequences by taking the branch the condition picks)",
@@ -775,10 +788,14 @@ static o2p_status resolve_layer(seq_ctx *c, ir_layer *l)
      * SequenceLength resolved here); so does everything that reads what it makes. */
     int loop = !*l->domain && (strcmp(op, "Loop") == 0 || strcmp(op, "Scan") == 0) &&
                layer_uses_sequences(c, l);
+    /* So does an If whose condition is not a constant yet (folding may make it one). */
+    int64_t cond;
+    int pending_if = !*l->domain && strcmp(op, "If") == 0 && layer_uses_sequences(c, l) &&
+                     !const_condition(l, &cond);
     int reads_deferred = 0;
     for (int k = 0; k < l->num_inputs; k++)
         reads_deferred |= is_deferred(c, l->inputs[k]);
-    if (reads_deferred || (loop && !c->final)) {
+    if (reads_deferred || ((loop || pending_if) && !c->final)) {
         for (int k = 0; k < l->num_outputs; k++)
             if (l->outputs[k])
                 O2P_TRY(o2p_ptrvec_push(&c->deferred, l->outputs[k]));
@@ -798,7 +815,7 @@ static o2p_status resolve_layer(seq_ctx *c, ir_layer *l)
                               "sequences at build): that needs a Loop whose trip count "
                               "'%s' must be a constant known at build (at most 64 "
                               "iterations), that never stops early, and whose body holds no "
-                              "nested control flow", op, op,
+                              "plugin layer", op, op,
                               l->num_inputs > 0 && l->inputs[0] ? l->inputs[0]->name : "");
         else {
             for (int k = 0; k < l->num_inputs; k++)

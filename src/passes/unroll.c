@@ -3,9 +3,9 @@
  * the iteration number) or that carries values the engine cannot hold (sequences) has no
  * plan of its own; when its trip count is a constant and it cannot stop early, its body is
  * copied into the main graph once per iteration, the iteration number a constant in each
- * copy, so every shape is static again. An If whose condition is a constant becomes the
- * layers of the branch it takes. Other Loops and Ifs are left to the control-flow runtime
- * (docs/control-flow.md). */
+ * copy, so every shape is static again (subgraphs in the body, an If, are copied with it).
+ * An If whose condition is a constant becomes the layers of the branch it takes. Other Loops
+ * and Ifs are left to the control-flow runtime (docs/control-flow.md). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,9 +15,11 @@
 #define UNROLL_MAX_TRIPS 64
 #define UNROLL_MAX_LAYERS 4096
 
-/* Body tensor → main-graph tensor, for one copy of a body. */
+/* Body tensor → its copy, for one copy of a body; `outer` is the map of the graph around a
+ * nested subgraph's copy (an If inside a Loop body reads the body's tensors). */
 typedef struct copy_map {
-    ir_graph *body;
+    const struct copy_map *outer;
+    ir_graph *dst; /* where the copies go: the main graph, or a copied subgraph */
     const void **from;
     ir_tensor **to;
     int count, cap;
@@ -43,13 +45,23 @@ static o2p_status map_put(copy_map *m, const ir_tensor *from, ir_tensor *to)
 
 static ir_tensor *map_get(const copy_map *m, const ir_tensor *from)
 {
-    for (int i = m->count - 1; i >= 0; i--)
-        if (m->from[i] == from)
-            return m->to[i];
+    for (; m; m = m->outer)
+        for (int i = m->count - 1; i >= 0; i--)
+            if (m->from[i] == from)
+                return m->to[i];
     return NULL;
 }
 
-/* A fresh main-graph tensor name from a prefix and a body name. */
+static void map_free(copy_map *m)
+{
+    free(m->from);
+    free(m->to);
+    m->from = NULL;
+    m->to = NULL;
+    m->count = m->cap = 0;
+}
+
+/* A fresh tensor name in g from a prefix and a body name. */
 static const char *fresh_name(ir_graph *g, const char *prefix, const char *name)
 {
     ir_network *net = g->network;
@@ -57,6 +69,13 @@ static const char *fresh_name(ir_graph *g, const char *prefix, const char *name)
     for (int k = 1; n && o2p_strmap_get(&g->by_name, n); k++)
         n = o2p_arena_printf(&net->arena, "%s/%s_%d", prefix, name, k);
     return n;
+}
+
+/* The name of a copy in m->dst: prefixed in the main graph (one graph for every copy), the
+ * body's own in a copied subgraph (a new graph of its own). */
+static const char *copy_name(const copy_map *m, const char *prefix, const char *name)
+{
+    return m->outer ? name : fresh_name(m->dst, prefix, name);
 }
 
 static o2p_status new_constant(ir_graph *g, const char *name, o2p_dtype dtype, int rank,
@@ -79,9 +98,10 @@ static o2p_status new_constant(ir_graph *g, const char *name, o2p_dtype dtype, i
     return O2P_OK;
 }
 
-/* The main-graph tensor a body layer reads: mapped in this copy, a body constant (copied
- * once per body into the main graph, shared by the copies), or the outer tensor itself. */
-static o2p_status resolve(ir_graph *g, copy_map *m, copy_map *consts, const char *prefix,
+/* The tensor a copied layer reads: mapped in this copy or the copies around it, the main
+ * graph's own, or a body constant (copied once into the main graph and shared by every
+ * iteration through `consts`; into a copied subgraph, per copy). */
+static o2p_status resolve(ir_graph *root, copy_map *m, copy_map *consts, const char *prefix,
                           ir_tensor *t, ir_tensor **out)
 {
     *out = NULL;
@@ -89,34 +109,94 @@ static o2p_status resolve(ir_graph *g, copy_map *m, copy_map *consts, const char
         return O2P_OK;
     if ((*out = map_get(m, t)))
         return O2P_OK;
-    if (t->graph == g) {
+    if (t->graph == root) {
         *out = t;
         return O2P_OK;
     }
-    if (t->graph == m->body && t->kind == IR_TENSOR_CONSTANT && ir_tensor_is_const(t)) {
-        if ((*out = map_get(consts, t)))
+    if (t->kind == IR_TENSOR_CONSTANT && ir_tensor_is_const(t)) {
+        copy_map *into = m->dst == root ? consts : m;
+        if ((*out = map_get(into, t)))
             return O2P_OK;
         int64_t dims[IR_MAX_RANK];
         for (int i = 0; i < t->shape.rank; i++)
             dims[i] = t->shape.dims[i].value;
-        O2P_TRY(new_constant(g, fresh_name(g, prefix, t->name), t->dtype, t->shape.rank, dims,
-                             t->data, t->nbytes, out));
-        return map_put(consts, t, *out);
+        O2P_TRY(new_constant(m->dst, copy_name(m, prefix, t->name), t->dtype, t->shape.rank,
+                             dims, t->data, t->nbytes, out));
+        return map_put(into, t, *out);
     }
     return o2p_fail(O2P_ERR_INTERNAL, "unrolling: tensor '%s' has no value in the copy",
                     t->name);
 }
 
-/* Copies every layer of body into g (appended), reading through m and consts; the copies'
- * outputs are new tensors named prefix/name, entered into m. */
-static o2p_status copy_body(ir_graph *g, ir_graph *body, copy_map *m, copy_map *consts,
-                            const char *prefix)
+/* A new tensor in m->dst like t (its declared and inferred type, its kind of value). */
+static o2p_status copy_tensor(copy_map *m, const char *prefix, const ir_tensor *t,
+                              ir_tensor_kind kind, ir_tensor **out)
 {
-    ir_network *net = g->network;
+    O2P_TRY(ir_tensor_new(m->dst, copy_name(m, prefix, t->name), kind, out));
+    ir_tensor *c = *out;
+    c->vtype = t->vtype;
+    c->has_declared = t->has_declared;
+    c->declared_dtype = t->declared_dtype;
+    c->declared_shape = t->declared_shape;
+    if (kind == IR_TENSOR_INPUT) {
+        c->dtype = t->dtype;
+        c->shape = t->shape;
+    }
+    return map_put(m, t, c);
+}
+
+static o2p_status copy_layers(ir_graph *root, ir_graph *body, copy_map *m, copy_map *consts,
+                              const char *prefix);
+
+/* The subgraphs of a copied layer's GRAPH/GRAPHS attribute, copied under it: their inputs,
+ * layers and outputs, reading the copy around them through m. */
+static o2p_status copy_subgraphs(ir_graph *root, ir_layer *c, ir_attr *a, copy_map *m,
+                                 copy_map *consts, const char *prefix)
+{
+    ir_network *net = root->network;
+    ir_graph **graphs = o2p_arena_array(&net->arena, (size_t)a->count, sizeof *graphs);
+    if (!graphs)
+        return o2p_fail(O2P_ERR_OUT_OF_MEMORY, "out of memory unrolling control flow");
+    for (int k = 0; k < a->count; k++) {
+        ir_graph *sg = a->graphs[k];
+        ir_graph *ng = ir_graph_new(net, m->dst, sg->name);
+        if (!ng)
+            return o2p_fail(O2P_ERR_OUT_OF_MEMORY, "out of memory unrolling control flow");
+        ng->owner = c;
+        copy_map sub = {m, ng, NULL, NULL, 0, 0};
+        o2p_status st = O2P_OK;
+        for (int i = 0; i < sg->inputs.count && st == O2P_OK; i++) {
+            ir_tensor *t;
+            st = copy_tensor(&sub, prefix, sg->inputs.items[i], IR_TENSOR_INPUT, &t);
+        }
+        if (st == O2P_OK)
+            st = copy_layers(root, sg, &sub, consts, prefix);
+        for (int i = 0; i < sg->outputs.count && st == O2P_OK; i++) {
+            ir_tensor *o;
+            st = resolve(root, &sub, consts, prefix, sg->outputs.items[i], &o);
+            if (st == O2P_OK && o->graph == ng)
+                o->is_output = 1;
+            if (st == O2P_OK)
+                st = o2p_ptrvec_push(&ng->outputs, o);
+        }
+        map_free(&sub);
+        O2P_TRY(st);
+        graphs[k] = ng;
+    }
+    a->graphs = graphs;
+    return O2P_OK;
+}
+
+/* Copies every layer of body into m->dst (appended), reading through m and consts; the
+ * copies' outputs are new tensors, entered into m. */
+static o2p_status copy_layers(ir_graph *root, ir_graph *body, copy_map *m, copy_map *consts,
+                              const char *prefix)
+{
+    ir_network *net = root->network;
     for (int li = 0; li < body->layers.count; li++) {
         ir_layer *l = body->layers.items[li];
         ir_layer *c;
-        O2P_TRY(ir_layer_new(g, l->domain, l->op_type, fresh_name(g, prefix, l->name),
+        O2P_TRY(ir_layer_new(m->dst, l->domain, l->op_type, fresh_name(root, prefix, l->name),
                              l->num_inputs, l->num_outputs, &c));
         if (l->num_attrs) {
             c->attrs = o2p_arena_array(&net->arena, (size_t)l->num_attrs, sizeof *c->attrs);
@@ -126,16 +206,17 @@ static o2p_status copy_body(ir_graph *g, ir_graph *body, copy_map *m, copy_map *
             c->num_attrs = c->cap_attrs = l->num_attrs;
         }
         for (int i = 0; i < l->num_inputs; i++)
-            O2P_TRY(resolve(g, m, consts, prefix, l->inputs[i], &c->inputs[i]));
+            O2P_TRY(resolve(root, m, consts, prefix, l->inputs[i], &c->inputs[i]));
+        for (int a = 0; a < c->num_attrs; a++)
+            if (c->attrs[a].type == O2P_ATTR_GRAPH || c->attrs[a].type == O2P_ATTR_GRAPHS)
+                O2P_TRY(copy_subgraphs(root, c, &c->attrs[a], m, consts, prefix));
         for (int i = 0; i < l->num_outputs; i++) {
             if (!l->outputs[i])
                 continue;
             ir_tensor *t;
-            O2P_TRY(ir_tensor_new(g, fresh_name(g, prefix, l->outputs[i]->name),
-                                  IR_TENSOR_ACTIVATION, &t));
+            O2P_TRY(copy_tensor(m, prefix, l->outputs[i], IR_TENSOR_ACTIVATION, &t));
             t->producer = c;
             c->outputs[i] = t;
-            O2P_TRY(map_put(m, l->outputs[i], t));
         }
     }
     return O2P_OK;
@@ -181,7 +262,8 @@ static void splice(ir_graph *g, ir_layer *old, int first_new)
     ir_graph_remove_layer(g, old);
 }
 
-static int has_subgraphs(const ir_graph *body)
+/* Plugin layers keep their creator and fields with the layer: not copied. */
+static int has_plugins(const ir_graph *body)
 {
     for (int li = 0; li < body->layers.count; li++) {
         const ir_layer *l = body->layers.items[li];
@@ -189,7 +271,9 @@ static int has_subgraphs(const ir_graph *body)
             return 1;
         for (int a = 0; a < l->num_attrs; a++)
             if (l->attrs[a].type == O2P_ATTR_GRAPH || l->attrs[a].type == O2P_ATTR_GRAPHS)
-                return 1;
+                for (int k = 0; k < l->attrs[a].count; k++)
+                    if (has_plugins(l->attrs[a].graphs[k]))
+                        return 1;
     }
     return 0;
 }
@@ -227,6 +311,24 @@ static int all_outputs_static(const ir_layer *l)
     return 1;
 }
 
+/* Layer c, and the layers of its subgraphs, read `to` where they read `from`. */
+static void replace_reads(ir_layer *c, const ir_tensor *from, ir_tensor *to)
+{
+    for (int k = 0; k < c->num_inputs; k++)
+        if (c->inputs[k] == from)
+            c->inputs[k] = to;
+    for (int a = 0; a < c->num_attrs; a++)
+        if (c->attrs[a].type == O2P_ATTR_GRAPH || c->attrs[a].type == O2P_ATTR_GRAPHS)
+            for (int k = 0; k < c->attrs[a].count; k++) {
+                ir_graph *sg = c->attrs[a].graphs[k];
+                for (int i = 0; i < sg->layers.count; i++)
+                    replace_reads(sg->layers.items[i], from, to);
+                for (int i = 0; i < sg->outputs.count; i++)
+                    if (sg->outputs.items[i] == from)
+                        sg->outputs.items[i] = to;
+            }
+}
+
 /* Gives `out` (a Loop's or If's output: it keeps its name and its readers) the value of
  * `from`. When a copied layer (index >= first_new) makes `from`, that layer writes `out`
  * instead and its readers read `out`: no Identity left in the plan; `renamed` remembers it
@@ -240,12 +342,8 @@ static o2p_status forward(ir_graph *g, const char *prefix, int first_new, copy_m
     ir_layer *p = from->producer;
     if (!r && p && p->graph == g && p->index >= first_new && from->kind == IR_TENSOR_ACTIVATION &&
         !from->is_output) {
-        for (int i = first_new; i < g->layers.count; i++) {
-            ir_layer *c = g->layers.items[i];
-            for (int k = 0; k < c->num_inputs; k++)
-                if (c->inputs[k] == from)
-                    c->inputs[k] = out;
-        }
+        for (int i = first_new; i < g->layers.count; i++)
+            replace_reads(g->layers.items[i], from, out);
         for (int k = 0; k < p->num_outputs; k++)
             if (p->outputs[k] == from)
                 p->outputs[k] = out;
@@ -261,8 +359,8 @@ static o2p_status unroll_loop(ir_graph *g, ir_layer *l, int64_t trips, int *done
     ir_network *net = g->network;
     ir_graph *body = ir_attr_graph(l, "body");
     int n = l->num_inputs - 2, k = l->num_outputs - n;
-    copy_map consts = {body, NULL, NULL, 0, 0};
-    copy_map m = {body, NULL, NULL, 0, 0};
+    copy_map consts = {NULL, g, NULL, NULL, 0, 0};
+    copy_map m = {NULL, g, NULL, NULL, 0, 0};
     ir_tensor **carried = calloc((size_t)(n > 0 ? n : 1), sizeof *carried);
     ir_tensor **scans = calloc((size_t)((k > 0 ? k : 1) * trips), sizeof *scans);
     o2p_status st = O2P_OK;
@@ -292,7 +390,7 @@ static o2p_status unroll_loop(ir_graph *g, ir_layer *l, int64_t trips, int *done
         for (int i = 0; i < n && st == O2P_OK; i++)
             st = map_put(&m, body->inputs.items[2 + i], carried[i]);
         if (st == O2P_OK)
-            st = copy_body(g, body, &m, &consts, prefix);
+            st = copy_layers(g, body, &m, &consts, prefix);
         for (int i = 0; i < n && st == O2P_OK; i++)
             st = resolve(g, &m, &consts, prefix, body->outputs.items[1 + i], &carried[i]);
         for (int j = 0; j < k && st == O2P_OK; j++)
@@ -351,12 +449,11 @@ static o2p_status unroll_loop(ir_graph *g, ir_layer *l, int64_t trips, int *done
         }
         free(parts);
     }
-    copy_map renamed = {body, NULL, NULL, 0, 0};
+    copy_map renamed = {NULL, g, NULL, NULL, 0, 0};
     for (int i = 0; i < n && st == O2P_OK; i++)
         if (l->outputs[i])
             st = forward(g, l->name, first_new, &renamed, carried[i], l->outputs[i]);
-    free(renamed.from);
-    free(renamed.to);
+    map_free(&renamed);
     if (st == O2P_OK) {
         splice(g, l, first_new);
         *done = 1;
@@ -364,21 +461,19 @@ static o2p_status unroll_loop(ir_graph *g, ir_layer *l, int64_t trips, int *done
 out:
     free(carried);
     free(scans);
-    free(consts.from);
-    free(consts.to);
-    free(m.from);
-    free(m.to);
+    map_free(&consts);
+    map_free(&m);
     return st;
 }
 
 static o2p_status inline_if(ir_graph *g, ir_layer *l, int cond, int *done)
 {
     ir_graph *branch = ir_attr_graph(l, cond ? "then_branch" : "else_branch");
-    copy_map consts = {branch, NULL, NULL, 0, 0};
-    copy_map m = {branch, NULL, NULL, 0, 0};
+    copy_map consts = {NULL, g, NULL, NULL, 0, 0};
+    copy_map m = {NULL, g, NULL, NULL, 0, 0};
     int first_new = g->layers.count;
-    copy_map renamed = {branch, NULL, NULL, 0, 0};
-    o2p_status st = copy_body(g, branch, &m, &consts, l->name);
+    copy_map renamed = {NULL, g, NULL, NULL, 0, 0};
+    o2p_status st = copy_layers(g, branch, &m, &consts, l->name);
     for (int i = 0; i < l->num_outputs && st == O2P_OK; i++) {
         ir_tensor *v;
         if (!l->outputs[i])
@@ -387,16 +482,13 @@ static o2p_status inline_if(ir_graph *g, ir_layer *l, int cond, int *done)
         if (st == O2P_OK)
             st = forward(g, l->name, first_new, &renamed, v, l->outputs[i]);
     }
-    free(renamed.from);
-    free(renamed.to);
+    map_free(&renamed);
     if (st == O2P_OK) {
         splice(g, l, first_new);
         *done = 1;
     }
-    free(consts.from);
-    free(consts.to);
-    free(m.from);
-    free(m.to);
+    map_free(&consts);
+    map_free(&m);
     return st;
 }
 
@@ -414,14 +506,14 @@ o2p_status pass_unroll_control(ir_network *net, int *unrolled)
         }
         if (strcmp(l->op_type, "If") == 0 && const_scalar(l->inputs[0], &v)) {
             ir_graph *b = ir_attr_graph(l, v ? "then_branch" : "else_branch");
-            if (b && !has_subgraphs(b) && b->outputs.count == l->num_outputs)
+            if (b && !has_plugins(b) && b->outputs.count == l->num_outputs)
                 O2P_TRY(inline_if(g, l, v != 0, &done));
         } else if (strcmp(l->op_type, "Loop") == 0 && l->num_inputs >= 2 &&
                    !all_outputs_static(l)) {
             ir_graph *body = ir_attr_graph(l, "body");
             int64_t trips, cond = 1;
             int n = l->num_inputs - 2;
-            if (body && !has_subgraphs(body) && const_scalar(l->inputs[0], &trips) &&
+            if (body && !has_plugins(body) && const_scalar(l->inputs[0], &trips) &&
                 trips >= 1 && trips <= UNROLL_MAX_TRIPS &&
                 (int64_t)body->layers.count * trips <= UNROLL_MAX_LAYERS &&
                 (!l->inputs[1] || (const_scalar(l->inputs[1], &cond) && cond)) &&

@@ -463,6 +463,53 @@ START_TEST(test_growing_loop_is_unrolled)
 }
 END_TEST
 
+/* The body holds an If on the iteration number: copied with the body, its condition a
+ * constant in each copy, then inlined: y = [y0, 10, 20, 20]. */
+START_TEST(test_unrolled_body_with_an_if)
+{
+    o2p_network *n = net_new();
+    int64_t trips = 3, zero = 0;
+    static const float two[1] = {2};
+    o2p_tensor *m = const_g(G(n), "M", I64, 0, NULL, &trips, 8);
+    o2p_tensor *y0 = in_g(G(n), "y0", F32, 1, D(1));
+    o2p_tensor *k = const_g(G(n), "k", F32, 1, D(1), K10, sizeof K10);
+    o2p_graph *body = subgraph(G(n), "body");
+    o2p_tensor *it = in_g(body, "i", I64, 0, NULL);
+    o2p_tensor *cin = in_g(body, "cin", BOOL, 0, NULL);
+    o2p_tensor *y = in_g(body, "y", F32, 1, D(-1));
+    o2p_tensor *z = const_g(body, "zero", I64, 0, NULL, &zero, 8);
+    o2p_layer *first = op_g(body, "Equal", "first", 2, T(it, z), 1);
+    o2p_graph *tg = subgraph(body, "then"), *eg = subgraph(body, "else");
+    o2p_graph_mark_output(tg, out(op_g(tg, "Identity", "same", 1, T(k), 1), 0));
+    o2p_tensor *c2 = const_g(eg, "two", F32, 1, D(1), two, sizeof two);
+    o2p_graph_mark_output(eg, out(op_g(eg, "Mul", "twice", 2, T(k, c2), 1), 0));
+    o2p_layer *iff = op_g(body, "If", "pick", 1, T(out(first, 0)), 1);
+    TU_ASSERT_STATUS(o2p_layer_set_attr_graph(iff, "then_branch", tg), O2P_OK);
+    TU_ASSERT_STATUS(o2p_layer_set_attr_graph(iff, "else_branch", eg), O2P_OK);
+    o2p_layer *cid = op_g(body, "Identity", "cid", 1, T(cin), 1);
+    o2p_layer *cat = op_g(body, "Concat", "cat", 2, T(y, out(iff, 0)), 1);
+    TU_ASSERT_STATUS(o2p_layer_set_attr_int(cat, "axis", 0), O2P_OK);
+    o2p_graph_mark_output(body, out(cid, 0));
+    o2p_graph_mark_output(body, out(cat, 0));
+    o2p_layer *l = op_g(G(n), "Loop", "grow", 3, T(m, NULL, y0), 1);
+    TU_ASSERT_STATUS(o2p_layer_set_attr_graph(l, "body", body), O2P_OK);
+    TU_ASSERT_STATUS(o2p_tensor_set_name(out(l, 0), "y"), O2P_OK);
+    o2p_graph_mark_output(G(n), out(l, 0));
+    build_options o = host_opts();
+    lean_engine *e = engine_of(n, &o);
+    for (int i = 0; i < lean_engine_num_layers(e); i++) {
+        ck_assert_str_ne(lean_engine_layer_op_type(e, i), "Loop");
+        ck_assert_str_ne(lean_engine_layer_op_type(e, i), "If");
+    }
+    float v0 = 7, out_y[4] = {0};
+    binding b[] = {{"y0", &v0}, {"y", out_y}};
+    execute(e, b, 2);
+    floats_eq(out_y, (const float[]){7, 10, 20, 20}, 4);
+    lean_engine_destroy(e);
+    o2p_network_destroy(n);
+}
+END_TEST
+
 START_TEST(test_long_growing_loop_is_refused)
 {
     o2p_network *n = growing_net(65); /* more iterations than the build copies out */
@@ -672,6 +719,7 @@ int main(void)
     tcase_add_test(tc, test_broken_bodies_are_refused);
     tcase_add_test(tc, test_growing_loop_is_unrolled);
     tcase_add_test(tc, test_long_growing_loop_is_refused);
+    tcase_add_test(tc, test_unrolled_body_with_an_if);
     tcase_add_test(tc, test_constant_if_is_inlined);
     tcase_add_test(tc, test_if_cuda_fake_driver);
     tcase_add_test(tc, test_loop_cuda_fake_driver);
