@@ -153,4 +153,35 @@ O2P_DEVICE o2p_i64 o2p_offset(const o2p_cu_shape &s, o2p_i64 i)
     return off;
 }
 
+
+/* The random ops' counter-based generator, as the host's host_mix64 / host_rand_u01
+ * (kernels/host/host_kernels.h): element i of stream `seed` is a hash of (seed, i), so a
+ * seeded layer draws the same values on both targets. */
+O2P_DEVICE unsigned long long o2p_mix64(unsigned long long z)
+{
+    z += 0x9e3779b97f4a7c15ull;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+/* Uniform in [0, 1) for stream element i. */
+O2P_DEVICE double o2p_rand_u01(unsigned long long seed, unsigned long long i)
+{
+    return (double)(o2p_mix64(seed ^ o2p_mix64(i)) >> 11) * (1.0 / 9007199254740992.0);
+}
+
+/* The stream of a run: the layer's seed, with the GPU's clock mixed in when the layer has
+ * no seed attribute (fresh values every run; every element still hashes its own index, so
+ * threads that read different clock values stay independent). */
+O2P_DEVICE unsigned long long o2p_rand_stream(unsigned long long seed, int fresh)
+{
+    if (fresh) {
+        unsigned long long clk;
+        asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(clk));
+        seed ^= o2p_mix64(clk);
+    }
+    return seed;
+}
+
 #endif

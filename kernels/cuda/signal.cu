@@ -220,48 +220,21 @@ extern "C" __global__ void o2p_signal_crop_pad(const o2p_signal_crop_pad_params 
 
 // ---------------------------------------------------------------- random generators
 
-O2P_DEVICE unsigned long long o2p_signal_mix64(unsigned long long z)
-{
-    z += 0x9e3779b97f4a7c15ull;
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-O2P_DEVICE double o2p_signal_u01(unsigned long long seed, unsigned long long i)
-{
-    return (double)(o2p_signal_mix64(seed ^ o2p_signal_mix64(i)) >> 11) *
-           (1.0 / 9007199254740992.0);
-}
-
-// A fresh seed per run when the layer has no seed attribute (the GPU's clock mixed in).
-O2P_DEVICE unsigned long long o2p_signal_seed(unsigned long long seed, int fresh)
-{
-    if (fresh) {
-        // every element still hashes its own index, so threads that read different clock
-        // values stay independent
-        unsigned long long clk;
-        asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(clk));
-        seed ^= o2p_signal_mix64(clk);
-    }
-    return seed;
-}
-
 extern "C" __global__ void o2p_signal_random(const o2p_signal_random_params p)
 {
-    unsigned long long seed = o2p_signal_seed(p.seed, p.fresh);
+    unsigned long long seed = o2p_rand_stream(p.seed, p.fresh);
     O2P_FOR(i, p.total)
     {
         unsigned long long u = (unsigned long long)i;
         double v;
         if (p.kind == O2P_SIGNAL_UNIFORM) {
-            v = p.a + (p.b - p.a) * o2p_signal_u01(seed, u);
+            v = p.a + (p.b - p.a) * o2p_rand_u01(seed, u);
         } else if (p.kind == O2P_SIGNAL_NORMAL) {
-            double u1 = 1.0 - o2p_signal_u01(seed, 2 * u);
-            double u2 = o2p_signal_u01(seed, 2 * u + 1);
+            double u1 = 1.0 - o2p_rand_u01(seed, 2 * u);
+            double u2 = o2p_rand_u01(seed, 2 * u + 1);
             v = p.a + p.b * (sqrt(-2.0 * log(u1)) * cos(2.0 * O2P_SIGNAL_PI * u2));
         } else {
-            v = o2p_signal_u01(seed, u) < o2p_load_f64((const void *)p.x_ptr, p.x_dtype, i) ? 1.0
+            v = o2p_rand_u01(seed, u) < o2p_load_f64((const void *)p.x_ptr, p.x_dtype, i) ? 1.0
                                                                                             : 0.0;
         }
         o2p_store_f64((void *)p.y_ptr, p.y_dtype, i, v);
@@ -270,7 +243,7 @@ extern "C" __global__ void o2p_signal_random(const o2p_signal_random_params p)
 
 extern "C" __global__ void o2p_signal_multinomial(const o2p_signal_multinomial_params p)
 {
-    unsigned long long seed = o2p_signal_seed(p.seed, p.fresh);
+    unsigned long long seed = o2p_rand_stream(p.seed, p.fresh);
     const void *x = (const void *)p.x_ptr;
     O2P_FOR(q, p.total)
     {
@@ -280,7 +253,7 @@ extern "C" __global__ void o2p_signal_multinomial(const o2p_signal_multinomial_p
             mx = fmax(mx, o2p_load_f64(x, p.x_dtype, row + c));
         for (o2p_i64 c = 0; c < p.classes; c++)
             total += exp(o2p_load_f64(x, p.x_dtype, row + c) - mx);
-        double target = o2p_signal_u01(seed, (unsigned long long)q) * total, cum = 0.0;
+        double target = o2p_rand_u01(seed, (unsigned long long)q) * total, cum = 0.0;
         o2p_i64 pick = p.classes - 1;
         for (o2p_i64 c = 0; c < p.classes; c++) {
             cum += exp(o2p_load_f64(x, p.x_dtype, row + c) - mx);

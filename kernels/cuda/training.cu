@@ -109,32 +109,9 @@ extern "C" __global__ void o2p_training_bn_stats(const o2p_training_bn_stats_par
 
 // ---------------------------------------------------------------- Dropout
 
-// splitmix64's finalizer and the uniform [0, 1) of stream element i, as the host's
-// host_mix64 / host_rand_u01 (kernels/host/host_kernels.h).
-O2P_DEVICE unsigned long long o2p_training_mix64(unsigned long long z)
-{
-    z += 0x9e3779b97f4a7c15ull;
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-O2P_DEVICE double o2p_training_u01(unsigned long long seed, unsigned long long i)
-{
-    return (double)(o2p_training_mix64(seed ^ o2p_training_mix64(i)) >> 11) *
-           (1.0 / 9007199254740992.0);
-}
-
 extern "C" __global__ void o2p_training_dropout(const o2p_training_dropout_params p)
 {
-    unsigned long long seed = p.seed;
-    if (p.fresh) {
-        // every element still hashes its own index, so threads that read different clock
-        // values stay independent
-        unsigned long long clk;
-        asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(clk));
-        seed ^= o2p_training_mix64(clk);
-    }
+    unsigned long long seed = o2p_rand_stream(p.seed, p.fresh);
     double ratio =
         p.ratio_ptr ? o2p_load_f64((const void *)p.ratio_ptr, p.ratio_dtype, 0) : p.ratio;
     if (p.training_ptr && ((const unsigned char *)p.training_ptr)[0] == 0)
@@ -143,7 +120,7 @@ extern "C" __global__ void o2p_training_dropout(const o2p_training_dropout_param
     double scale = ratio < 1.0 ? 1.0 / (1.0 - ratio) : 0.0;
     O2P_FOR(i, p.total)
     {
-        int keep = ratio == 0.0 || o2p_training_u01(seed, (unsigned long long)i) >= ratio;
+        int keep = ratio == 0.0 || o2p_rand_u01(seed, (unsigned long long)i) >= ratio;
         double v = o2p_load_f64((const void *)p.x_ptr, p.x_dtype, i);
         o2p_store_f64((void *)p.y_ptr, p.x_dtype, i, keep ? v * scale : 0.0);
         if (p.mask_ptr)

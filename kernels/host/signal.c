@@ -511,21 +511,6 @@ static o2p_status host_center_crop_pad(const host_kernel_args *a)
 
 /* ---------------------------------------------------------------- random generators */
 
-/* splitmix64's finalizer: the CUDA kernels use the same, element by element. */
-static uint64_t mix64(uint64_t z)
-{
-    z += 0x9e3779b97f4a7c15ull;
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-/* Uniform in [0, 1) for stream element i. */
-static double rand_u01(uint64_t seed, uint64_t i)
-{
-    return (double)(mix64(seed ^ mix64(i)) >> 11) * (1.0 / 9007199254740992.0);
-}
-
 /* The stream of a layer: the seed attribute's bits when set (same values every run), else a
  * fresh one per call (the spec leaves unseeded values to the implementation). */
 static uint64_t layer_seed(const host_kernel_args *a)
@@ -534,13 +519,13 @@ static uint64_t layer_seed(const host_kernel_args *a)
     if (s && s->type == O2P_ATTR_FLOAT) {
         uint32_t bits;
         memcpy(&bits, &s->f, sizeof bits);
-        return mix64((uint64_t)bits | ((uint64_t)1 << 32));
+        return host_mix64((uint64_t)bits | ((uint64_t)1 << 32));
     }
     struct timespec ts;
     timespec_get(&ts, TIME_UTC);
     uint64_t local = 0;
-    return mix64((uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec) ^
-           mix64((uint64_t)(uintptr_t)&local) ^ mix64((uint64_t)(uintptr_t)a);
+    return host_mix64((uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec) ^
+           host_mix64((uint64_t)(uintptr_t)&local) ^ host_mix64((uint64_t)(uintptr_t)a);
 }
 
 typedef enum { RAND_UNIFORM, RAND_NORMAL, RAND_BERNOULLI } rand_kind;
@@ -578,19 +563,19 @@ static o2p_status random_op(const host_kernel_args *a, rand_kind kind, int like)
     if (kind == RAND_UNIFORM) {
         double lo = host_attr_float(a, "low", 0.0f), hi = host_attr_float(a, "high", 1.0f);
         for (int64_t i = 0; i < n; i++)
-            host_set_f64(Y, i, lo + (hi - lo) * rand_u01(seed, (uint64_t)i));
+            host_set_f64(Y, i, lo + (hi - lo) * host_rand_u01(seed, (uint64_t)i));
     } else if (kind == RAND_NORMAL) {
         double mean = host_attr_float(a, "mean", 0.0f), scale = host_attr_float(a, "scale", 1.0f);
         for (int64_t i = 0; i < n; i++) {
             /* Box-Muller on two stream elements; 1 - u keeps the log's argument in (0, 1] */
-            double u1 = 1.0 - rand_u01(seed, 2 * (uint64_t)i);
-            double u2 = rand_u01(seed, 2 * (uint64_t)i + 1);
+            double u1 = 1.0 - host_rand_u01(seed, 2 * (uint64_t)i);
+            double u2 = host_rand_u01(seed, 2 * (uint64_t)i + 1);
             double z = sqrt(-2.0 * log(u1)) * cos(2.0 * M_PI * u2);
             host_set_f64(Y, i, mean + scale * z);
         }
     } else {
         for (int64_t i = 0; i < n; i++)
-            host_set_f64(Y, i, rand_u01(seed, (uint64_t)i) < host_get_f64(X, i) ? 1.0 : 0.0);
+            host_set_f64(Y, i, host_rand_u01(seed, (uint64_t)i) < host_get_f64(X, i) ? 1.0 : 0.0);
     }
     return O2P_OK;
 }
@@ -650,7 +635,7 @@ static o2p_status host_multinomial(const host_kernel_args *a)
         for (int64_t c = 0; c < C; c++)
             total += exp(host_get_f64(X, b * C + c) - mx);
         for (int64_t s = 0; s < ns; s++) {
-            double target = rand_u01(seed, (uint64_t)(b * ns + s)) * total, cum = 0.0;
+            double target = host_rand_u01(seed, (uint64_t)(b * ns + s)) * total, cum = 0.0;
             int64_t pick = C - 1;
             for (int64_t c = 0; c < C; c++) {
                 cum += exp(host_get_f64(X, b * C + c) - mx);
