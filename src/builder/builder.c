@@ -150,6 +150,22 @@ typedef struct tensor_index {
     o2p_strmap map; /* the tensor's address, as text -> index + 1 */
 } tensor_index;
 
+/* A zeroed slot at the end of e->tensors (grown as needed; *cap its capacity). */
+static o2p_status new_tensor(build_engine *e, int *cap, build_tensor **out)
+{
+    if (e->num_tensors == *cap) {
+        int ncap = *cap ? *cap * 2 : 64;
+        build_tensor *n = realloc(e->tensors, (size_t)ncap * sizeof *n);
+        if (!n)
+            return o2p_fail(O2P_ERR_OUT_OF_MEMORY, "out of memory (engine tensors)");
+        e->tensors = n;
+        *cap = ncap;
+    }
+    *out = &e->tensors[e->num_tensors];
+    memset(*out, 0, sizeof **out);
+    return O2P_OK;
+}
+
 static o2p_status add_tensor(build_engine *e, tensor_index *ix, ir_tensor *t, int *cap, int *out)
 {
     char key[32];
@@ -162,16 +178,8 @@ static o2p_status add_tensor(build_engine *e, tensor_index *ix, ir_tensor *t, in
     char *stored_key = o2p_arena_strdup(&e->arena, key);
     if (!stored_key)
         return o2p_fail(O2P_ERR_OUT_OF_MEMORY, "out of memory (engine tensors)");
-    if (e->num_tensors == *cap) {
-        int ncap = *cap ? *cap * 2 : 64;
-        build_tensor *n = realloc(e->tensors, (size_t)ncap * sizeof *n);
-        if (!n)
-            return o2p_fail(O2P_ERR_OUT_OF_MEMORY, "out of memory (engine tensors)");
-        e->tensors = n;
-        *cap = ncap;
-    }
-    build_tensor *bt = &e->tensors[e->num_tensors];
-    memset(bt, 0, sizeof *bt);
+    build_tensor *bt;
+    O2P_TRY(new_tensor(e, cap, &bt));
     bt->t = t;
     bt->name = t->name;
     if (!t->name || !*t->name) {
@@ -547,16 +555,8 @@ static o2p_status add_shape_tensors(build_engine *e, int *cap)
             st->shape.dims[0] = (ir_dim){e->tensors[ti].t->shape.rank, NULL, 0};
             st->kind = IR_TENSOR_ACTIVATION;
             st->graph = e->tensors[ti].t->graph;
-            if (e->num_tensors == *cap) {
-                int ncap = *cap ? *cap * 2 : 64;
-                build_tensor *n = realloc(e->tensors, (size_t)ncap * sizeof *n);
-                if (!n)
-                    return o2p_fail(O2P_ERR_OUT_OF_MEMORY, "out of memory (engine tensors)");
-                e->tensors = n;
-                *cap = ncap;
-            }
-            build_tensor *bt = &e->tensors[e->num_tensors];
-            memset(bt, 0, sizeof *bt);
+            build_tensor *bt;
+            O2P_TRY(new_tensor(e, cap, &bt));
             bt->t = st;
             bt->name = name;
             bt->storage = BUILD_STORAGE_ARENA;
