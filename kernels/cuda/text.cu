@@ -1,23 +1,22 @@
 // text.cu: the text kernel family: TfIdfVectorizer over int32/int64 token ids, one thread per
-// output element counting its column's n-grams in its row. The n-gram table is in the
-// parameter bytes; the counting rule and the weighting are kernels/host/text.c's.
+// output element counting its column's n-grams in its row. The n-gram table is a constant of
+// the layer (text_params.h); the counting rule and the weighting are kernels/host/text.c's.
 #include "o2p_cuda.h"
 #include "text_params.h"
 
-static_assert(sizeof(o2p_text_tfidf_params) == 3648, "");
+static_assert(sizeof(o2p_text_tfidf_params) == 88, "");
 
 O2P_DEVICE o2p_i64 o2p_text_token(const o2p_text_tfidf_params &p, long long i)
 {
     return p.x_int64 ? ((const o2p_i64 *)p.x_ptr)[i] : (o2p_i64)((const o2p_i32 *)p.x_ptr)[i];
 }
 
-// Occurrences of n-gram g in the row starting at token `row` (p.len tokens), as
+// Occurrences of the n-gram tok[0..n) in the row starting at token `row` (p.len tokens), as
 // host_tfidf_count: unigrams once per position; longer n-grams once per skip distance
 // d = skip + 1 <= max_skip + 1 and start with the last token inside the row.
-O2P_DEVICE long long o2p_text_count(const o2p_text_tfidf_params &p, int g, long long row)
+O2P_DEVICE long long o2p_text_count(const o2p_text_tfidf_params &p, const o2p_i64 *tok, int n,
+                                    long long row)
 {
-    const int n = p.gram_length[g];
-    const o2p_i64 *tok = p.tokens + p.gram_start[g];
     long long count = 0;
     if (n == 1) {
         for (long long s = 0; s < p.len; s++)
@@ -41,19 +40,21 @@ O2P_DEVICE long long o2p_text_count(const o2p_text_tfidf_params &p, int g, long 
 
 extern "C" __global__ void o2p_text_tfidf(const o2p_text_tfidf_params p)
 {
+    const o2p_i64 *table = (const o2p_i64 *)p.table_ptr;
     O2P_FOR(i, p.total)
     {
         long long r = i / p.columns, c = i % p.columns;
         long long count = 0;
-        for (int g = 0; g < p.num_grams; g++)
-            if (p.gram_column[g] == c)
-                count += o2p_text_count(p, g, r * p.len);
-        float w = p.has_weights ? p.weights[c] : 1.0f;
+        for (o2p_i64 g = table[c]; g < table[c + 1]; g++) {
+            const o2p_i64 *rec = table + p.grams_at + 2 * g;
+            count += o2p_text_count(p, table + p.tokens_at + rec[0], (int)rec[1], r * p.len);
+        }
+        float w = p.weights_ptr ? ((const float *)p.weights_ptr)[c] : 1.0f;
         float v;
         if (p.mode == O2P_TEXT_IDF)
             v = count > 0 ? w : 0.0f;
         else if (p.mode == O2P_TEXT_TFIDF)
-            v = p.has_weights ? (float)count * w : (float)count;
+            v = (float)count * w;
         else
             v = (float)count;
         ((float *)p.y_ptr)[i] = v;

@@ -303,7 +303,50 @@ static void host_view(const build_tensor *bt, host_tensor *h)
 }
 
 /* Chooses the layer's tactic and lowers it into its launches. */
-static o2p_status lower_layer(build_engine *e, build_layer *bl, const build_options *opt)
+/* The constants a lowering made (cg_emit_constant) become weights tensors of the engine,
+ * laid out after the others, and the patches that name them point at those. */
+static o2p_status add_layer_constants(build_engine *e, build_layer *bl, cg_emit *em, int *cap)
+{
+    for (int k = 0; k < em->num_constants; k++) {
+        const cg_constant *c = &em->constants[k];
+        ir_tensor *t = o2p_arena_alloc(&e->arena, sizeof *t, 16);
+        void *data = o2p_arena_alloc(&e->arena, (size_t)c->size, 16);
+        const char *name = o2p_arena_printf(&e->arena, "%s:constant%d", bl->layer->name, k);
+        build_tensor *bt;
+        if (!t || !data || !name)
+            return o2p_fail(O2P_ERR_OUT_OF_MEMORY, "out of memory (layer constants)");
+        memcpy(data, c->bytes, (size_t)c->size);
+        memset(t, 0, sizeof *t);
+        t->name = name;
+        t->dtype = O2P_DTYPE_UINT8;
+        t->shape.rank = 1;
+        t->shape.dims[0] = (ir_dim){(int64_t)c->size, NULL, 0};
+        t->kind = IR_TENSOR_CONSTANT;
+        t->graph = bl->layer->graph;
+        t->data = data;
+        t->nbytes = (size_t)c->size;
+        O2P_TRY(new_tensor(e, cap, &bt));
+        bt->t = t;
+        bt->name = name;
+        bt->storage = BUILD_STORAGE_WEIGHTS;
+        bt->nbytes = c->size;
+        bt->offset = e->weights_size;
+        bt->shape_tensor = -1;
+        e->weights_size = align_up(e->weights_size + c->size, WEIGHTS_ALIGN);
+        bl->constants[k] = e->num_tensors++;
+    }
+    bl->num_constants = em->num_constants;
+    for (int i = 0; i < em->count; i++)
+        for (int p = 0; p < em->launches[i].num_patches; p++) {
+            cg_patch *pt = &em->launches[i].patches[p];
+            if (pt->tensor <= CG_TENSOR_CONSTANT(0))
+                pt->tensor = bl->constants[CG_TENSOR_CONSTANT_BASE - pt->tensor];
+        }
+    return O2P_OK;
+}
+
+static o2p_status lower_layer(build_engine *e, build_layer *bl, const build_options *opt,
+                              int *cap)
 {
     const ir_layer *l = bl->layer;
     int nin = l->num_inputs, nout = l->num_outputs, nattr = l->num_attrs;
@@ -389,6 +432,9 @@ static o2p_status lower_layer(build_engine *e, build_layer *bl, const build_opti
             goto done;
         }
     }
+    st = add_layer_constants(e, bl, &em, cap);
+    if (st != O2P_OK)
+        goto done;
     bl->workspace = em.workspace;
     if (em.workspace > e->workspace_size)
         e->workspace_size = em.workspace;
@@ -405,7 +451,7 @@ done:
     return st;
 }
 
-static o2p_status lower_cuda(build_engine *e, const build_options *opt)
+static o2p_status lower_cuda(build_engine *e, const build_options *opt, int *cap)
 {
     for (int li = 0; li < e->num_layers; li++) {
         build_layer *bl = &e->layers[li];
@@ -420,7 +466,7 @@ static o2p_status lower_cuda(build_engine *e, const build_options *opt)
         }
         if (bl->num_bodies)
             continue; /* control flow runs on the host (src/lean/control.c) */
-        O2P_TRY(lower_layer(e, bl, opt));
+        O2P_TRY(lower_layer(e, bl, opt, cap));
     }
     return O2P_OK;
 }
@@ -719,7 +765,7 @@ o2p_status build_engine_create(ir_network *net, const build_options *opt, build_
     if (st == O2P_OK)
         st = build_control_expand(e, opt);
     if (st == O2P_OK && opt->target == BUILD_TARGET_CUDA)
-        st = lower_cuda(e, opt);
+        st = lower_cuda(e, opt, &cap);
     if (st == O2P_OK && opt->target == BUILD_TARGET_CUDA)
         st = compile_images(e, opt);
 out:

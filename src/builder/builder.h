@@ -117,6 +117,10 @@ typedef struct build_layer {
     int num_launches;
     cg_launch *launches;
     uint64_t workspace; /* bytes of workspace its launches use */
+    /* cuda target: the weights tensors of the constants its lowering made (cg_emit_constant),
+     * which the plan lists as TENSOR attributes "o2p_constant_<k>" of the layer */
+    int num_constants;
+    int constants[CG_MAX_LAYER_CONSTANTS];
     int num_bodies; /* If, Loop, Scan: their bodies (build_control_expand), else 0 */
     build_body *bodies;
 } build_layer;

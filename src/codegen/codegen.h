@@ -28,6 +28,12 @@
 /* The tensor index of a patch that points into the layer's workspace (scratch memory the
  * context keeps after the arena; the lowering asks for it with cg_emit_workspace). */
 #define CG_TENSOR_WORKSPACE (-2)
+/* A constant of the layer's own that its lowering builds (a lookup table from attributes):
+ * cg_emit_constant returns CG_TENSOR_CONSTANT(k) to patch with; the builder makes it a
+ * weights tensor of the plan, read by the layer as a TENSOR attribute. */
+#define CG_TENSOR_CONSTANT_BASE (-16)
+#define CG_TENSOR_CONSTANT(k) (CG_TENSOR_CONSTANT_BASE - (k))
+#define CG_MAX_LAYER_CONSTANTS 8
 
 /* ---------------------------------------------------------------- launches */
 
@@ -142,11 +148,18 @@ typedef struct cg_launch {
 
 /* Where a lowering appends its launches. Errors stick: after the first failure every call
  * is a no-op and cg_emit_status returns it. */
+typedef struct cg_constant {
+    void *bytes; /* malloc'ed copy */
+    uint64_t size;
+} cg_constant;
+
 typedef struct cg_emit {
     cg_launch *launches; /* malloc'ed */
     int count;
     int cap;
     uint64_t workspace; /* bytes of workspace the layer needs */
+    cg_constant constants[CG_MAX_LAYER_CONSTANTS];
+    int num_constants;
     o2p_status status;
 } cg_emit;
 
@@ -172,6 +185,9 @@ void cg_emit_memset(cg_emit *e, int dst_tensor, uint64_t dst_offset, uint64_t by
  * cg_launch_ptr) or NULL on failure. */
 cg_launch *cg_emit_library(cg_emit *e, cg_launch_kind kind, const void *params,
                            uint32_t param_size);
+/* Adds a constant of the layer's own (a copy of size bytes, 1 or more) and returns the tensor
+ * to patch its address with (CG_TENSOR_CONSTANT(k)), or -1 on failure (the error sticks). */
+int cg_emit_constant(cg_emit *e, const void *bytes, uint64_t size);
 /* Reserves bytes of the layer's workspace (256-byte aligned); returns their offset in it. */
 uint64_t cg_emit_workspace(cg_emit *e, uint64_t bytes);
 

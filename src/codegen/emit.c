@@ -1,5 +1,6 @@
 /* emit.c: the list of launches a lowering appends to (codegen.h). */
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,7 +14,31 @@ void cg_emit_init(cg_emit *e)
 void cg_emit_free(cg_emit *e)
 {
     free(e->launches);
+    for (int k = 0; k < e->num_constants; k++)
+        free(e->constants[k].bytes);
     memset(e, 0, sizeof *e);
+}
+
+int cg_emit_constant(cg_emit *e, const void *bytes, uint64_t size)
+{
+    if (e->status != O2P_OK)
+        return -1;
+    if (e->num_constants == CG_MAX_LAYER_CONSTANTS || !size || !bytes || size > SIZE_MAX) {
+        e->status = o2p_fail(O2P_ERR_INTERNAL, "a layer constant of %llu bytes (%d already; "
+                             "at most %d)", (unsigned long long)size, e->num_constants,
+                             CG_MAX_LAYER_CONSTANTS);
+        return -1;
+    }
+    void *copy = malloc((size_t)size);
+    if (!copy) {
+        e->status = o2p_fail(O2P_ERR_OUT_OF_MEMORY, "out of memory (a layer constant of %llu "
+                             "bytes)", (unsigned long long)size);
+        return -1;
+    }
+    memcpy(copy, bytes, (size_t)size);
+    e->constants[e->num_constants].bytes = copy;
+    e->constants[e->num_constants].size = size;
+    return CG_TENSOR_CONSTANT(e->num_constants++);
 }
 
 o2p_status cg_emit_status(const cg_emit *e)
@@ -95,7 +120,9 @@ void cg_launch_ptr(cg_emit *e, cg_launch *l, uint32_t param_offset, int tensor,
                              l->function, param_offset, l->param_size, l->num_patches);
         return;
     }
-    if (tensor < 0 && tensor != CG_TENSOR_WORKSPACE) {
+    int constant = tensor <= CG_TENSOR_CONSTANT(0) &&
+                   tensor > CG_TENSOR_CONSTANT(e->num_constants);
+    if (tensor < 0 && tensor != CG_TENSOR_WORKSPACE && !constant) {
         e->status = o2p_fail(O2P_ERR_INTERNAL, "kernel %s: an address of tensor %d",
                              l->function, tensor);
         return;

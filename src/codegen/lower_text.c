@@ -1,15 +1,16 @@
 /* lower_text.c: lowerings of the text kernel family (kernels/cuda/text.cu): TfIdfVectorizer.
  * The attributes become the n-gram table of kernels/host/text.c (host_tfidf_table_make, so
- * both targets check and read them alike), which travels in the kernel's parameter bytes:
- * a table beyond text_params.h's limits is refused with the numbers and a way out. */
+ * both targets check and read them alike), which goes into the plan as a constant of the
+ * layer (cg_emit_constant) in the layout text_params.h gives, with the weights as another. */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "codegen/codegen.h"
 #include "cuda/text_params.h"
 
-_Static_assert(sizeof(o2p_text_tfidf_params) == 3648, "o2p_text_tfidf_params layout");
+_Static_assert(sizeof(o2p_text_tfidf_params) == 88, "o2p_text_tfidf_params layout");
 
 #define TEXT_BLOCK 256u
 
@@ -22,18 +23,34 @@ static int64_t table_tokens(const host_tfidf_table *t)
     return n;
 }
 
-/* Whether the table fits the parameter struct: NULL, or what is over its limit. */
-static const char *table_limit(const host_tfidf_table *t)
+/* The int64 table of text_params.h (malloc'ed, *count elements), or NULL when out of memory
+ * or when the n-grams are not sorted by column (host_tfidf_table_make sorts them). */
+static int64_t *table_bytes(const host_tfidf_table *t, size_t *count)
 {
-    if (t->num_grams > O2P_TEXT_MAX_GRAMS)
-        return "n-grams";
-    if (table_tokens(t) > O2P_TEXT_MAX_TOKENS)
-        return "pool tokens";
-    if (t->weights && t->columns > O2P_TEXT_MAX_WEIGHTS)
-        return "weighted output columns";
-    if (t->columns > INT32_MAX)
-        return "output columns";
-    return NULL;
+    size_t cols = (size_t)t->columns, grams = (size_t)t->num_grams;
+    size_t n = cols + 1 + 2 * grams + (size_t)table_tokens(t);
+    int64_t *v = calloc(n ? n : 1, sizeof *v);
+    if (!v)
+        return NULL;
+    int64_t *recs = v + cols + 1, *toks = recs + 2 * grams;
+    int64_t at = 0;
+    size_t g = 0;
+    for (size_t c = 0; c <= cols; c++) {
+        v[c] = (int64_t)g;
+        while (c < cols && g < grams && t->grams[g].column == (int64_t)c) {
+            recs[2 * g] = at;
+            recs[2 * g + 1] = t->grams[g].length;
+            memcpy(toks + at, t->grams[g].tokens, (size_t)t->grams[g].length * sizeof *toks);
+            at += t->grams[g].length;
+            g++;
+        }
+    }
+    if (g != grams) {
+        free(v);
+        return NULL;
+    }
+    *count = n;
+    return v;
 }
 
 static int tfidf_candidates(const cg_layer *l, const cg_options *o, cg_tactic *out, int cap,
@@ -51,14 +68,9 @@ static int tfidf_candidates(const cg_layer *l, const cg_options *o, cg_tactic *o
         *why = "the TfIdfVectorizer attributes are invalid (the lowering says why)";
         return 0;
     }
-    const char *over = table_limit(&t);
     double grams = t.num_grams, columns = (double)t.columns;
     double skips = (double)(t.max_skip < 64 ? t.max_skip + 1 : 64);
     host_tfidf_table_free(&t);
-    if (over) {
-        *why = "the n-gram table is larger than the CUDA kernel's parameter bytes hold";
-        return 0;
-    }
     if (cap < 1)
         return 0;
     int ok;
@@ -100,20 +112,10 @@ static o2p_status tfidf_lower(const cg_layer *l, const cg_tactic *tac, const cg_
     int64_t len = x->rank == 0 ? 1 : x->dims[x->rank - 1];
     int64_t want[2] = {rows, t.columns};
     o2p_status st = O2P_OK;
-    const char *over = table_limit(&t);
     if (y->dtype != O2P_DTYPE_FLOAT ||
         !host_same_shape(y, x->rank == 2 ? 2 : 1, x->rank == 2 ? want : want + 1)) {
         st = cg_layer_error(l, "output Y must be float of shape %s%lld]",
                             x->rank == 2 ? "[N, " : "[", (long long)t.columns);
-    } else if (over) {
-        st = o2p_fail(O2P_ERR_UNSUPPORTED,
-                      "layer '%s' (%s): the n-gram table (%d n-grams of %lld tokens, %lld "
-                      "output columns%s) is over the CUDA kernel's limit of %s (at most %d "
-                      "n-grams, %d tokens, %d columns with weights): build it for the host "
-                      "target",
-                      cg_layer_name(l), l->args.op_type, t.num_grams, (long long)table_tokens(&t),
-                      (long long)t.columns, t.weights ? ", weighted" : "", over, O2P_TEXT_MAX_GRAMS,
-                      O2P_TEXT_MAX_TOKENS, O2P_TEXT_MAX_WEIGHTS);
     } else if (rows > 0) {
         o2p_text_tfidf_params p;
         memset(&p, 0, sizeof p);
@@ -121,33 +123,41 @@ static o2p_status tfidf_lower(const cg_layer *l, const cg_tactic *tac, const cg_
         p.len = len;
         p.columns = t.columns;
         p.max_skip = t.max_skip;
+        p.grams_at = t.columns + 1;
+        p.tokens_at = p.grams_at + 2 * (int64_t)t.num_grams;
         p.x_int64 = x->dtype == O2P_DTYPE_INT64;
         p.mode = t.mode == HOST_TFIDF_IDF     ? O2P_TEXT_IDF
                  : t.mode == HOST_TFIDF_TFIDF ? O2P_TEXT_TFIDF
                                               : O2P_TEXT_TF;
-        p.num_grams = t.num_grams;
-        p.has_weights = t.weights != NULL;
-        int32_t at = 0;
-        for (int g = 0; g < t.num_grams; g++) {
-            p.gram_start[g] = at;
-            p.gram_length[g] = t.grams[g].length;
-            p.gram_column[g] = (int32_t)t.grams[g].column;
-            memcpy(p.tokens + at, t.grams[g].tokens,
-                   (size_t)t.grams[g].length * sizeof *t.grams[g].tokens);
-            at += t.grams[g].length;
-        }
-        for (int64_t c = 0; t.weights && c < t.columns; c++)
-            p.weights[c] = t.weights[c];
+        size_t n = 0;
+        int64_t *table = table_bytes(&t, &n);
+        int table_t = -1, weights_t = -1;
+        if (!table)
+            st = o2p_fail(O2P_ERR_OUT_OF_MEMORY, "layer '%s' (%s): out of memory (n-gram "
+                          "table)", cg_layer_name(l), l->args.op_type);
+        else
+            table_t = cg_emit_constant(e, table, (uint64_t)n * sizeof *table);
+        free(table);
+        if (st == O2P_OK && t.weights)
+            weights_t = cg_emit_constant(e, t.weights, (uint64_t)t.columns * sizeof(float));
         uint32_t grid[3], block[3];
         cg_grid_1d((uint64_t)p.total, TEXT_BLOCK, grid, block);
-        cg_launch *k = cg_emit_kernel(e, "text", "o2p_text_tfidf", grid, block, 0, &p, sizeof p);
+        cg_launch *k = st == O2P_OK ? cg_emit_kernel(e, "text", "o2p_text_tfidf", grid, block,
+                                                     0, &p, sizeof p)
+                                    : NULL;
         if (k) {
             cg_launch_ptr(e, k, (uint32_t)offsetof(o2p_text_tfidf_params, x_ptr),
                           l->input_tensors[0], 0);
             cg_launch_ptr(e, k, (uint32_t)offsetof(o2p_text_tfidf_params, y_ptr),
                           l->output_tensors[0], 0);
+            cg_launch_ptr(e, k, (uint32_t)offsetof(o2p_text_tfidf_params, table_ptr), table_t,
+                          0);
+            if (weights_t != -1)
+                cg_launch_ptr(e, k, (uint32_t)offsetof(o2p_text_tfidf_params, weights_ptr),
+                              weights_t, 0);
         }
-        st = cg_emit_status(e);
+        if (st == O2P_OK)
+            st = cg_emit_status(e);
     }
     host_tfidf_table_free(&t);
     return st;

@@ -343,13 +343,21 @@ o2p_status plan_write_engine(const build_engine *e, uint8_t **out, size_t *size)
         put_u32(&b, bl->tactic.smem_bytes);
         put_u32(&b, (uint32_t)bl->tactic.arch_specific);
         /* GRAPH attributes (control-flow bodies) go into the bodies record instead */
-        uint32_t nattrs = 0;
+        uint32_t nattrs = (uint32_t)bl->num_constants;
         for (int a = 0; a < l->num_attrs; a++)
             nattrs += !is_graph_attr(&l->attrs[a]);
         put_u32(&b, nattrs);
         for (int a = 0; a < l->num_attrs && st == O2P_OK; a++)
             if (!is_graph_attr(&l->attrs[a]))
                 st = put_attr(&b, e, l, &l->attrs[a]);
+        /* the lowering's own constants (cuda): TENSOR attributes, so the layer reads them */
+        for (int k = 0; k < bl->num_constants; k++) {
+            char name[32];
+            snprintf(name, sizeof name, "o2p_constant_%d", k);
+            put_str(&b, name);
+            put_u32(&b, (uint32_t)O2P_ATTR_TENSOR);
+            put_u32(&b, (uint32_t)bl->constants[k]);
+        }
         if (st == O2P_OK)
             st = put_plugin(&b, bl);
         if (st == O2P_OK && cuda)

@@ -4,7 +4,7 @@
 For ops whose inputs and attributes changed between opsets (Split, Squeeze, Unsqueeze, Resize,
 Pad, Clip, ReduceSum, ReduceMean, Slice, TopK, Dropout, Upsample) or whose semantics did
 (Softmax, LogSoftmax, Hardmax: 2-D coercion before opset 13; Resize's default coordinate
-mode), makes one small model per
+mode), and a TfIdfVectorizer with a large vocabulary, makes one small model per
 opset form with the onnx helper API (axes, pads, split, scales ... as an attribute in the old
 form, as an input in the new one), builds it into a host plan with onnx2plan, runs it on seeded
 random inputs and compares every output with onnxruntime (CPU): float outputs within 1e-5
@@ -186,6 +186,18 @@ def cases():
             model("r", opset, [n], [("x", F, [1, 2, 4, 4])], [("y", F)],
                   [f32("scales", [1, 1, 2, 2])] + ([f32("roi", [])] if opset == 11 else [])),
             {"x": x4})
+    # TfIdfVectorizer (opset 9) with a vocabulary larger than any parameter block: 200
+    # unigrams and 150 bigrams, weighted, on a batch of int64 token ids (the cuda plan carries
+    # the n-gram table as a constant of the layer).
+    uni = list(range(200))
+    bi = [t for k in range(150) for t in (k // 10, k % 10 + 20)]  # each pair once
+    n = helper.make_node("TfIdfVectorizer", ["x"], ["y"], mode="TFIDF", min_gram_length=1,
+                         max_gram_length=2, max_skip_count=2, ngram_counts=[0, 200],
+                         ngram_indexes=list(range(350)), pool_int64s=uni + bi,
+                         weights=[0.5 + (k % 7) * 0.25 for k in range(350)])
+    add("tfidf_large_vocabulary_9",
+        model("tf", 9, [n], [("x", TensorProto.INT64, [4, 50])], [("y", F)]),
+        {"x": rng.randint(0, 40, (4, 50)).astype(np.int64)})
     return out
 
 

@@ -548,6 +548,40 @@ static void hex(const unsigned char d[32], char out[65])
         snprintf(out + 2 * i, 3, "%02x", d[i]);
 }
 
+/* A lowering's own constants: the tensor to patch with, their copies, the limit, and
+ * patches naming a constant that does not exist refused. */
+START_TEST(test_layer_constants)
+{
+    cg_emit e;
+    cg_emit_init(&e);
+    int64_t table[3] = {1, 2, 3};
+    int c0 = cg_emit_constant(&e, table, sizeof table);
+    ck_assert_int_eq(c0, CG_TENSOR_CONSTANT(0));
+    table[0] = 9; /* copied */
+    ck_assert_int_eq(((const int64_t *)e.constants[0].bytes)[0], 1);
+    ck_assert_uint_eq(e.constants[0].size, sizeof table);
+    uint64_t params[2] = {0, 0};
+    const uint32_t grid[3] = {1, 1, 1}, block[3] = {32, 1, 1};
+    cg_launch *k = cg_emit_kernel(&e, "text", "f", grid, block, 0, params, sizeof params);
+    cg_launch_ptr(&e, k, 0, c0, 0);
+    ck_assert_int_eq(cg_emit_status(&e), O2P_OK);
+    ck_assert_int_eq(k->patches[0].tensor, c0);
+    cg_launch_ptr(&e, k, 8, CG_TENSOR_CONSTANT(1), 0); /* not made */
+    ck_assert_int_eq(cg_emit_status(&e), O2P_ERR_INTERNAL);
+    cg_emit_free(&e);
+
+    cg_emit_init(&e);
+    for (int i = 0; i < CG_MAX_LAYER_CONSTANTS; i++)
+        ck_assert_int_eq(cg_emit_constant(&e, table, 8), CG_TENSOR_CONSTANT(i));
+    ck_assert_int_eq(cg_emit_constant(&e, table, 8), -1);
+    ck_assert_int_eq(cg_emit_status(&e), O2P_ERR_INTERNAL);
+    cg_emit_free(&e);
+    cg_emit_init(&e);
+    ck_assert_int_eq(cg_emit_constant(&e, table, 0), -1); /* empty */
+    cg_emit_free(&e);
+}
+END_TEST
+
 START_TEST(test_sha256_vectors)
 {
     /* FIPS 180-4 examples, plus one million 'a' fed in odd-sized pieces */
@@ -748,6 +782,7 @@ int main(void)
     tcase_add_test(tc, test_nvrtc_missing);
     tcase_add_test(tc, test_syntax_error_log);
     tcase_add_test(tc, test_bad_arguments);
+    tcase_add_test(tc, test_layer_constants);
     tcase_add_test(tc, test_compile_cost);
     tcase_add_test(tc, test_selftest_under_nvcc);
     suite_add_tcase(s, tc);

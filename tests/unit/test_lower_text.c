@@ -1,8 +1,9 @@
 /* test_lower_text.c: the CUDA lowering of the text family (src/codegen/lower_text.c) without
  * a GPU: TfIdfVectorizer layers built by hand go through candidates() and lower(); the
- * launch's kernel name, grid, device-address patches and the n-gram table in its parameter
- * bytes are checked against what kernels/cuda/text.cu reads, and bad types, shapes,
- * attributes and tables over the parameter limits are refused with a message. */
+ * launch's kernel name, grid, device-address patches, its parameters and the n-gram table
+ * and weights it leaves as constants of the layer are checked against what
+ * kernels/cuda/text.cu reads; large tables lower too; bad types, shapes and attributes are
+ * refused with a message. */
 #include <stddef.h>
 #include <string.h>
 
@@ -135,6 +136,17 @@ static void assert_refused(o2p_status st, o2p_status want, const char *needle)
 
 #define PARAMS(k) ((const o2p_text_tfidf_params *)(k)->params)
 
+/* The layer's n-gram table (its first constant), checked for the size its layout gives. */
+static const int64_t *table_of(const tl *t, const o2p_text_tfidf_params *p, int64_t tokens)
+{
+    ck_assert_int_ge(t->e.num_constants, 1);
+    int64_t grams = (p->tokens_at - p->grams_at) / 2;
+    ck_assert_int_eq(p->grams_at, p->columns + 1);
+    ck_assert_uint_eq(t->e.constants[0].size,
+                      (uint64_t)(p->columns + 1 + 2 * grams + tokens) * sizeof(int64_t));
+    return (const int64_t *)t->e.constants[0].bytes;
+}
+
 START_TEST(test_table)
 {
     const cg_op *op = cg_op_find("TfIdfVectorizer");
@@ -157,9 +169,11 @@ START_TEST(test_batch)
     ck_assert_str_eq(k->function, "o2p_text_tfidf");
     ck_assert_uint_eq(k->param_size, sizeof(o2p_text_tfidf_params));
     ck_assert_uint_ge((uint64_t)k->grid[0] * k->block[0], 14);
-    ck_assert_int_eq(k->num_patches, 2);
+    ck_assert_int_eq(k->num_patches, 3);
     ck_assert_int_eq(patch_tensor(k, offsetof(o2p_text_tfidf_params, x_ptr)), 3);
     ck_assert_int_eq(patch_tensor(k, offsetof(o2p_text_tfidf_params, y_ptr)), 7);
+    ck_assert_int_eq(patch_tensor(k, offsetof(o2p_text_tfidf_params, table_ptr)),
+                     CG_TENSOR_CONSTANT(0));
     const o2p_text_tfidf_params *p = PARAMS(k);
     ck_assert_int_eq(p->total, 14);
     ck_assert_int_eq(p->len, 6);
@@ -167,17 +181,20 @@ START_TEST(test_batch)
     ck_assert_int_eq(p->max_skip, 5);
     ck_assert_int_eq(p->x_int64, 0);
     ck_assert_int_eq(p->mode, O2P_TEXT_TF);
-    ck_assert_int_eq(p->has_weights, 0);
-    ck_assert_int_eq(p->num_grams, 7);
+    ck_assert_uint_eq(p->weights_ptr, 0);
+    ck_assert_int_eq(t.e.num_constants, 1); /* no weights */
+    ck_assert_int_eq(p->tokens_at, 8 + 2 * 7);
+    const int64_t *tab = table_of(&t, p, 10);
     /* by column: the four unigrams, then the bigrams, tokens one after another */
     static const int start[] = {0, 1, 2, 3, 4, 6, 8}, length[] = {1, 1, 1, 1, 2, 2, 2};
+    for (int c = 0; c <= 7; c++)
+        ck_assert_int_eq(tab[c], c); /* one n-gram per column */
     for (int g = 0; g < 7; g++) {
-        ck_assert_int_eq(p->gram_column[g], g);
-        ck_assert_int_eq(p->gram_start[g], start[g]);
-        ck_assert_int_eq(p->gram_length[g], length[g]);
+        ck_assert_int_eq(tab[p->grams_at + 2 * g], start[g]);
+        ck_assert_int_eq(tab[p->grams_at + 2 * g + 1], length[g]);
     }
     for (int i = 0; i < 10; i++)
-        ck_assert_int_eq(p->tokens[i], ex_pool[i]);
+        ck_assert_int_eq(tab[p->tokens_at + i], ex_pool[i]);
     cg_emit_free(&t.e);
 }
 END_TEST
@@ -190,29 +207,36 @@ START_TEST(test_modes)
     tl_init(&t, I64, 1, D(12), "TFIDF", 2, 2, 0);
     attr_floats(&t, "weights", w, 7);
     ck_assert_msg(tl_lower(&t) == O2P_OK, "%s", o2p_last_error());
-    const o2p_text_tfidf_params *p = PARAMS(&t.e.launches[0]);
+    const cg_launch *k = &t.e.launches[0];
+    const o2p_text_tfidf_params *p = PARAMS(k);
     ck_assert_int_eq(p->total, 7);
     ck_assert_int_eq(p->len, 12);
     ck_assert_int_eq(p->x_int64, 1);
     ck_assert_int_eq(p->mode, O2P_TEXT_TFIDF);
-    ck_assert_int_eq(p->has_weights, 1);
-    ck_assert_int_eq(p->num_grams, 3); /* the unigrams are below min_gram_length */
+    ck_assert_int_eq(t.e.num_constants, 2);
+    ck_assert_int_eq(patch_tensor(k, offsetof(o2p_text_tfidf_params, weights_ptr)),
+                     CG_TENSOR_CONSTANT(1));
+    ck_assert_uint_eq(t.e.constants[1].size, sizeof w);
+    ck_assert(memcmp(t.e.constants[1].bytes, w, sizeof w) == 0);
+    /* the unigrams are below min_gram_length: three bigrams, in columns 4, 5 and 6 */
+    ck_assert_int_eq(p->tokens_at - p->grams_at, 2 * 3);
+    const int64_t *tab = table_of(&t, p, 6);
+    static const int64_t begin[] = {0, 0, 0, 0, 0, 1, 2, 3};
+    for (int c = 0; c <= 7; c++)
+        ck_assert_int_eq(tab[c], begin[c]);
     for (int g = 0; g < 3; g++) {
-        ck_assert_int_eq(p->gram_column[g], 4 + g);
-        ck_assert_int_eq(p->gram_length[g], 2);
-        ck_assert_int_eq(p->gram_start[g], 2 * g);
+        ck_assert_int_eq(tab[p->grams_at + 2 * g], 2 * g);
+        ck_assert_int_eq(tab[p->grams_at + 2 * g + 1], 2);
     }
-    ck_assert_int_eq(p->tokens[2], 7);
-    for (int c = 0; c < 7; c++)
-        ck_assert(p->weights[c] == w[c]);
+    ck_assert_int_eq(tab[p->tokens_at + 2], 7);
     cg_emit_free(&t.e);
 
     tl_init(&t, I32, 1, D(12), "IDF", 1, 1, 3);
     ck_assert_msg(tl_lower(&t) == O2P_OK, "%s", o2p_last_error());
     p = PARAMS(&t.e.launches[0]);
     ck_assert_int_eq(p->mode, O2P_TEXT_IDF);
-    ck_assert_int_eq(p->has_weights, 0);
-    ck_assert_int_eq(p->num_grams, 4);
+    ck_assert_int_eq(t.e.num_constants, 1);
+    ck_assert_int_eq(table_of(&t, p, 4)[7], 4); /* four unigrams */
     cg_emit_free(&t.e);
 
     /* the bigram (5 6) twice: it counts once, under its last entry (column 6) */
@@ -225,10 +249,11 @@ START_TEST(test_modes)
     t.attrs[6].count = 6;
     ck_assert_msg(tl_lower(&t) == O2P_OK, "%s", o2p_last_error());
     p = PARAMS(&t.e.launches[0]);
-    ck_assert_int_eq(p->num_grams, 2);
-    ck_assert_int_eq(p->gram_column[0], 5);
-    ck_assert_int_eq(p->gram_column[1], 6);
-    ck_assert_int_eq(p->tokens[p->gram_start[1]], 5);
+    tab = table_of(&t, p, 4);
+    ck_assert_int_eq(tab[5], 0); /* column 5: (7 8) */
+    ck_assert_int_eq(tab[6], 1); /* column 6: (5 6) */
+    ck_assert_int_eq(tab[7], 2);
+    ck_assert_int_eq(tab[p->tokens_at + tab[p->grams_at + 2]], 5);
     cg_emit_free(&t.e);
 
     /* an empty batch: no launch */
@@ -282,38 +307,29 @@ START_TEST(test_refusals)
     assert_refused(tl_lower(&t), O2P_ERR_SHAPE, "rank 3");
     cg_emit_free(&t.e);
 
-    /* a table over the parameter limits: 200 unigrams */
+    /* a large table lowers too (it is a constant of the plan): 200 weighted unigrams */
     static int64_t big_pool[200], big_idx[200];
+    static float big_w[200];
     for (int i = 0; i < 200; i++) {
         big_pool[i] = i;
-        big_idx[i] = i;
+        big_idx[i] = 199 - i;
+        big_w[i] = (float)i;
     }
-    tl_init(&t, I32, 1, D(12), "TF", 1, 1, 0);
+    tl_init(&t, I32, 1, D(12), "TFIDF", 1, 1, 0);
     t.attrs[4].count = 1;
     t.attrs[5].ints = big_idx;
     t.attrs[5].count = 200;
     t.attrs[6].ints = big_pool;
     t.attrs[6].count = 200;
-    t.out.dims[0] = 200;
-    ck_assert_int_eq(tl_candidates(&t, tac, &why), 0);
-    ck_assert_ptr_nonnull(why);
-    tac[0] = cg_simple_tactic("cuda.text.tfidf", 0, 1e-6);
-    assert_refused(op->lower(&t.l, &tac[0], &o, &t.e), O2P_ERR_UNSUPPORTED, "host target");
-    ck_assert_int_eq(t.e.count, 0);
-    cg_emit_free(&t.e);
-
-    /* weighted columns over the limit, with few n-grams */
-    static float big_w[200];
-    tl_init(&t, I32, 1, D(12), "IDF", 1, 1, 0);
-    t.attrs[4].count = 1;
-    t.attrs[5].ints = D(0, 1, 199);
-    t.attrs[5].count = 3;
-    t.attrs[6].count = 3;
     attr_floats(&t, "weights", big_w, 200);
     t.out.dims[0] = 200;
-    ck_assert_int_eq(tl_candidates(&t, tac, &why), 0);
-    assert_refused(op->lower(&t.l, &tac[0], &o, &t.e), O2P_ERR_UNSUPPORTED,
-                   "weighted output columns");
+    ck_assert_msg(tl_lower(&t) == O2P_OK, "%s", o2p_last_error());
+    const o2p_text_tfidf_params *p = PARAMS(&t.e.launches[0]);
+    const int64_t *tab = table_of(&t, p, 200);
+    /* column c counts the token 199 - c */
+    ck_assert_int_eq(tab[p->tokens_at + tab[p->grams_at + 2 * tab[0]]], 199);
+    ck_assert_int_eq(tab[p->tokens_at + tab[p->grams_at + 2 * tab[150]]], 49);
+    ck_assert_uint_eq(t.e.constants[1].size, sizeof big_w);
     cg_emit_free(&t.e);
 }
 END_TEST
