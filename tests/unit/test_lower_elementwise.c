@@ -5,132 +5,35 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "codegen/codegen.h"
 #include "cuda/elementwise_params.h"
 #include "host/host_kernels.h"
-#include "testutil.h"
+#include "lower_testutil.h"
 
-#define F32 O2P_DTYPE_FLOAT
-#define F16 O2P_DTYPE_FLOAT16
-#define F64 O2P_DTYPE_DOUBLE
-#define I32 O2P_DTYPE_INT32
-#define I64 O2P_DTYPE_INT64
-#define U8 O2P_DTYPE_UINT8
-#define BOOL O2P_DTYPE_BOOL
-#define STR O2P_DTYPE_STRING
-
-#define MAXT 8
-
-/* A layer under test: inputs 0..n-1 are tensors 0..n-1, outputs follow. */
-typedef struct layer {
-    host_tensor in[MAXT], out[MAXT];
-    const host_tensor *inp[MAXT];
-    host_tensor *outp[MAXT];
-    int in_idx[MAXT], out_idx[MAXT];
-    host_attr attrs[MAXT];
-    cg_layer l;
-    cg_emit e;
-} layer;
-
-static host_tensor tensor(o2p_dtype dt, int rank, const int64_t *dims)
+/* candidates() then lower(): no candidate is a failure that says why; else exactly one, of
+ * this family (or the training family's Dropout). */
+static o2p_status lower(lt_layer *y)
 {
-    host_tensor t;
-    memset(&t, 0, sizeof t);
-    t.dtype = dt;
-    t.rank = rank;
-    for (int i = 0; i < rank; i++)
-        t.dims[i] = dims[i];
-    return t;
-}
-
-static void layer_init(layer *y, const char *op, int64_t opset)
-{
-    memset(y, 0, sizeof *y);
-    y->l.args.op_type = op;
-    y->l.args.layer_name = "L";
-    y->l.args.opset = opset;
-    y->l.args.inputs = y->inp;
-    y->l.args.outputs = y->outp;
-    y->l.args.attrs = y->attrs;
-    y->l.input_tensors = y->in_idx;
-    y->l.output_tensors = y->out_idx;
-    cg_emit_init(&y->e);
-}
-
-static host_tensor *add_in(layer *y, o2p_dtype dt, int rank, const int64_t *dims)
-{
-    int i = y->l.args.num_inputs++;
-    y->in[i] = tensor(dt, rank, dims);
-    y->inp[i] = &y->in[i];
-    y->in_idx[i] = i;
-    return &y->in[i];
-}
-
-static void add_out(layer *y, o2p_dtype dt, int rank, const int64_t *dims)
-{
-    int i = y->l.args.num_outputs++;
-    y->out[i] = tensor(dt, rank, dims);
-    y->outp[i] = &y->out[i];
-    y->out_idx[i] = 10 + i;
-}
-
-static void add_attr(layer *y, host_attr a)
-{
-    y->attrs[y->l.args.num_attrs++] = a;
-}
-
-static o2p_status lower(layer *y)
-{
-    const cg_op *op = cg_op_find(y->l.args.op_type);
-    ck_assert_msg(op != NULL, "no lowering for %s", y->l.args.op_type);
-    cg_tactic t[4];
-    const char *why = NULL;
-    int n = op->candidates(&y->l, NULL, t, 4, &why);
+    cg_tactic t[LT_MAX_TACTICS];
+    const char *why;
+    int n = lt_candidates(y, t, &why);
     if (n == 0)
         return o2p_fail(O2P_ERR_UNSUPPORTED, "no candidate: %s", why ? why : "?");
     ck_assert_int_eq(n, 1);
     ck_assert(strncmp(t[0].kernel, "cuda.elementwise.", 17) == 0 ||
               strcmp(t[0].kernel, "cuda.training.dropout") == 0);
     ck_assert(t[0].cost >= 0);
-    return op->lower(&y->l, &t[0], NULL, &y->e);
+    return lt_op(y)->lower(&y->l, &t[0], &lt_options, &y->e);
 }
 
-static const cg_launch *launch(layer *y, int i, const char *function, uint64_t threads)
+/* Launch i is this family's kernel function, with a grid of at least threads. */
+static const cg_launch *launch(lt_layer *y, int i, const char *function, uint64_t threads)
 {
-    ck_assert_int_gt(y->e.count, i);
-    const cg_launch *k = &y->e.launches[i];
+    const cg_launch *k = lt_launch(y, i);
     ck_assert_int_eq(k->kind, CG_LAUNCH_KERNEL);
     ck_assert_str_eq(k->family, "elementwise");
     ck_assert_str_eq(k->function, function);
     ck_assert_uint_ge((uint64_t)k->grid[0] * k->block[0], threads);
     return k;
-}
-
-/* The launch's patch at param offset off points to tensor. */
-static void has_patch(const cg_launch *k, size_t off, int tensor)
-{
-    for (int i = 0; i < k->num_patches; i++)
-        if (k->patches[i].param_offset == off) {
-            ck_assert_int_eq(k->patches[i].tensor, tensor);
-            ck_assert_uint_eq(k->patches[i].byte_offset, 0);
-            return;
-        }
-    ck_abort_msg("%s: no address at parameter offset %zu", k->function, off);
-}
-
-#define PARAMS(T, k) ((const T *)(const void *)(k)->params)
-#define D(...) ((const int64_t[]){__VA_ARGS__})
-
-static host_attr AI(const char *name, int64_t v)
-{
-    host_attr a = {.name = name, .type = O2P_ATTR_INT, .i = v};
-    return a;
-}
-
-static host_attr AF(const char *name, float v)
-{
-    host_attr a = {.name = name, .type = O2P_ATTR_FLOAT, .f = v};
-    return a;
 }
 
 /* ---------------------------------------------------------------- tests */
@@ -149,18 +52,18 @@ END_TEST
 
 START_TEST(test_add_broadcasts)
 {
-    layer y;
-    layer_init(&y, "Add", 14);
-    add_in(&y, F32, 3, D(2, 3, 4));
-    add_in(&y, F32, 2, D(3, 1));
-    add_out(&y, F32, 3, D(2, 3, 4));
+    lt_layer y;
+    lt_init(&y, "Add", 14);
+    lt_add_in(&y, F32, 3, D(2, 3, 4));
+    lt_add_in(&y, F32, 2, D(3, 1));
+    lt_add_out(&y, F32, 3, D(2, 3, 4));
     TU_ASSERT_STATUS(lower(&y), O2P_OK);
     ck_assert_int_eq(y.e.count, 1);
     const cg_launch *k = launch(&y, 0, "o2p_elementwise_binary_f32", 24);
     ck_assert_uint_eq(k->param_size, sizeof(o2p_ew_binary_params));
-    has_patch(k, offsetof(o2p_ew_binary_params, a_ptr), 0);
-    has_patch(k, offsetof(o2p_ew_binary_params, b_ptr), 1);
-    has_patch(k, offsetof(o2p_ew_binary_params, y_ptr), 10);
+    lt_assert_patch(k, offsetof(o2p_ew_binary_params, a_ptr), 0, 0);
+    lt_assert_patch(k, offsetof(o2p_ew_binary_params, b_ptr), 1, 0);
+    lt_assert_patch(k, offsetof(o2p_ew_binary_params, y_ptr), 10, 0);
     const o2p_ew_binary_params *p = PARAMS(o2p_ew_binary_params, k);
     ck_assert_int_eq(p->n, 24);
     ck_assert_int_eq(p->op, O2P_EW_B_ADD);
@@ -176,34 +79,34 @@ START_TEST(test_add_broadcasts)
     cg_emit_free(&y.e);
 
     /* a scalar operand is indexed as one element */
-    layer_init(&y, "Mul", 14);
-    add_in(&y, F16, 2, D(5, 7));
-    add_in(&y, F16, 0, NULL);
-    add_out(&y, F16, 2, D(5, 7));
+    lt_init(&y, "Mul", 14);
+    lt_add_in(&y, F16, 2, D(5, 7));
+    lt_add_in(&y, F16, 0, NULL);
+    lt_add_out(&y, F16, 2, D(5, 7));
     TU_ASSERT_STATUS(lower(&y), O2P_OK);
     k = launch(&y, 0, "o2p_elementwise_binary_f16", 35);
     ck_assert_int_eq(PARAMS(o2p_ew_binary_params, k)->b_mode, O2P_EW_INDEX_SCALAR);
     cg_emit_free(&y.e);
 
     /* shapes that do not broadcast, or a wrong output, are refused */
-    layer_init(&y, "Add", 14);
-    add_in(&y, F32, 1, D(3));
-    add_in(&y, F32, 1, D(4));
-    add_out(&y, F32, 1, D(4));
+    lt_init(&y, "Add", 14);
+    lt_add_in(&y, F32, 1, D(3));
+    lt_add_in(&y, F32, 1, D(4));
+    lt_add_out(&y, F32, 1, D(4));
     TU_ASSERT_STATUS(lower(&y), O2P_ERR_SHAPE);
     TU_ASSERT_ERROR_HAS("do not broadcast");
     cg_emit_free(&y.e);
-    layer_init(&y, "Add", 14);
-    add_in(&y, F32, 1, D(4));
-    add_in(&y, F32, 1, D(4));
-    add_out(&y, F32, 1, D(5));
+    lt_init(&y, "Add", 14);
+    lt_add_in(&y, F32, 1, D(4));
+    lt_add_in(&y, F32, 1, D(4));
+    lt_add_out(&y, F32, 1, D(5));
     TU_ASSERT_STATUS(lower(&y), O2P_ERR_SHAPE);
     TU_ASSERT_ERROR_HAS("output 0 has shape");
     cg_emit_free(&y.e);
-    layer_init(&y, "Sub", 14);
-    add_in(&y, F32, 1, D(4));
-    add_in(&y, I32, 1, D(4));
-    add_out(&y, F32, 1, D(4));
+    lt_init(&y, "Sub", 14);
+    lt_add_in(&y, F32, 1, D(4));
+    lt_add_in(&y, I32, 1, D(4));
+    lt_add_out(&y, F32, 1, D(4));
     TU_ASSERT_STATUS(lower(&y), O2P_ERR_SHAPE);
     TU_ASSERT_ERROR_HAS("different element types");
     cg_emit_free(&y.e);
@@ -212,14 +115,13 @@ END_TEST
 
 START_TEST(test_binary_kernels_by_type)
 {
-    layer y;
+    lt_layer y;
     /* integers go through the generic integer kernel, with the type width for shifts */
-    layer_init(&y, "BitShift", 11);
-    add_in(&y, U8, 1, D(6));
-    add_in(&y, U8, 1, D(6));
-    add_out(&y, U8, 1, D(6));
-    host_attr dir = {.name = "direction", .type = O2P_ATTR_STRING, .s = "RIGHT"};
-    add_attr(&y, dir);
+    lt_init(&y, "BitShift", 11);
+    lt_add_in(&y, U8, 1, D(6));
+    lt_add_in(&y, U8, 1, D(6));
+    lt_add_out(&y, U8, 1, D(6));
+    lt_attr_str(&y, "direction", "RIGHT");
     TU_ASSERT_STATUS(lower(&y), O2P_OK);
     const cg_launch *k = launch(&y, 0, "o2p_elementwise_binary_int", 6);
     ck_assert_int_eq(PARAMS(o2p_ew_binary_params, k)->op, O2P_EW_B_SHR);
@@ -227,10 +129,10 @@ START_TEST(test_binary_kernels_by_type)
     cg_emit_free(&y.e);
 
     /* Pow of float by int32 computes in double */
-    layer_init(&y, "Pow", 15);
-    add_in(&y, F32, 1, D(6));
-    add_in(&y, I32, 1, D(1));
-    add_out(&y, F32, 1, D(6));
+    lt_init(&y, "Pow", 15);
+    lt_add_in(&y, F32, 1, D(6));
+    lt_add_in(&y, I32, 1, D(1));
+    lt_add_out(&y, F32, 1, D(6));
     TU_ASSERT_STATUS(lower(&y), O2P_OK);
     k = launch(&y, 0, "o2p_elementwise_binary_mixed", 6);
     ck_assert_int_eq(PARAMS(o2p_ew_binary_params, k)->b_dtype, I32);
@@ -238,47 +140,47 @@ START_TEST(test_binary_kernels_by_type)
     cg_emit_free(&y.e);
 
     /* comparisons write bool */
-    layer_init(&y, "Less", 13);
-    add_in(&y, F64, 1, D(6));
-    add_in(&y, F64, 1, D(6));
-    add_out(&y, BOOL, 1, D(6));
+    lt_init(&y, "Less", 13);
+    lt_add_in(&y, F64, 1, D(6));
+    lt_add_in(&y, F64, 1, D(6));
+    lt_add_out(&y, BOOL, 1, D(6));
     TU_ASSERT_STATUS(lower(&y), O2P_OK);
     k = launch(&y, 0, "o2p_elementwise_binary_f64", 6);
     ck_assert_int_eq(PARAMS(o2p_ew_binary_params, k)->op, O2P_EW_B_LT);
     ck_assert_int_eq(PARAMS(o2p_ew_binary_params, k)->y_dtype, BOOL);
     cg_emit_free(&y.e);
-    layer_init(&y, "Less", 13);
-    add_in(&y, F64, 1, D(6));
-    add_in(&y, F64, 1, D(6));
-    add_out(&y, F64, 1, D(6));
+    lt_init(&y, "Less", 13);
+    lt_add_in(&y, F64, 1, D(6));
+    lt_add_in(&y, F64, 1, D(6));
+    lt_add_out(&y, F64, 1, D(6));
     TU_ASSERT_STATUS(lower(&y), O2P_ERR_SHAPE);
     TU_ASSERT_ERROR_HAS("element type");
     cg_emit_free(&y.e);
 
     /* Mod: fmod selects C's remainder; floats need fmod=1 */
-    layer_init(&y, "Mod", 13);
-    add_in(&y, I64, 1, D(3));
-    add_in(&y, I64, 1, D(3));
-    add_out(&y, I64, 1, D(3));
-    add_attr(&y, AI("fmod", 1));
+    lt_init(&y, "Mod", 13);
+    lt_add_in(&y, I64, 1, D(3));
+    lt_add_in(&y, I64, 1, D(3));
+    lt_add_out(&y, I64, 1, D(3));
+    lt_attr_int(&y, "fmod", 1);
     TU_ASSERT_STATUS(lower(&y), O2P_OK);
     ck_assert_int_eq(
         PARAMS(o2p_ew_binary_params, launch(&y, 0, "o2p_elementwise_binary_int", 3))->op,
         O2P_EW_B_FMOD);
     cg_emit_free(&y.e);
-    layer_init(&y, "Mod", 13);
-    add_in(&y, F32, 1, D(3));
-    add_in(&y, F32, 1, D(3));
-    add_out(&y, F32, 1, D(3));
+    lt_init(&y, "Mod", 13);
+    lt_add_in(&y, F32, 1, D(3));
+    lt_add_in(&y, F32, 1, D(3));
+    lt_add_out(&y, F32, 1, D(3));
     TU_ASSERT_STATUS(lower(&y), O2P_ERR_SHAPE);
     TU_ASSERT_ERROR_HAS("fmod=1");
     cg_emit_free(&y.e);
 
     /* And takes bool only */
-    layer_init(&y, "And", 7);
-    add_in(&y, I32, 1, D(3));
-    add_in(&y, I32, 1, D(3));
-    add_out(&y, BOOL, 1, D(3));
+    lt_init(&y, "And", 7);
+    lt_add_in(&y, I32, 1, D(3));
+    lt_add_in(&y, I32, 1, D(3));
+    lt_add_out(&y, BOOL, 1, D(3));
     TU_ASSERT_FAILS(lower(&y));
     cg_emit_free(&y.e);
 }
@@ -286,11 +188,11 @@ END_TEST
 
 START_TEST(test_prelu_per_channel_before_opset_7)
 {
-    layer y;
-    layer_init(&y, "PRelu", 6);
-    add_in(&y, F32, 4, D(2, 3, 4, 5));
-    add_in(&y, F32, 1, D(3));
-    add_out(&y, F32, 4, D(2, 3, 4, 5));
+    lt_layer y;
+    lt_init(&y, "PRelu", 6);
+    lt_add_in(&y, F32, 4, D(2, 3, 4, 5));
+    lt_add_in(&y, F32, 1, D(3));
+    lt_add_out(&y, F32, 4, D(2, 3, 4, 5));
     TU_ASSERT_STATUS(lower(&y), O2P_OK);
     const o2p_ew_binary_params *p =
         PARAMS(o2p_ew_binary_params, launch(&y, 0, "o2p_elementwise_binary_f32", 120));
@@ -302,10 +204,10 @@ START_TEST(test_prelu_per_channel_before_opset_7)
     cg_emit_free(&y.e);
 
     /* from opset 7 the slope must broadcast to X's shape (it does not here) */
-    layer_init(&y, "PRelu", 16);
-    add_in(&y, F32, 1, D(3));
-    add_in(&y, F32, 2, D(2, 3));
-    add_out(&y, F32, 2, D(2, 3));
+    lt_init(&y, "PRelu", 16);
+    lt_add_in(&y, F32, 1, D(3));
+    lt_add_in(&y, F32, 2, D(2, 3));
+    lt_add_out(&y, F32, 2, D(2, 3));
     TU_ASSERT_STATUS(lower(&y), O2P_ERR_SHAPE);
     TU_ASSERT_ERROR_HAS("slope");
     cg_emit_free(&y.e);
@@ -314,21 +216,21 @@ END_TEST
 
 START_TEST(test_variadic_folds)
 {
-    layer y;
-    layer_init(&y, "Mean", 13);
-    add_in(&y, F32, 2, D(2, 3));
-    add_in(&y, F32, 1, D(3));
-    add_in(&y, F32, 2, D(2, 1));
-    add_out(&y, F32, 2, D(2, 3));
+    lt_layer y;
+    lt_init(&y, "Mean", 13);
+    lt_add_in(&y, F32, 2, D(2, 3));
+    lt_add_in(&y, F32, 1, D(3));
+    lt_add_in(&y, F32, 2, D(2, 1));
+    lt_add_out(&y, F32, 2, D(2, 3));
     TU_ASSERT_STATUS(lower(&y), O2P_OK);
     ck_assert_int_eq(y.e.count, 2);
     const cg_launch *k0 = launch(&y, 0, "o2p_elementwise_binary_f32", 6);
     const cg_launch *k1 = launch(&y, 1, "o2p_elementwise_binary_f32", 6);
-    has_patch(k0, offsetof(o2p_ew_binary_params, a_ptr), 0);
-    has_patch(k0, offsetof(o2p_ew_binary_params, b_ptr), 1);
-    has_patch(k1, offsetof(o2p_ew_binary_params, a_ptr), 10); /* the output so far */
-    has_patch(k1, offsetof(o2p_ew_binary_params, b_ptr), 2);
-    has_patch(k1, offsetof(o2p_ew_binary_params, y_ptr), 10);
+    lt_assert_patch(k0, offsetof(o2p_ew_binary_params, a_ptr), 0, 0);
+    lt_assert_patch(k0, offsetof(o2p_ew_binary_params, b_ptr), 1, 0);
+    lt_assert_patch(k1, offsetof(o2p_ew_binary_params, a_ptr), 10, 0); /* the output so far */
+    lt_assert_patch(k1, offsetof(o2p_ew_binary_params, b_ptr), 2, 0);
+    lt_assert_patch(k1, offsetof(o2p_ew_binary_params, y_ptr), 10, 0);
     ck_assert(PARAMS(o2p_ew_binary_params, k0)->divisor == 0);
     ck_assert(PARAMS(o2p_ew_binary_params, k1)->divisor == 3);
     ck_assert_int_eq(PARAMS(o2p_ew_binary_params, k1)->a_mode, O2P_EW_INDEX_SAME);
@@ -337,9 +239,9 @@ START_TEST(test_variadic_folds)
     cg_emit_free(&y.e);
 
     /* one input is a copy */
-    layer_init(&y, "Max", 13);
-    add_in(&y, I32, 1, D(5));
-    add_out(&y, I32, 1, D(5));
+    lt_init(&y, "Max", 13);
+    lt_add_in(&y, I32, 1, D(5));
+    lt_add_out(&y, I32, 1, D(5));
     TU_ASSERT_STATUS(lower(&y), O2P_OK);
     ck_assert_int_eq(y.e.count, 1);
     ck_assert_int_eq(y.e.launches[0].kind, CG_LAUNCH_COPY);
@@ -347,10 +249,10 @@ START_TEST(test_variadic_folds)
     cg_emit_free(&y.e);
 
     /* Sum takes floating-point types only (as the host kernel) */
-    layer_init(&y, "Sum", 13);
-    add_in(&y, I32, 1, D(5));
-    add_in(&y, I32, 1, D(5));
-    add_out(&y, I32, 1, D(5));
+    lt_init(&y, "Sum", 13);
+    lt_add_in(&y, I32, 1, D(5));
+    lt_add_in(&y, I32, 1, D(5));
+    lt_add_out(&y, I32, 1, D(5));
     TU_ASSERT_FAILS(lower(&y));
     cg_emit_free(&y.e);
 }
@@ -358,42 +260,42 @@ END_TEST
 
 START_TEST(test_unary)
 {
-    layer y;
-    layer_init(&y, "LeakyRelu", 16);
-    add_in(&y, F32, 2, D(300, 10));
-    add_out(&y, F32, 2, D(300, 10));
-    add_attr(&y, AF("alpha", 0.25f));
+    lt_layer y;
+    lt_init(&y, "LeakyRelu", 16);
+    lt_add_in(&y, F32, 2, D(300, 10));
+    lt_add_out(&y, F32, 2, D(300, 10));
+    lt_attr_float(&y, "alpha", 0.25f);
     TU_ASSERT_STATUS(lower(&y), O2P_OK);
     const cg_launch *k = launch(&y, 0, "o2p_elementwise_unary_f32", 3000);
     const o2p_ew_unary_params *p = PARAMS(o2p_ew_unary_params, k);
     ck_assert_int_eq(p->op, O2P_EW_U_LEAKY_RELU);
     ck_assert(p->alpha == 0.25);
     ck_assert_int_eq(p->n, 3000);
-    has_patch(k, offsetof(o2p_ew_unary_params, x_ptr), 0);
-    has_patch(k, offsetof(o2p_ew_unary_params, y_ptr), 10);
+    lt_assert_patch(k, offsetof(o2p_ew_unary_params, x_ptr), 0, 0);
+    lt_assert_patch(k, offsetof(o2p_ew_unary_params, y_ptr), 10, 0);
     cg_emit_free(&y.e);
 
     /* IsNaN of bfloat16 writes bool */
-    layer_init(&y, "IsNaN", 20);
-    add_in(&y, O2P_DTYPE_BFLOAT16, 1, D(7));
-    add_out(&y, BOOL, 1, D(7));
+    lt_init(&y, "IsNaN", 20);
+    lt_add_in(&y, O2P_DTYPE_BFLOAT16, 1, D(7));
+    lt_add_out(&y, BOOL, 1, D(7));
     TU_ASSERT_STATUS(lower(&y), O2P_OK);
     launch(&y, 0, "o2p_elementwise_unary_bf16", 7);
     cg_emit_free(&y.e);
 
     /* Abs of int8 and Shrink of int32 */
-    layer_init(&y, "Abs", 13);
-    add_in(&y, O2P_DTYPE_INT8, 1, D(7));
-    add_out(&y, O2P_DTYPE_INT8, 1, D(7));
+    lt_init(&y, "Abs", 13);
+    lt_add_in(&y, O2P_DTYPE_INT8, 1, D(7));
+    lt_add_out(&y, O2P_DTYPE_INT8, 1, D(7));
     TU_ASSERT_STATUS(lower(&y), O2P_OK);
     ck_assert_int_eq(
         PARAMS(o2p_ew_unary_params, launch(&y, 0, "o2p_elementwise_unary_int", 7))->dtype,
         O2P_DTYPE_INT8);
     cg_emit_free(&y.e);
-    layer_init(&y, "Shrink", 9);
-    add_in(&y, I32, 1, D(7));
-    add_out(&y, I32, 1, D(7));
-    add_attr(&y, AF("lambd", 1.5f));
+    lt_init(&y, "Shrink", 9);
+    lt_add_in(&y, I32, 1, D(7));
+    lt_add_out(&y, I32, 1, D(7));
+    lt_attr_float(&y, "lambd", 1.5f);
     TU_ASSERT_STATUS(lower(&y), O2P_OK);
     ck_assert(
         PARAMS(o2p_ew_unary_params, launch(&y, 0, "o2p_elementwise_unary_generic", 7))->beta ==
@@ -401,23 +303,23 @@ START_TEST(test_unary)
     cg_emit_free(&y.e);
 
     /* Sqrt of int32 is refused, as by the host kernel; so is Celu with alpha 0 */
-    layer_init(&y, "Sqrt", 13);
-    add_in(&y, I32, 1, D(7));
-    add_out(&y, I32, 1, D(7));
+    lt_init(&y, "Sqrt", 13);
+    lt_add_in(&y, I32, 1, D(7));
+    lt_add_out(&y, I32, 1, D(7));
     TU_ASSERT_STATUS(lower(&y), O2P_ERR_UNSUPPORTED);
     cg_emit_free(&y.e);
-    layer_init(&y, "Celu", 12);
-    add_in(&y, F32, 1, D(7));
-    add_out(&y, F32, 1, D(7));
-    add_attr(&y, AF("alpha", 0.0f));
+    lt_init(&y, "Celu", 12);
+    lt_add_in(&y, F32, 1, D(7));
+    lt_add_out(&y, F32, 1, D(7));
+    lt_attr_float(&y, "alpha", 0.0f);
     TU_ASSERT_STATUS(lower(&y), O2P_ERR_SHAPE);
     TU_ASSERT_ERROR_HAS("alpha");
     cg_emit_free(&y.e);
 
     /* zero elements: nothing to launch */
-    layer_init(&y, "Exp", 13);
-    add_in(&y, F32, 2, D(0, 4));
-    add_out(&y, F32, 2, D(0, 4));
+    lt_init(&y, "Exp", 13);
+    lt_add_in(&y, F32, 2, D(0, 4));
+    lt_add_out(&y, F32, 2, D(0, 4));
     TU_ASSERT_STATUS(lower(&y), O2P_OK);
     ck_assert_int_eq(y.e.count, 0);
     cg_emit_free(&y.e);
@@ -426,28 +328,28 @@ END_TEST
 
 START_TEST(test_clip_bounds)
 {
-    layer y;
+    lt_layer y;
     float lo = -1.5f;
-    layer_init(&y, "Clip", 13);
-    add_in(&y, F32, 1, D(9));
-    add_in(&y, F32, 0, NULL)->data = &lo; /* constant */
-    add_in(&y, F32, 1, D(1));             /* computed */
-    add_out(&y, F32, 1, D(9));
+    lt_init(&y, "Clip", 13);
+    lt_add_in(&y, F32, 1, D(9));
+    lt_add_in(&y, F32, 0, NULL)->data = &lo; /* constant */
+    lt_add_in(&y, F32, 1, D(1));             /* computed */
+    lt_add_out(&y, F32, 1, D(9));
     TU_ASSERT_STATUS(lower(&y), O2P_OK);
     const cg_launch *k = launch(&y, 0, "o2p_elementwise_unary_f32", 9);
     const o2p_ew_unary_params *p = PARAMS(o2p_ew_unary_params, k);
     ck_assert_int_eq(p->has_lo, O2P_EW_BOUND_VALUE);
     ck_assert(p->lo == -1.5);
     ck_assert_int_eq(p->has_hi, O2P_EW_BOUND_POINTER);
-    has_patch(k, offsetof(o2p_ew_unary_params, hi_ptr), 2);
+    lt_assert_patch(k, offsetof(o2p_ew_unary_params, hi_ptr), 2, 0);
     ck_assert_int_eq(k->num_patches, 3);
     cg_emit_free(&y.e);
 
     /* before opset 11 the bounds are attributes */
-    layer_init(&y, "Clip", 6);
-    add_in(&y, F16, 1, D(9));
-    add_out(&y, F16, 1, D(9));
-    add_attr(&y, AF("max", 6.0f));
+    lt_init(&y, "Clip", 6);
+    lt_add_in(&y, F16, 1, D(9));
+    lt_add_out(&y, F16, 1, D(9));
+    lt_attr_float(&y, "max", 6.0f);
     TU_ASSERT_STATUS(lower(&y), O2P_OK);
     p = PARAMS(o2p_ew_unary_params, launch(&y, 0, "o2p_elementwise_unary_f16", 9));
     ck_assert_int_eq(p->has_lo, O2P_EW_BOUND_NONE);
@@ -456,16 +358,16 @@ START_TEST(test_clip_bounds)
     cg_emit_free(&y.e);
 
     /* a bound of another type, or not a scalar, is refused */
-    layer_init(&y, "Clip", 13);
-    add_in(&y, I32, 1, D(9));
-    add_in(&y, I64, 0, NULL);
-    add_out(&y, I32, 1, D(9));
+    lt_init(&y, "Clip", 13);
+    lt_add_in(&y, I32, 1, D(9));
+    lt_add_in(&y, I64, 0, NULL);
+    lt_add_out(&y, I32, 1, D(9));
     TU_ASSERT_STATUS(lower(&y), O2P_ERR_SHAPE);
     cg_emit_free(&y.e);
-    layer_init(&y, "Clip", 13);
-    add_in(&y, I32, 1, D(9));
-    add_in(&y, I32, 1, D(2));
-    add_out(&y, I32, 1, D(9));
+    lt_init(&y, "Clip", 13);
+    lt_add_in(&y, I32, 1, D(9));
+    lt_add_in(&y, I32, 1, D(2));
+    lt_add_out(&y, I32, 1, D(9));
     TU_ASSERT_STATUS(lower(&y), O2P_ERR_SHAPE);
     TU_ASSERT_ERROR_HAS("scalar");
     cg_emit_free(&y.e);
@@ -474,12 +376,12 @@ END_TEST
 
 START_TEST(test_where)
 {
-    layer y;
-    layer_init(&y, "Where", 16);
-    add_in(&y, BOOL, 2, D(4, 1));
-    add_in(&y, I64, 1, D(5));
-    add_in(&y, I64, 0, NULL);
-    add_out(&y, I64, 2, D(4, 5));
+    lt_layer y;
+    lt_init(&y, "Where", 16);
+    lt_add_in(&y, BOOL, 2, D(4, 1));
+    lt_add_in(&y, I64, 1, D(5));
+    lt_add_in(&y, I64, 0, NULL);
+    lt_add_out(&y, I64, 2, D(4, 5));
     TU_ASSERT_STATUS(lower(&y), O2P_OK);
     const cg_launch *k = launch(&y, 0, "o2p_elementwise_where_8", 20);
     const o2p_ew_where_params *p = PARAMS(o2p_ew_where_params, k);
@@ -489,17 +391,17 @@ START_TEST(test_where)
     ck_assert_int_eq(p->cond.strides[1], 0);
     ck_assert_int_eq(p->x_mode, O2P_EW_INDEX_SHAPE);
     ck_assert_int_eq(p->y_mode, O2P_EW_INDEX_SCALAR);
-    has_patch(k, offsetof(o2p_ew_where_params, cond_ptr), 0);
-    has_patch(k, offsetof(o2p_ew_where_params, x_ptr), 1);
-    has_patch(k, offsetof(o2p_ew_where_params, y_ptr), 2);
-    has_patch(k, offsetof(o2p_ew_where_params, out_ptr), 10);
+    lt_assert_patch(k, offsetof(o2p_ew_where_params, cond_ptr), 0, 0);
+    lt_assert_patch(k, offsetof(o2p_ew_where_params, x_ptr), 1, 0);
+    lt_assert_patch(k, offsetof(o2p_ew_where_params, y_ptr), 2, 0);
+    lt_assert_patch(k, offsetof(o2p_ew_where_params, out_ptr), 10, 0);
     cg_emit_free(&y.e);
 
-    layer_init(&y, "Where", 16);
-    add_in(&y, U8, 1, D(5));
-    add_in(&y, F32, 1, D(5));
-    add_in(&y, F32, 1, D(5));
-    add_out(&y, F32, 1, D(5));
+    lt_init(&y, "Where", 16);
+    lt_add_in(&y, U8, 1, D(5));
+    lt_add_in(&y, F32, 1, D(5));
+    lt_add_in(&y, F32, 1, D(5));
+    lt_add_out(&y, F32, 1, D(5));
     TU_ASSERT_STATUS(lower(&y), O2P_ERR_SHAPE);
     TU_ASSERT_ERROR_HAS("not bool");
     cg_emit_free(&y.e);
@@ -508,11 +410,11 @@ END_TEST
 
 START_TEST(test_cast_identity_dropout)
 {
-    layer y;
-    layer_init(&y, "Cast", 19);
-    add_in(&y, F32, 2, D(3, 3));
-    add_out(&y, F16, 2, D(3, 3));
-    add_attr(&y, AI("to", F16));
+    lt_layer y;
+    lt_init(&y, "Cast", 19);
+    lt_add_in(&y, F32, 2, D(3, 3));
+    lt_add_out(&y, F16, 2, D(3, 3));
+    lt_attr_int(&y, "to", F16);
     TU_ASSERT_STATUS(lower(&y), O2P_OK);
     const o2p_ew_cast_params *p =
         PARAMS(o2p_ew_cast_params, launch(&y, 0, "o2p_elementwise_cast", 9));
@@ -522,25 +424,25 @@ START_TEST(test_cast_identity_dropout)
     cg_emit_free(&y.e);
 
     /* CastLike to the same type is a copy */
-    layer_init(&y, "CastLike", 19);
-    add_in(&y, I64, 1, D(4));
-    add_in(&y, I64, 0, NULL);
-    add_out(&y, I64, 1, D(4));
+    lt_init(&y, "CastLike", 19);
+    lt_add_in(&y, I64, 1, D(4));
+    lt_add_in(&y, I64, 0, NULL);
+    lt_add_out(&y, I64, 1, D(4));
     TU_ASSERT_STATUS(lower(&y), O2P_OK);
     ck_assert_int_eq(y.e.count, 1);
     ck_assert_int_eq(y.e.launches[0].kind, CG_LAUNCH_COPY);
     cg_emit_free(&y.e);
 
-    layer_init(&y, "Cast", 19);
-    add_in(&y, F32, 1, D(4));
-    add_out(&y, STR, 1, D(4));
-    add_attr(&y, AI("to", STR));
+    lt_init(&y, "Cast", 19);
+    lt_add_in(&y, F32, 1, D(4));
+    lt_add_out(&y, STR, 1, D(4));
+    lt_attr_int(&y, "to", STR);
     TU_ASSERT_FAILS(lower(&y));
     cg_emit_free(&y.e);
 
-    layer_init(&y, "Identity", 19);
-    add_in(&y, BOOL, 1, D(4));
-    add_out(&y, BOOL, 1, D(4));
+    lt_init(&y, "Identity", 19);
+    lt_add_in(&y, BOOL, 1, D(4));
+    lt_add_out(&y, BOOL, 1, D(4));
     TU_ASSERT_STATUS(lower(&y), O2P_OK);
     ck_assert_int_eq(y.e.count, 1);
     ck_assert_int_eq(y.e.launches[0].kind, CG_LAUNCH_COPY);
@@ -549,10 +451,10 @@ START_TEST(test_cast_identity_dropout)
     cg_emit_free(&y.e);
 
     /* Dropout: a copy and an all-true bool mask */
-    layer_init(&y, "Dropout", 13);
-    add_in(&y, F32, 1, D(6));
-    add_out(&y, F32, 1, D(6));
-    add_out(&y, BOOL, 1, D(6));
+    lt_init(&y, "Dropout", 13);
+    lt_add_in(&y, F32, 1, D(6));
+    lt_add_out(&y, F32, 1, D(6));
+    lt_add_out(&y, BOOL, 1, D(6));
     TU_ASSERT_STATUS(lower(&y), O2P_OK);
     ck_assert_int_eq(y.e.count, 2);
     ck_assert_int_eq(y.e.launches[0].kind, CG_LAUNCH_COPY);
@@ -564,10 +466,10 @@ START_TEST(test_cast_identity_dropout)
     cg_emit_free(&y.e);
 
     /* before opset 10 the mask has X's type: filled with 1.0 */
-    layer_init(&y, "Dropout", 7);
-    add_in(&y, F64, 1, D(6));
-    add_out(&y, F64, 1, D(6));
-    add_out(&y, F64, 1, D(6));
+    lt_init(&y, "Dropout", 7);
+    lt_add_in(&y, F64, 1, D(6));
+    lt_add_out(&y, F64, 1, D(6));
+    lt_add_out(&y, F64, 1, D(6));
     TU_ASSERT_STATUS(lower(&y), O2P_OK);
     ck_assert_int_eq(y.e.count, 2);
     p = PARAMS(o2p_ew_cast_params, launch(&y, 1, "o2p_elementwise_fill", 6));
@@ -580,13 +482,11 @@ START_TEST(test_cast_identity_dropout)
      * parameters) */
     uint8_t yes = 1;
     for (int computed = 0; computed < 2; computed++) {
-        layer_init(&y, "Dropout", 13);
-        add_in(&y, F32, 1, D(6));
-        y.inp[1] = NULL;
-        y.in_idx[1] = -1;
-        y.l.args.num_inputs = 2;
-        add_in(&y, BOOL, 0, NULL)->data = computed ? NULL : &yes;
-        add_out(&y, F32, 1, D(6));
+        lt_init(&y, "Dropout", 13);
+        lt_add_in(&y, F32, 1, D(6));
+        lt_add_in(&y, O2P_DTYPE_UNDEFINED, 0, NULL);
+        lt_add_in(&y, BOOL, 0, NULL)->data = computed ? NULL : &yes;
+        lt_add_out(&y, F32, 1, D(6));
         TU_ASSERT_STATUS(lower(&y), O2P_OK);
         ck_assert_int_eq(y.e.count, 1);
         ck_assert_str_eq(y.e.launches[0].family, "training");
@@ -599,13 +499,13 @@ END_TEST
 
 START_TEST(test_reductions)
 {
-    layer y;
+    lt_layer y;
     int64_t axes[1] = {-2};
-    layer_init(&y, "ReduceSum", 13);
-    add_in(&y, F32, 3, D(2, 3, 4));
-    add_in(&y, I64, 1, D(1))->data = axes;
-    add_out(&y, F32, 2, D(2, 4));
-    add_attr(&y, AI("keepdims", 0));
+    lt_init(&y, "ReduceSum", 13);
+    lt_add_in(&y, F32, 3, D(2, 3, 4));
+    lt_add_in(&y, I64, 1, D(1))->data = axes;
+    lt_add_out(&y, F32, 2, D(2, 4));
+    lt_attr_int(&y, "keepdims", 0);
     TU_ASSERT_STATUS(lower(&y), O2P_OK);
     const cg_launch *k = launch(&y, 0, "o2p_elementwise_reduce", 8);
     const o2p_ew_reduce_params *p = PARAMS(o2p_ew_reduce_params, k);
@@ -621,18 +521,17 @@ START_TEST(test_reductions)
     ck_assert_int_eq(p->red.rank, 1);
     ck_assert_int_eq(p->red.dims[0], 3);
     ck_assert_int_eq(p->red.strides[0], 4);
-    has_patch(k, offsetof(o2p_ew_reduce_params, x_ptr), 0);
-    has_patch(k, offsetof(o2p_ew_reduce_params, y_ptr), 10);
+    lt_assert_patch(k, offsetof(o2p_ew_reduce_params, x_ptr), 0, 0);
+    lt_assert_patch(k, offsetof(o2p_ew_reduce_params, y_ptr), 10, 0);
     cg_emit_free(&y.e);
 
     /* a long reduction gets a warp per output; adjacent reduced dims merge; integer max
      * starts from the type's minimum */
-    layer_init(&y, "ReduceMax", 13);
-    add_in(&y, I32, 3, D(5, 8, 16));
-    add_out(&y, I32, 3, D(5, 1, 1));
+    lt_init(&y, "ReduceMax", 13);
+    lt_add_in(&y, I32, 3, D(5, 8, 16));
+    lt_add_out(&y, I32, 3, D(5, 1, 1));
     int64_t ax[2] = {1, 2};
-    host_attr axes_attr = {.name = "axes", .type = O2P_ATTR_INTS, .count = 2, .ints = ax};
-    add_attr(&y, axes_attr);
+    lt_attr_ints(&y, "axes", ax, 2);
     TU_ASSERT_STATUS(lower(&y), O2P_OK);
     p = PARAMS(o2p_ew_reduce_params, launch(&y, 0, "o2p_elementwise_reduce_warp", 5 * 32));
     ck_assert_int_eq(p->red.rank, 1);
@@ -644,37 +543,36 @@ START_TEST(test_reductions)
     cg_emit_free(&y.e);
 
     /* no axes with noop_with_empty_axes: a copy */
-    layer_init(&y, "ReduceMean", 18);
-    add_in(&y, F32, 2, D(2, 3));
-    add_out(&y, F32, 2, D(2, 3));
-    add_attr(&y, AI("noop_with_empty_axes", 1));
+    lt_init(&y, "ReduceMean", 18);
+    lt_add_in(&y, F32, 2, D(2, 3));
+    lt_add_out(&y, F32, 2, D(2, 3));
+    lt_attr_int(&y, "noop_with_empty_axes", 1);
     TU_ASSERT_STATUS(lower(&y), O2P_OK);
     ck_assert_int_eq(y.e.count, 1);
     ck_assert_int_eq(y.e.launches[0].kind, CG_LAUNCH_COPY);
     cg_emit_free(&y.e);
 
     /* computed axes cannot be lowered; a repeated or out-of-range axis is refused */
-    layer_init(&y, "ReduceLogSumExp", 18);
-    add_in(&y, F32, 2, D(2, 3));
-    add_in(&y, I64, 1, D(1));
-    add_out(&y, F32, 2, D(1, 3));
+    lt_init(&y, "ReduceLogSumExp", 18);
+    lt_add_in(&y, F32, 2, D(2, 3));
+    lt_add_in(&y, I64, 1, D(1));
+    lt_add_out(&y, F32, 2, D(1, 3));
     TU_ASSERT_STATUS(lower(&y), O2P_ERR_UNSUPPORTED);
     TU_ASSERT_ERROR_HAS("axes");
     cg_emit_free(&y.e);
     int64_t bad[2] = {0, -2};
-    layer_init(&y, "ReduceProd", 13);
-    add_in(&y, F32, 2, D(2, 3));
-    add_out(&y, F32, 2, D(1, 3));
-    host_attr bad_attr = {.name = "axes", .type = O2P_ATTR_INTS, .count = 2, .ints = bad};
-    add_attr(&y, bad_attr);
+    lt_init(&y, "ReduceProd", 13);
+    lt_add_in(&y, F32, 2, D(2, 3));
+    lt_add_out(&y, F32, 2, D(1, 3));
+    lt_attr_ints(&y, "axes", bad, 2);
     TU_ASSERT_STATUS(lower(&y), O2P_ERR_SHAPE);
     TU_ASSERT_ERROR_HAS("twice");
     cg_emit_free(&y.e);
 
     /* bool is not reduced */
-    layer_init(&y, "ReduceSum", 11);
-    add_in(&y, BOOL, 1, D(3));
-    add_out(&y, BOOL, 1, D(1));
+    lt_init(&y, "ReduceSum", 11);
+    lt_add_in(&y, BOOL, 1, D(3));
+    lt_add_out(&y, BOOL, 1, D(1));
     TU_ASSERT_FAILS(lower(&y));
     cg_emit_free(&y.e);
 }
@@ -682,13 +580,13 @@ END_TEST
 
 START_TEST(test_argmax_argmin)
 {
-    layer y;
-    layer_init(&y, "ArgMin", 13);
-    add_in(&y, F16, 3, D(2, 7, 3));
-    add_out(&y, I64, 2, D(2, 3));
-    add_attr(&y, AI("axis", -2));
-    add_attr(&y, AI("keepdims", 0));
-    add_attr(&y, AI("select_last_index", 1));
+    lt_layer y;
+    lt_init(&y, "ArgMin", 13);
+    lt_add_in(&y, F16, 3, D(2, 7, 3));
+    lt_add_out(&y, I64, 2, D(2, 3));
+    lt_attr_int(&y, "axis", -2);
+    lt_attr_int(&y, "keepdims", 0);
+    lt_attr_int(&y, "select_last_index", 1);
     TU_ASSERT_STATUS(lower(&y), O2P_OK);
     const cg_launch *k = launch(&y, 0, "o2p_elementwise_arg", 6);
     const o2p_ew_arg_params *p = PARAMS(o2p_ew_arg_params, k);
@@ -700,17 +598,17 @@ START_TEST(test_argmax_argmin)
     ck_assert_int_eq(p->dtype, F16);
     cg_emit_free(&y.e);
 
-    layer_init(&y, "ArgMax", 13);
-    add_in(&y, F32, 2, D(3, 0));
-    add_out(&y, I64, 2, D(3, 1));
-    add_attr(&y, AI("axis", 1));
+    lt_init(&y, "ArgMax", 13);
+    lt_add_in(&y, F32, 2, D(3, 0));
+    lt_add_out(&y, I64, 2, D(3, 1));
+    lt_attr_int(&y, "axis", 1);
     TU_ASSERT_STATUS(lower(&y), O2P_ERR_SHAPE);
     TU_ASSERT_ERROR_HAS("empty");
     cg_emit_free(&y.e);
 
-    layer_init(&y, "ArgMax", 13);
-    add_in(&y, F32, 2, D(3, 4));
-    add_out(&y, I32, 2, D(1, 4));
+    lt_init(&y, "ArgMax", 13);
+    lt_add_in(&y, F32, 2, D(3, 4));
+    lt_add_out(&y, I32, 2, D(1, 4));
     TU_ASSERT_STATUS(lower(&y), O2P_ERR_SHAPE);
     cg_emit_free(&y.e);
 }
@@ -718,10 +616,10 @@ END_TEST
 
 START_TEST(test_candidates_refuse_strings)
 {
-    layer y;
-    layer_init(&y, "Identity", 19);
-    add_in(&y, STR, 1, D(2));
-    add_out(&y, STR, 1, D(2));
+    lt_layer y;
+    lt_init(&y, "Identity", 19);
+    lt_add_in(&y, STR, 1, D(2));
+    lt_add_out(&y, STR, 1, D(2));
     const cg_op *op = cg_op_find("Identity");
     cg_tactic t[2];
     const char *why = NULL;

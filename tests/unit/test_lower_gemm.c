@@ -7,84 +7,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "codegen/codegen.h"
 #include "cuda/gemm_params.h"
-#include "testutil.h"
+#include "lower_testutil.h"
 
 /* ---------------------------------------------------------------- a layer by hand */
 
-typedef struct fake {
-    host_tensor in[3], out;
-    const host_tensor *inputs[3];
-    host_tensor *outputs[1];
-    host_attr attrs[8];
-    int64_t ints[8][16];
-    int in_idx[3], out_idx[1];
-    cg_layer l;
-} fake;
-
-static void fake_init(fake *f, const char *op, int num_inputs)
+/* A layer of op at opset 17 named layer0: inputs 0..num_inputs-1 (shapes set by lt_in) and
+ * one output, tensor 7. */
+static void fake_init(lt_layer *f, const char *op, int num_inputs)
 {
-    memset(f, 0, sizeof *f);
-    f->l.args.op_type = op;
+    lt_init(f, op, 17);
     f->l.args.layer_name = "layer0";
-    f->l.args.opset = 17;
-    f->l.args.num_inputs = num_inputs;
-    f->l.args.inputs = f->inputs;
-    f->l.args.num_outputs = 1;
-    f->l.args.outputs = f->outputs;
-    f->l.args.attrs = f->attrs;
-    f->outputs[0] = &f->out;
-    for (int i = 0; i < 3; i++) {
-        f->in_idx[i] = i < num_inputs ? i : -1;
-        f->inputs[i] = i < num_inputs ? &f->in[i] : NULL;
-    }
-    f->out_idx[0] = 7;
-    f->l.input_tensors = f->in_idx;
-    f->l.output_tensors = f->out_idx;
-}
-
-static void set_tensor(host_tensor *t, o2p_dtype dt, int rank, const int64_t *dims)
-{
-    t->dtype = dt;
-    t->rank = rank;
-    for (int i = 0; i < rank; i++)
-        t->dims[i] = dims[i];
-}
-
-static void attr_int(fake *f, const char *name, int64_t v)
-{
-    host_attr *a = &f->attrs[f->l.args.num_attrs++];
-    a->name = name;
-    a->type = O2P_ATTR_INT;
-    a->i = v;
-}
-
-static void attr_float(fake *f, const char *name, float v)
-{
-    host_attr *a = &f->attrs[f->l.args.num_attrs++];
-    a->name = name;
-    a->type = O2P_ATTR_FLOAT;
-    a->f = v;
-}
-
-static void attr_string(fake *f, const char *name, const char *s)
-{
-    host_attr *a = &f->attrs[f->l.args.num_attrs++];
-    a->name = name;
-    a->type = O2P_ATTR_STRING;
-    a->s = s;
-}
-
-static void attr_ints(fake *f, const char *name, int n, const int64_t *v)
-{
-    int k = f->l.args.num_attrs++;
-    host_attr *a = &f->attrs[k];
-    memcpy(f->ints[k], v, (size_t)n * sizeof *v);
-    a->name = name;
-    a->type = O2P_ATTR_INTS;
-    a->count = n;
-    a->ints = f->ints[k];
+    f->out_base = 7;
+    for (int i = 0; i < num_inputs; i++)
+        lt_in(f, i, O2P_DTYPE_UNDEFINED, 0, NULL);
+    lt_out(f, 0, O2P_DTYPE_UNDEFINED, 0, NULL);
 }
 
 static const cg_options opts_default = {80, 80, 1, 0, 0, O2P_TACTIC_SOURCE_BUILTIN};
@@ -99,7 +36,7 @@ static int find_tactic(const cg_tactic *t, int n, const char *kernel)
 }
 
 /* Lowers f with the candidate named kernel; returns the one launch's params. */
-static o2p_gemm_params lower_one(fake *f, const cg_options *o, const char *kernel, cg_emit *e)
+static o2p_gemm_params lower_one(lt_layer *f, const cg_options *o, const char *kernel, cg_emit *e)
 {
     const cg_op *op = cg_op_find(f->l.args.op_type);
     ck_assert_ptr_nonnull(op);
@@ -122,13 +59,11 @@ static o2p_gemm_params lower_one(fake *f, const cg_options *o, const char *kerne
     return p;
 }
 
+/* Whether the address at param offset is tensor's own (no byte offset). */
 static int has_patch(const cg_launch *l, size_t offset, int tensor)
 {
-    for (int i = 0; i < l->num_patches; i++)
-        if (l->patches[i].param_offset == offset && l->patches[i].tensor == tensor &&
-            l->patches[i].byte_offset == 0)
-            return 1;
-    return 0;
+    const cg_patch *p = lt_find_patch(l, offset);
+    return p && p->tensor == tensor && p->byte_offset == 0;
 }
 
 /* ---------------------------------------------------------------- the kernels' arithmetic */
@@ -238,17 +173,17 @@ static float *random_data(host_tensor *t, unsigned *seed)
 
 /* Runs the host kernel on random data, lowers with `kernel`, evaluates the params as the
  * CUDA kernel would, and compares. */
-static void check_against_host(fake *f, const char *kernel, unsigned seed)
+static void check_against_host(lt_layer *f, const char *kernel, unsigned seed)
 {
     float *data[3] = {NULL, NULL, NULL};
     for (int i = 0; i < f->l.args.num_inputs; i++)
-        if (f->inputs[i])
+        if (f->ins[i])
             data[i] = random_data(&f->in[i], &seed);
     int ok;
-    int64_t ny = host_numel(&f->out, &ok);
+    int64_t ny = host_numel(&f->out[0], &ok);
     float *want = calloc((size_t)(ny ? ny : 1), sizeof(float));
     float *got = calloc((size_t)(ny ? ny : 1), sizeof(float));
-    f->out.data = want;
+    f->out[0].data = want;
     host_kernel_fn run = host_kernel_find(f->l.args.op_type);
     ck_assert_ptr_nonnull(run);
     ck_assert_msg(run(&f->l.args) == O2P_OK, "host: %s", o2p_last_error());
@@ -261,7 +196,7 @@ static void check_against_host(fake *f, const char *kernel, unsigned seed)
                       offsetof(o2p_gemm_params, c_ptr)};
     for (int fld = 0; fld < 3; fld++)
         for (int i = 0; i < 3; i++)
-            if (f->in_idx[i] >= 0 && has_patch(l, offs[fld], f->in_idx[i]))
+            if (f->it[i] >= 0 && has_patch(l, offs[fld], f->it[i]))
                 by_field[fld] = data[i];
     ck_assert(has_patch(l, offsetof(o2p_gemm_params, y_ptr), 7));
     ck_assert_int_eq(p.has_c, by_field[2] != NULL);
@@ -297,19 +232,19 @@ START_TEST(test_table)
 }
 END_TEST
 
-static void gemm_layer(fake *f, o2p_dtype dt, int64_t M, int64_t N, int64_t K, int with_c)
+static void gemm_layer(lt_layer *f, o2p_dtype dt, int64_t M, int64_t N, int64_t K, int with_c)
 {
     fake_init(f, "Gemm", with_c ? 3 : 2);
-    set_tensor(&f->in[0], dt, 2, (int64_t[]){M, K});
-    set_tensor(&f->in[1], dt, 2, (int64_t[]){K, N});
+    lt_in(f, 0, dt, 2, (int64_t[]){M, K});
+    lt_in(f, 1, dt, 2, (int64_t[]){K, N});
     if (with_c)
-        set_tensor(&f->in[2], dt, 1, (int64_t[]){N});
-    set_tensor(&f->out, dt, 2, (int64_t[]){M, N});
+        lt_in(f, 2, dt, 1, (int64_t[]){N});
+    lt_out(f, 0, dt, 2, (int64_t[]){M, N});
 }
 
 START_TEST(test_gemm_candidates)
 {
-    fake f;
+    lt_layer f;
     cg_tactic t[8];
     const char *why = NULL;
     const cg_op *op = cg_op_find("Gemm");
@@ -376,18 +311,18 @@ END_TEST
 
 START_TEST(test_gemm_launch)
 {
-    fake f;
+    lt_layer f;
     cg_emit e;
     /* transposes, alpha/beta, C broadcast along rows ([N]) */
     fake_init(&f, "Gemm", 3);
-    set_tensor(&f.in[0], O2P_DTYPE_FLOAT, 2, (int64_t[]){70, 100}); /* A^T: K x M */
-    set_tensor(&f.in[1], O2P_DTYPE_FLOAT, 2, (int64_t[]){130, 70}); /* B^T: N x K */
-    set_tensor(&f.in[2], O2P_DTYPE_FLOAT, 2, (int64_t[]){1, 130});
-    set_tensor(&f.out, O2P_DTYPE_FLOAT, 2, (int64_t[]){100, 130});
-    attr_int(&f, "transA", 1);
-    attr_int(&f, "transB", 1);
-    attr_float(&f, "alpha", 0.5f);
-    attr_float(&f, "beta", 2.0f);
+    lt_in(&f, 0, O2P_DTYPE_FLOAT, 2, (int64_t[]){70, 100}); /* A^T: K x M */
+    lt_in(&f, 1, O2P_DTYPE_FLOAT, 2, (int64_t[]){130, 70}); /* B^T: N x K */
+    lt_in(&f, 2, O2P_DTYPE_FLOAT, 2, (int64_t[]){1, 130});
+    lt_out(&f, 0, O2P_DTYPE_FLOAT, 2, (int64_t[]){100, 130});
+    lt_attr_int(&f, "transA", 1);
+    lt_attr_int(&f, "transB", 1);
+    lt_attr_float(&f, "alpha", 0.5f);
+    lt_attr_float(&f, "beta", 2.0f);
     o2p_gemm_params p = lower_one(&f, &opts_default, "cuda.gemm.mma_tf32", &e);
     const cg_launch *l = &e.launches[0];
     ck_assert_str_eq(l->function, "o2p_gemm_mma_tf32_f32");
@@ -423,10 +358,10 @@ START_TEST(test_gemm_launch)
     cg_emit_free(&e);
     /* integer Gemm with a fractional alpha: the double epilogue */
     fake_init(&f, "Gemm", 2);
-    set_tensor(&f.in[0], O2P_DTYPE_INT32, 2, (int64_t[]){5, 3});
-    set_tensor(&f.in[1], O2P_DTYPE_INT32, 2, (int64_t[]){3, 4});
-    set_tensor(&f.out, O2P_DTYPE_INT32, 2, (int64_t[]){5, 4});
-    attr_float(&f, "alpha", 1.5f);
+    lt_in(&f, 0, O2P_DTYPE_INT32, 2, (int64_t[]){5, 3});
+    lt_in(&f, 1, O2P_DTYPE_INT32, 2, (int64_t[]){3, 4});
+    lt_out(&f, 0, O2P_DTYPE_INT32, 2, (int64_t[]){5, 4});
+    lt_attr_float(&f, "alpha", 1.5f);
     p = lower_one(&f, &opts_default, "cuda.gemm.int_generic", &e);
     ck_assert_str_eq(e.launches[0].function, "o2p_gemm_int");
     ck_assert_int_eq(p.int_exact, 0);
@@ -462,7 +397,7 @@ END_TEST
 
 START_TEST(test_gemm_refusals)
 {
-    fake f;
+    lt_layer f;
     cg_emit e;
     const cg_op *op = cg_op_find("Gemm");
     cg_tactic t = cg_simple_tactic("cuda.gemm.simt_f32", 8192, 1.0);
@@ -480,7 +415,7 @@ START_TEST(test_gemm_refusals)
     ck_assert_ptr_nonnull(strstr(o2p_last_error(), "broadcast"));
     /* a wrong output shape */
     gemm_layer(&f, O2P_DTYPE_FLOAT, 4, 5, 6, 0);
-    f.out.dims[1] = 6;
+    f.out[0].dims[1] = 6;
     ck_assert_int_eq(op->lower(&f.l, &t, &opts_default, &e), O2P_ERR_SHAPE);
     ck_assert_ptr_nonnull(strstr(o2p_last_error(), "output 0"));
     /* mixed dtypes, unsupported dtypes */
@@ -498,9 +433,9 @@ START_TEST(test_gemm_refusals)
     cg_emit_free(&e);
     /* MatMul: batch dims that do not broadcast */
     fake_init(&f, "MatMul", 2);
-    set_tensor(&f.in[0], O2P_DTYPE_FLOAT, 3, (int64_t[]){2, 4, 5});
-    set_tensor(&f.in[1], O2P_DTYPE_FLOAT, 3, (int64_t[]){3, 5, 6});
-    set_tensor(&f.out, O2P_DTYPE_FLOAT, 3, (int64_t[]){3, 4, 6});
+    lt_in(&f, 0, O2P_DTYPE_FLOAT, 3, (int64_t[]){2, 4, 5});
+    lt_in(&f, 1, O2P_DTYPE_FLOAT, 3, (int64_t[]){3, 5, 6});
+    lt_out(&f, 0, O2P_DTYPE_FLOAT, 3, (int64_t[]){3, 4, 6});
     cg_emit_init(&e);
     ck_assert_int_eq(cg_op_find("MatMul")->lower(&f.l, &t, &opts_default, &e), O2P_ERR_SHAPE);
     ck_assert_ptr_nonnull(strstr(o2p_last_error(), "do not broadcast"));
@@ -510,12 +445,12 @@ END_TEST
 
 START_TEST(test_matmul_values)
 {
-    fake f;
+    lt_layer f;
     /* batch broadcast: [2,1,5,7] x [3,7,6] -> [2,3,5,6] */
     fake_init(&f, "MatMul", 2);
-    set_tensor(&f.in[0], O2P_DTYPE_FLOAT, 4, (int64_t[]){2, 1, 5, 7});
-    set_tensor(&f.in[1], O2P_DTYPE_FLOAT, 3, (int64_t[]){3, 7, 6});
-    set_tensor(&f.out, O2P_DTYPE_FLOAT, 4, (int64_t[]){2, 3, 5, 6});
+    lt_in(&f, 0, O2P_DTYPE_FLOAT, 4, (int64_t[]){2, 1, 5, 7});
+    lt_in(&f, 1, O2P_DTYPE_FLOAT, 3, (int64_t[]){3, 7, 6});
+    lt_out(&f, 0, O2P_DTYPE_FLOAT, 4, (int64_t[]){2, 3, 5, 6});
     check_against_host(&f, "cuda.gemm.simt_f32", 1);
     cg_emit e;
     o2p_gemm_params p = lower_one(&f, &opts_default, "cuda.gemm.simt_f32", &e);
@@ -527,73 +462,71 @@ START_TEST(test_matmul_values)
     cg_emit_free(&e);
     /* 1-D operands */
     fake_init(&f, "MatMul", 2);
-    set_tensor(&f.in[0], O2P_DTYPE_FLOAT, 1, (int64_t[]){9});
-    set_tensor(&f.in[1], O2P_DTYPE_FLOAT, 3, (int64_t[]){4, 9, 3});
-    set_tensor(&f.out, O2P_DTYPE_FLOAT, 2, (int64_t[]){4, 3});
+    lt_in(&f, 0, O2P_DTYPE_FLOAT, 1, (int64_t[]){9});
+    lt_in(&f, 1, O2P_DTYPE_FLOAT, 3, (int64_t[]){4, 9, 3});
+    lt_out(&f, 0, O2P_DTYPE_FLOAT, 2, (int64_t[]){4, 3});
     check_against_host(&f, "cuda.gemm.mma_tf32", 2);
     fake_init(&f, "MatMul", 2);
-    set_tensor(&f.in[0], O2P_DTYPE_FLOAT, 3, (int64_t[]){2, 3, 9});
-    set_tensor(&f.in[1], O2P_DTYPE_FLOAT, 1, (int64_t[]){9});
-    set_tensor(&f.out, O2P_DTYPE_FLOAT, 2, (int64_t[]){2, 3});
+    lt_in(&f, 0, O2P_DTYPE_FLOAT, 3, (int64_t[]){2, 3, 9});
+    lt_in(&f, 1, O2P_DTYPE_FLOAT, 1, (int64_t[]){9});
+    lt_out(&f, 0, O2P_DTYPE_FLOAT, 2, (int64_t[]){2, 3});
     check_against_host(&f, "cuda.gemm.simt_f32", 3);
     fake_init(&f, "MatMul", 2);
-    set_tensor(&f.in[0], O2P_DTYPE_FLOAT, 1, (int64_t[]){9});
-    set_tensor(&f.in[1], O2P_DTYPE_FLOAT, 1, (int64_t[]){9});
-    set_tensor(&f.out, O2P_DTYPE_FLOAT, 0, NULL);
+    lt_in(&f, 0, O2P_DTYPE_FLOAT, 1, (int64_t[]){9});
+    lt_in(&f, 1, O2P_DTYPE_FLOAT, 1, (int64_t[]){9});
+    lt_out(&f, 0, O2P_DTYPE_FLOAT, 0, NULL);
     check_against_host(&f, "cuda.gemm.simt_f32", 4);
 }
 END_TEST
 
 START_TEST(test_gemm_values)
 {
-    fake f;
+    lt_layer f;
     for (int ta = 0; ta < 2; ta++)
         for (int tb = 0; tb < 2; tb++)
             for (int crank = 0; crank < 3; crank++) {
                 int64_t M = 13, N = 17, K = 11;
                 fake_init(&f, "Gemm", 3);
-                set_tensor(&f.in[0], O2P_DTYPE_FLOAT, 2,
-                           ta ? (int64_t[]){K, M} : (int64_t[]){M, K});
-                set_tensor(&f.in[1], O2P_DTYPE_FLOAT, 2,
-                           tb ? (int64_t[]){N, K} : (int64_t[]){K, N});
+                lt_in(&f, 0, O2P_DTYPE_FLOAT, 2, ta ? (int64_t[]){K, M} : (int64_t[]){M, K});
+                lt_in(&f, 1, O2P_DTYPE_FLOAT, 2, tb ? (int64_t[]){N, K} : (int64_t[]){K, N});
                 if (crank == 0)
-                    set_tensor(&f.in[2], O2P_DTYPE_FLOAT, 0, NULL);
+                    lt_in(&f, 2, O2P_DTYPE_FLOAT, 0, NULL);
                 else if (crank == 1)
-                    set_tensor(&f.in[2], O2P_DTYPE_FLOAT, 2, (int64_t[]){M, 1});
+                    lt_in(&f, 2, O2P_DTYPE_FLOAT, 2, (int64_t[]){M, 1});
                 else
-                    set_tensor(&f.in[2], O2P_DTYPE_FLOAT, 2, (int64_t[]){M, N});
-                set_tensor(&f.out, O2P_DTYPE_FLOAT, 2, (int64_t[]){M, N});
-                attr_int(&f, "transA", ta);
-                attr_int(&f, "transB", tb);
-                attr_float(&f, "alpha", 0.75f);
-                attr_float(&f, "beta", -1.25f);
+                    lt_in(&f, 2, O2P_DTYPE_FLOAT, 2, (int64_t[]){M, N});
+                lt_out(&f, 0, O2P_DTYPE_FLOAT, 2, (int64_t[]){M, N});
+                lt_attr_int(&f, "transA", ta);
+                lt_attr_int(&f, "transB", tb);
+                lt_attr_float(&f, "alpha", 0.75f);
+                lt_attr_float(&f, "beta", -1.25f);
                 check_against_host(&f, "cuda.gemm.simt_f32",
                                    10u + (unsigned)(ta * 6 + tb * 3 + crank));
             }
 }
 END_TEST
 
-static void conv_layer(fake *f, const char *op, int nsp, const int64_t *xd, const int64_t *wd,
+static void conv_layer(lt_layer *f, const char *op, int nsp, const int64_t *xd, const int64_t *wd,
                        int with_b, int64_t bias_len, const int64_t *yd)
 {
     fake_init(f, op, with_b ? 3 : 2);
-    set_tensor(&f->in[0], O2P_DTYPE_FLOAT, nsp + 2, xd);
-    set_tensor(&f->in[1], O2P_DTYPE_FLOAT, nsp + 2, wd);
+    lt_in(f, 0, O2P_DTYPE_FLOAT, nsp + 2, xd);
+    lt_in(f, 1, O2P_DTYPE_FLOAT, nsp + 2, wd);
     if (with_b)
-        set_tensor(&f->in[2], O2P_DTYPE_FLOAT, 1, (int64_t[]){bias_len});
-    set_tensor(&f->out, O2P_DTYPE_FLOAT, nsp + 2, yd);
+        lt_in(f, 2, O2P_DTYPE_FLOAT, 1, (int64_t[]){bias_len});
+    lt_out(f, 0, O2P_DTYPE_FLOAT, nsp + 2, yd);
 }
 
 START_TEST(test_conv)
 {
-    fake f;
+    lt_layer f;
     /* 2-D, groups 2, stride 2, dilation 2, asymmetric pads, bias */
     conv_layer(&f, "Conv", 2, (int64_t[]){2, 4, 9, 10}, (int64_t[]){6, 2, 3, 2}, 1, 6,
                (int64_t[]){2, 6, 3, 6});
-    attr_int(&f, "group", 2);
-    attr_ints(&f, "strides", 2, (int64_t[]){2, 2});
-    attr_ints(&f, "dilations", 2, (int64_t[]){2, 2});
-    attr_ints(&f, "pads", 4, (int64_t[]){1, 2, 0, 1});
+    lt_attr_int(&f, "group", 2);
+    lt_attr_ints(&f, "strides", (int64_t[]){2, 2}, 2);
+    lt_attr_ints(&f, "dilations", (int64_t[]){2, 2}, 2);
+    lt_attr_ints(&f, "pads", (int64_t[]){1, 2, 0, 1}, 4);
     check_against_host(&f, "cuda.gemm.conv_simt_f32", 21);
     check_against_host(&f, "cuda.gemm.conv_mma_tf32", 22);
     cg_emit e;
@@ -618,12 +551,12 @@ START_TEST(test_conv)
     /* 1-D SAME_LOWER, no bias; 3-D depthwise */
     conv_layer(&f, "Conv", 1, (int64_t[]){1, 3, 10}, (int64_t[]){5, 3, 4}, 0, 0,
                (int64_t[]){1, 5, 4});
-    attr_string(&f, "auto_pad", "SAME_LOWER");
-    attr_ints(&f, "strides", 1, (int64_t[]){3});
+    lt_attr_str(&f, "auto_pad", "SAME_LOWER");
+    lt_attr_ints(&f, "strides", (int64_t[]){3}, 1);
     check_against_host(&f, "cuda.gemm.conv_simt_f32", 23);
     conv_layer(&f, "Conv", 3, (int64_t[]){1, 3, 4, 5, 6}, (int64_t[]){3, 1, 2, 3, 2}, 1, 3,
                (int64_t[]){1, 3, 3, 3, 5});
-    attr_int(&f, "group", 3);
+    lt_attr_int(&f, "group", 3);
     check_against_host(&f, "cuda.gemm.conv_simt_f32", 24);
     /* refusals: channels that do not match W, an output of the wrong shape */
     conv_layer(&f, "Conv", 2, (int64_t[]){1, 4, 5, 5}, (int64_t[]){2, 3, 3, 3}, 0, 0,
@@ -641,7 +574,7 @@ START_TEST(test_conv)
     /* integer Conv is refused with a reason */
     conv_layer(&f, "Conv", 2, (int64_t[]){1, 3, 5, 5}, (int64_t[]){2, 3, 3, 3}, 0, 0,
                (int64_t[]){1, 2, 3, 3});
-    f.in[0].dtype = f.in[1].dtype = f.out.dtype = O2P_DTYPE_INT32;
+    f.in[0].dtype = f.in[1].dtype = f.out[0].dtype = O2P_DTYPE_INT32;
     cg_tactic c[8];
     const char *why = NULL;
     ck_assert_int_eq(op->candidates(&f.l, &opts_all, c, 8, &why), 0);
@@ -651,15 +584,15 @@ END_TEST
 
 START_TEST(test_conv_transpose)
 {
-    fake f;
+    lt_layer f;
     /* 2-D, groups 2, strides, dilations, pads, output_padding, bias */
     conv_layer(&f, "ConvTranspose", 2, (int64_t[]){2, 4, 3, 4}, (int64_t[]){4, 3, 3, 2}, 1, 6,
                (int64_t[]){2, 6, 7, 12});
-    attr_int(&f, "group", 2);
-    attr_ints(&f, "strides", 2, (int64_t[]){2, 3});
-    attr_ints(&f, "dilations", 2, (int64_t[]){1, 2});
-    attr_ints(&f, "pads", 4, (int64_t[]){1, 0, 0, 1});
-    attr_ints(&f, "output_padding", 2, (int64_t[]){1, 1});
+    lt_attr_int(&f, "group", 2);
+    lt_attr_ints(&f, "strides", (int64_t[]){2, 3}, 2);
+    lt_attr_ints(&f, "dilations", (int64_t[]){1, 2}, 2);
+    lt_attr_ints(&f, "pads", (int64_t[]){1, 0, 0, 1}, 4);
+    lt_attr_ints(&f, "output_padding", (int64_t[]){1, 1}, 2);
     /* H: 2*(3-1) + 1 + 2 + 1 - 1 - 0 = 7; W: 3*(4-1) + 1 + 2 + 1 - 0 - 1 = 12 */
     check_against_host(&f, "cuda.gemm.convt_direct", 31);
     cg_emit e;
@@ -675,13 +608,13 @@ START_TEST(test_conv_transpose)
     /* output_shape larger than the full output (a zero tail plus bias), 1-D SAME_UPPER */
     conv_layer(&f, "ConvTranspose", 1, (int64_t[]){1, 2, 5}, (int64_t[]){2, 3, 3}, 1, 3,
                (int64_t[]){1, 3, 14});
-    attr_ints(&f, "strides", 1, (int64_t[]){2});
-    attr_ints(&f, "output_shape", 1, (int64_t[]){14});
+    lt_attr_ints(&f, "strides", (int64_t[]){2}, 1);
+    lt_attr_ints(&f, "output_shape", (int64_t[]){14}, 1);
     check_against_host(&f, "cuda.gemm.convt_direct", 32);
     conv_layer(&f, "ConvTranspose", 1, (int64_t[]){1, 2, 5}, (int64_t[]){2, 3, 4}, 0, 0,
                (int64_t[]){1, 3, 10});
-    attr_ints(&f, "strides", 1, (int64_t[]){2});
-    attr_string(&f, "auto_pad", "SAME_UPPER");
+    lt_attr_ints(&f, "strides", (int64_t[]){2}, 1);
+    lt_attr_str(&f, "auto_pad", "SAME_UPPER");
     check_against_host(&f, "cuda.gemm.convt_direct", 33);
     /* one candidate; W's dim 0 must be X's channels */
     const cg_op *op = cg_op_find("ConvTranspose");

@@ -8,134 +8,41 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "codegen/codegen.h"
 #include "cuda/tensor_params.h"
-#include "testutil.h"
+#include "lower_testutil.h"
 
-#define F32 O2P_DTYPE_FLOAT
-#define F16 O2P_DTYPE_FLOAT16
-#define I64 O2P_DTYPE_INT64
-#define I32 O2P_DTYPE_INT32
-#define BOOL O2P_DTYPE_BOOL
-#define D(...) ((const int64_t[]){__VA_ARGS__})
 #define N(...) ((int)(sizeof((const int64_t[]){__VA_ARGS__}) / sizeof(int64_t)))
-#define OUT_BASE 10 /* the engine tensor index of output i is OUT_BASE + i */
+#define OUT_BASE 10 /* the engine tensor index of output i is OUT_BASE + i (lt_layer's) */
 
 /* ---------------------------------------------------------------- a layer by hand */
 
-typedef struct fixture {
-    host_tensor ts[16];
-    int nt;
-    const host_tensor *in[8];
-    host_tensor *out[8];
-    int in_ids[8], out_ids[8];
-    host_attr attrs[8];
-    cg_layer l;
-    cg_emit e;
-} fixture;
-
-static fixture *fx_new(const char *op, int64_t opset)
+/* A fixture on the heap, its layer named 'L' (the messages must name it). */
+static lt_layer *fx_new(const char *op, int64_t opset)
 {
-    fixture *f = calloc(1, sizeof *f);
+    lt_layer *f = calloc(1, sizeof *f);
     ck_assert_ptr_nonnull(f);
-    f->l.args.op_type = op;
+    lt_init(f, op, opset);
     f->l.args.layer_name = "L";
-    f->l.args.opset = opset;
-    f->l.args.inputs = f->in;
-    f->l.args.outputs = f->out;
-    f->l.args.attrs = f->attrs;
-    f->l.input_tensors = f->in_ids;
-    f->l.output_tensors = f->out_ids;
-    cg_emit_init(&f->e);
     return f;
 }
 
-static void fx_free(fixture *f)
+static void fx_free(lt_layer *f)
 {
-    cg_emit_free(&f->e);
+    lt_free(f);
     free(f);
 }
 
-/* A tensor view (data only for constants: activations live on the device). */
-static host_tensor *tn(fixture *f, o2p_dtype t, int rank, const int64_t *dims, const void *data)
+/* candidates() offers one builtin tactic of this family; then lower(). */
+static o2p_status fx_lower(lt_layer *f)
 {
-    ck_assert_int_lt(f->nt, 16);
-    host_tensor *x = &f->ts[f->nt++];
-    x->dtype = t;
-    x->rank = rank;
-    for (int i = 0; i < rank; i++)
-        x->dims[i] = dims[i];
-    x->data = (void *)data;
-    return x;
+    cg_tactic t;
+    o2p_status st = lt_lower_tactic(f, &t);
+    ck_assert(strncmp(t.kernel, "cuda.tensor.", 12) == 0);
+    ck_assert_str_eq(t.source, "builtin");
+    return st;
 }
 
-static void fx_in(fixture *f, const host_tensor *t)
-{
-    int i = f->l.args.num_inputs++;
-    f->in[i] = t;
-    f->in_ids[i] = t ? i : -1;
-}
-
-static void fx_out(fixture *f, host_tensor *t)
-{
-    int i = f->l.args.num_outputs++;
-    f->out[i] = t;
-    f->out_ids[i] = t ? OUT_BASE + i : -1;
-}
-
-static void fx_int(fixture *f, const char *name, int64_t v)
-{
-    host_attr *a = &f->attrs[f->l.args.num_attrs++];
-    a->name = name;
-    a->type = O2P_ATTR_INT;
-    a->i = v;
-}
-
-static void fx_ints(fixture *f, const char *name, const int64_t *v, int n)
-{
-    host_attr *a = &f->attrs[f->l.args.num_attrs++];
-    a->name = name;
-    a->type = O2P_ATTR_INTS;
-    a->ints = v;
-    a->count = n;
-}
-
-static void fx_str(fixture *f, const char *name, const char *v)
-{
-    host_attr *a = &f->attrs[f->l.args.num_attrs++];
-    a->name = name;
-    a->type = O2P_ATTR_STRING;
-    a->s = v;
-}
-
-/* candidates() then lower(); the candidate must exist. */
-static o2p_status fx_lower(fixture *f)
-{
-    const cg_op *op = cg_op_find(f->l.args.op_type);
-    cg_options o = {.min_cc = 80, .max_cc = 90};
-    cg_tactic t[4];
-    const char *why = NULL;
-    ck_assert_ptr_nonnull(op);
-    int n = op->candidates(&f->l, &o, t, 4, &why);
-    ck_assert_msg(n == 1, "%s: %d candidates (%s)", f->l.args.op_type, n, why ? why : "");
-    ck_assert(strncmp(t[0].kernel, "cuda.tensor.", 12) == 0);
-    ck_assert_str_eq(t[0].source, "builtin");
-    ck_assert(t[0].cost > 0);
-    return op->lower(&f->l, &t[0], &o, &f->e);
-}
-
-/* candidates() must offer nothing and say why. */
-static void fx_no_candidate(fixture *f, const char *why_part)
-{
-    const cg_op *op = cg_op_find(f->l.args.op_type);
-    cg_options o = {.min_cc = 80, .max_cc = 90};
-    cg_tactic t[4];
-    const char *why = NULL;
-    ck_assert_int_eq(op->candidates(&f->l, &o, t, 4, &why), 0);
-    ck_assert_msg(tu_contains(why, why_part), "why: %s", why ? why : "(none)");
-}
-
-static void expect_fail(fixture *f, o2p_status want, const char *msg_part)
+static void expect_fail(lt_layer *f, o2p_status want, const char *msg_part)
 {
     o2p_status s = fx_lower(f);
     ck_assert_int_eq(s, want);
@@ -145,45 +52,27 @@ static void expect_fail(fixture *f, o2p_status want, const char *msg_part)
 
 /* Launch k is a kernel of this family named fn whose grid covers n threads, with params of
  * `size` bytes copied into *p. */
-static const cg_launch *kernel(fixture *f, int k, const char *fn, uint64_t n, void *p,
-                               size_t size)
+static const cg_launch *kernel(lt_layer *f, int k, const char *fn, uint64_t n, void *p, size_t size)
 {
-    ck_assert_int_lt(k, f->e.count);
-    const cg_launch *l = &f->e.launches[k];
-    ck_assert_int_eq(l->kind, CG_LAUNCH_KERNEL);
-    ck_assert_str_eq(l->family, "tensor");
-    ck_assert_str_eq(l->function, fn);
-    ck_assert_uint_eq(l->param_size, size);
+    const cg_launch *l = lt_launch(f, k);
+    lt_assert_kernel(l, "tensor", fn, (uint32_t)size);
     ck_assert_uint_eq(l->grid[1] * l->grid[2] * l->block[1] * l->block[2], 1);
     ck_assert_uint_ge((uint64_t)l->grid[0] * l->block[0], n < 0x7fffffffull * 256 ? n : 1);
     memcpy(p, l->params, size);
     return l;
 }
 
-/* The patch at param offset off points at tensor + byte_offset. */
-static void patched(const cg_launch *l, size_t off, int tensor, uint64_t byte_offset)
-{
-    for (int i = 0; i < l->num_patches; i++)
-        if (l->patches[i].param_offset == off) {
-            ck_assert_int_eq(l->patches[i].tensor, tensor);
-            ck_assert_uint_eq(l->patches[i].byte_offset, byte_offset);
-            return;
-        }
-    ck_abort_msg("%s: no device address at parameter offset %zu", l->function, off);
-}
-
 /* Launch k is a device copy of bytes from src+so to dst+do. */
-static void copy_launch(fixture *f, int k, int dst, uint64_t dst_off, int src, uint64_t src_off,
+static void copy_launch(lt_layer *f, int k, int dst, uint64_t dst_off, int src, uint64_t src_off,
                         uint64_t bytes)
 {
-    ck_assert_int_lt(k, f->e.count);
-    const cg_launch *l = &f->e.launches[k];
+    const cg_launch *l = lt_launch(f, k);
     cg_copy_params c;
     ck_assert_int_eq(l->kind, CG_LAUNCH_COPY);
     memcpy(&c, l->params, sizeof c);
     ck_assert_uint_eq(c.bytes, bytes);
-    patched(l, offsetof(cg_copy_params, dst_ptr), dst, dst_off);
-    patched(l, offsetof(cg_copy_params, src_ptr), src, src_off);
+    lt_assert_patch(l, offsetof(cg_copy_params, dst_ptr), dst, dst_off);
+    lt_assert_patch(l, offsetof(cg_copy_params, src_ptr), src, src_off);
 }
 
 static void shape_is(const o2p_cu_shape *s, int rank, const int64_t *dims, const int64_t *st)
@@ -228,10 +117,10 @@ END_TEST
 
 START_TEST(test_reshape_family_copies)
 {
-    fixture *f = fx_new("Reshape", 14);
-    fx_in(f, tn(f, F32, 3, D(2, 3, 4), NULL));
-    fx_in(f, tn(f, I64, 1, D(2), D(4, -1)));
-    fx_out(f, tn(f, F32, 2, D(4, 6), NULL));
+    lt_layer *f = fx_new("Reshape", 14);
+    lt_use_in(f, lt_view(f, F32, 3, D(2, 3, 4), NULL));
+    lt_use_in(f, lt_view(f, I64, 1, D(2), D(4, -1)));
+    lt_use_out(f, lt_view(f, F32, 2, D(4, 6), NULL));
     ck_assert_int_eq(fx_lower(f), O2P_OK);
     ck_assert_int_eq(f->e.count, 1);
     copy_launch(f, 0, OUT_BASE, 0, 0, 0, 24 * 4);
@@ -239,39 +128,39 @@ START_TEST(test_reshape_family_copies)
 
     /* a shape of the wrong element count is refused as the host kernel refuses it */
     f = fx_new("Reshape", 14);
-    fx_in(f, tn(f, F32, 3, D(2, 3, 4), NULL));
-    fx_in(f, tn(f, I64, 1, D(2), D(5, -1)));
-    fx_out(f, tn(f, F32, 2, D(4, 6), NULL));
+    lt_use_in(f, lt_view(f, F32, 3, D(2, 3, 4), NULL));
+    lt_use_in(f, lt_view(f, I64, 1, D(2), D(5, -1)));
+    lt_use_out(f, lt_view(f, F32, 2, D(4, 6), NULL));
     expect_fail(f, O2P_ERR_SHAPE, "cannot infer the -1");
     fx_free(f);
 
     /* a shape computed at run time: the inferred output shape must hold the elements */
     f = fx_new("Reshape", 14);
-    fx_in(f, tn(f, F16, 3, D(2, 3, 4), NULL));
-    fx_in(f, tn(f, I64, 1, D(2), NULL));
-    fx_out(f, tn(f, F16, 2, D(2, 11), NULL));
+    lt_use_in(f, lt_view(f, F16, 3, D(2, 3, 4), NULL));
+    lt_use_in(f, lt_view(f, I64, 1, D(2), NULL));
+    lt_use_out(f, lt_view(f, F16, 2, D(2, 11), NULL));
     expect_fail(f, O2P_ERR_SHAPE, "elements");
     fx_free(f);
 
     /* Squeeze and Unsqueeze (attribute form) copy; an axis of size 3 is refused */
     f = fx_new("Unsqueeze", 11);
-    fx_in(f, tn(f, BOOL, 1, D(3), NULL));
-    fx_ints(f, "axes", D(0, -1), 2);
-    fx_out(f, tn(f, BOOL, 3, D(1, 3, 1), NULL));
+    lt_use_in(f, lt_view(f, BOOL, 1, D(3), NULL));
+    lt_attr_ints(f, "axes", D(0, -1), 2);
+    lt_use_out(f, lt_view(f, BOOL, 3, D(1, 3, 1), NULL));
     ck_assert_int_eq(fx_lower(f), O2P_OK);
     copy_launch(f, 0, OUT_BASE, 0, 0, 0, 3);
     fx_free(f);
     f = fx_new("Squeeze", 13);
-    fx_in(f, tn(f, F32, 3, D(1, 3, 1), NULL));
-    fx_in(f, tn(f, I64, 1, D(1), D(1)));
-    fx_out(f, tn(f, F32, 2, D(1, 1), NULL));
+    lt_use_in(f, lt_view(f, F32, 3, D(1, 3, 1), NULL));
+    lt_use_in(f, lt_view(f, I64, 1, D(1), D(1)));
+    lt_use_out(f, lt_view(f, F32, 2, D(1, 1), NULL));
     expect_fail(f, O2P_ERR_SHAPE, "not 1");
     fx_free(f);
 
     /* Flatten of a 16-byte type is still a copy (no kernel looks at the words) */
     f = fx_new("Flatten", 13);
-    fx_in(f, tn(f, O2P_DTYPE_COMPLEX128, 3, D(2, 3, 4), NULL));
-    fx_out(f, tn(f, O2P_DTYPE_COMPLEX128, 2, D(2, 12), NULL));
+    lt_use_in(f, lt_view(f, O2P_DTYPE_COMPLEX128, 3, D(2, 3, 4), NULL));
+    lt_use_out(f, lt_view(f, O2P_DTYPE_COMPLEX128, 2, D(2, 12), NULL));
     ck_assert_int_eq(fx_lower(f), O2P_OK);
     copy_launch(f, 0, OUT_BASE, 0, 0, 0, 24 * 16);
     fx_free(f);
@@ -281,11 +170,11 @@ END_TEST
 START_TEST(test_generators)
 {
     o2p_tn_fill_params fp;
-    fixture *f = fx_new("Shape", 15);
-    fx_in(f, tn(f, F32, 4, D(2, 3, 4, 5), NULL));
-    fx_int(f, "start", 1);
-    fx_int(f, "end", -1);
-    fx_out(f, tn(f, I64, 1, D(2), NULL));
+    lt_layer *f = fx_new("Shape", 15);
+    lt_use_in(f, lt_view(f, F32, 4, D(2, 3, 4, 5), NULL));
+    lt_attr_int(f, "start", 1);
+    lt_attr_int(f, "end", -1);
+    lt_use_out(f, lt_view(f, I64, 1, D(2), NULL));
     ck_assert_int_eq(fx_lower(f), O2P_OK);
     ck_assert_int_eq(f->e.count, 1);
     const cg_launch *l = kernel(f, 0, "o2p_tensor_fill", 2, &fp, sizeof fp);
@@ -294,25 +183,25 @@ START_TEST(test_generators)
     ck_assert_int_eq(fp.esize, 8);
     ck_assert_uint_eq(fp.values[0], 3);
     ck_assert_uint_eq(fp.values[1], 4);
-    patched(l, offsetof(o2p_tn_fill_params, y_ptr), OUT_BASE, 0);
+    lt_assert_patch(l, offsetof(o2p_tn_fill_params, y_ptr), OUT_BASE, 0);
     fx_free(f);
 
     /* ConstantOfShape: zeros by memset; 1.5f by the fill kernel with its bits */
     f = fx_new("ConstantOfShape", 9);
-    fx_in(f, tn(f, I64, 1, D(2), D(2, 3)));
-    fx_out(f, tn(f, F32, 2, D(2, 3), NULL));
+    lt_use_in(f, lt_view(f, I64, 1, D(2), D(2, 3)));
+    lt_use_out(f, lt_view(f, F32, 2, D(2, 3), NULL));
     ck_assert_int_eq(fx_lower(f), O2P_OK);
     ck_assert_int_eq(f->e.launches[0].kind, CG_LAUNCH_MEMSET);
     fx_free(f);
     static const float one_and_half = 1.5f;
     f = fx_new("ConstantOfShape", 9);
-    fx_in(f, tn(f, I64, 1, D(2), D(2, 3)));
-    host_tensor *v = tn(f, F32, 1, D(1), &one_and_half);
+    lt_use_in(f, lt_view(f, I64, 1, D(2), D(2, 3)));
+    host_tensor *v = lt_view(f, F32, 1, D(1), &one_and_half);
     host_attr *a = &f->attrs[f->l.args.num_attrs++];
     a->name = "value";
     a->type = O2P_ATTR_TENSOR;
     a->tensor = v;
-    fx_out(f, tn(f, F32, 2, D(2, 3), NULL));
+    lt_use_out(f, lt_view(f, F32, 2, D(2, 3), NULL));
     ck_assert_int_eq(fx_lower(f), O2P_OK);
     kernel(f, 0, "o2p_tensor_fill", 6, &fp, sizeof fp);
     ck_assert_uint_eq(fp.values[0], 0x3fc00000u);
@@ -323,10 +212,10 @@ START_TEST(test_generators)
     static const float st = 1, li = 4, de = 0.5f;
     o2p_tn_range_params rp;
     f = fx_new("Range", 11);
-    fx_in(f, tn(f, F32, 0, NULL, &st));
-    fx_in(f, tn(f, F32, 0, NULL, &li));
-    fx_in(f, tn(f, F32, 0, NULL, &de));
-    fx_out(f, tn(f, F32, 1, D(6), NULL));
+    lt_use_in(f, lt_view(f, F32, 0, NULL, &st));
+    lt_use_in(f, lt_view(f, F32, 0, NULL, &li));
+    lt_use_in(f, lt_view(f, F32, 0, NULL, &de));
+    lt_use_out(f, lt_view(f, F32, 1, D(6), NULL));
     ck_assert_int_eq(fx_lower(f), O2P_OK);
     l = kernel(f, 0, "o2p_tensor_range", 1, &rp, sizeof rp);
     ck_assert_uint_eq(l->grid[0] * l->block[0], 1);
@@ -336,38 +225,38 @@ START_TEST(test_generators)
     ck_assert_uint_eq(rp.start_bits, 0x3f800000u);
     ck_assert_uint_eq(rp.delta_bits, 0x3f000000u);
     ck_assert_int_eq(l->num_patches, 1);
-    patched(l, offsetof(o2p_tn_range_params, y_ptr), OUT_BASE, 0);
+    lt_assert_patch(l, offsetof(o2p_tn_range_params, y_ptr), OUT_BASE, 0);
     fx_free(f);
     /* start and delta at run time: read from the device, the count from the output */
     o2p_tn_range_params ip;
     f = fx_new("Range", 11);
-    fx_in(f, tn(f, I32, 0, NULL, NULL));
-    fx_in(f, tn(f, I32, 0, NULL, NULL));
-    fx_in(f, tn(f, I32, 0, NULL, NULL));
-    fx_out(f, tn(f, I32, 1, D(1000), NULL));
+    lt_use_in(f, lt_view(f, I32, 0, NULL, NULL));
+    lt_use_in(f, lt_view(f, I32, 0, NULL, NULL));
+    lt_use_in(f, lt_view(f, I32, 0, NULL, NULL));
+    lt_use_out(f, lt_view(f, I32, 1, D(1000), NULL));
     ck_assert_int_eq(fx_lower(f), O2P_OK);
     l = kernel(f, 0, "o2p_tensor_range", 1000, &ip, sizeof ip);
     ck_assert_int_eq(ip.known, 0);
     ck_assert_int_eq(ip.n, 1000);
-    patched(l, offsetof(o2p_tn_range_params, start_ptr), 0, 0);
-    patched(l, offsetof(o2p_tn_range_params, delta_ptr), 2, 0);
-    patched(l, offsetof(o2p_tn_range_params, y_ptr), OUT_BASE, 0);
+    lt_assert_patch(l, offsetof(o2p_tn_range_params, start_ptr), 0, 0);
+    lt_assert_patch(l, offsetof(o2p_tn_range_params, delta_ptr), 2, 0);
+    lt_assert_patch(l, offsetof(o2p_tn_range_params, y_ptr), OUT_BASE, 0);
     fx_free(f);
     /* a count that disagrees with the output is refused */
     f = fx_new("Range", 11);
-    fx_in(f, tn(f, F32, 0, NULL, &st));
-    fx_in(f, tn(f, F32, 0, NULL, &li));
-    fx_in(f, tn(f, F32, 0, NULL, &de));
-    fx_out(f, tn(f, F32, 1, D(5), NULL));
+    lt_use_in(f, lt_view(f, F32, 0, NULL, &st));
+    lt_use_in(f, lt_view(f, F32, 0, NULL, &li));
+    lt_use_in(f, lt_view(f, F32, 0, NULL, &de));
+    lt_use_out(f, lt_view(f, F32, 1, D(5), NULL));
     expect_fail(f, O2P_ERR_SHAPE, "output 0 has shape");
     fx_free(f);
 
     o2p_tn_eye_params ep;
     f = fx_new("EyeLike", 9);
-    fx_in(f, tn(f, F32, 2, D(4, 3), NULL));
-    fx_int(f, "k", -2);
-    fx_int(f, "dtype", I32);
-    fx_out(f, tn(f, I32, 2, D(4, 3), NULL));
+    lt_use_in(f, lt_view(f, F32, 2, D(4, 3), NULL));
+    lt_attr_int(f, "k", -2);
+    lt_attr_int(f, "dtype", I32);
+    lt_use_out(f, lt_view(f, I32, 2, D(4, 3), NULL));
     ck_assert_int_eq(fx_lower(f), O2P_OK);
     kernel(f, 0, "o2p_tensor_eye_like", 12, &ep, sizeof ep);
     ck_assert_int_eq(ep.k, -2);
@@ -380,57 +269,57 @@ END_TEST
 START_TEST(test_transpose_slice_expand)
 {
     o2p_tn_copy_params cp;
-    fixture *f = fx_new("Transpose", 13);
-    fx_in(f, tn(f, F32, 3, D(2, 3, 4), NULL));
-    fx_out(f, tn(f, F32, 3, D(4, 3, 2), NULL));
+    lt_layer *f = fx_new("Transpose", 13);
+    lt_use_in(f, lt_view(f, F32, 3, D(2, 3, 4), NULL));
+    lt_use_out(f, lt_view(f, F32, 3, D(4, 3, 2), NULL));
     ck_assert_int_eq(fx_lower(f), O2P_OK);
     ck_assert_int_eq(f->e.count, 1);
     const cg_launch *l = kernel(f, 0, "o2p_tensor_copy_4", 24, &cp, sizeof cp);
     ck_assert_int_eq(cp.n, 24);
     shape_is(&cp.src, 3, D(4, 3, 2), D(1, 4, 12));
     shape_is(&cp.dst, 3, D(4, 3, 2), D(6, 2, 1));
-    patched(l, offsetof(o2p_tn_copy_params, x_ptr), 0, 0);
-    patched(l, offsetof(o2p_tn_copy_params, y_ptr), OUT_BASE, 0);
+    lt_assert_patch(l, offsetof(o2p_tn_copy_params, x_ptr), 0, 0);
+    lt_assert_patch(l, offsetof(o2p_tn_copy_params, y_ptr), OUT_BASE, 0);
     fx_free(f);
 
     /* a permutation that keeps the order of the dims > 1 is a plain copy */
     f = fx_new("Transpose", 13);
-    fx_in(f, tn(f, I64, 3, D(2, 1, 4), NULL));
-    fx_ints(f, "perm", D(1, 0, 2), 3);
-    fx_out(f, tn(f, I64, 3, D(1, 2, 4), NULL));
+    lt_use_in(f, lt_view(f, I64, 3, D(2, 1, 4), NULL));
+    lt_attr_ints(f, "perm", D(1, 0, 2), 3);
+    lt_use_out(f, lt_view(f, I64, 3, D(1, 2, 4), NULL));
     ck_assert_int_eq(fx_lower(f), O2P_OK);
     copy_launch(f, 0, OUT_BASE, 0, 0, 0, 64);
     fx_free(f);
 
     /* an empty tensor: nothing to launch */
     f = fx_new("Transpose", 13);
-    fx_in(f, tn(f, F32, 2, D(0, 3), NULL));
-    fx_out(f, tn(f, F32, 2, D(3, 0), NULL));
+    lt_use_in(f, lt_view(f, F32, 2, D(0, 3), NULL));
+    lt_use_out(f, lt_view(f, F32, 2, D(3, 0), NULL));
     ck_assert_int_eq(fx_lower(f), O2P_OK);
     ck_assert_int_eq(f->e.count, 0);
     fx_free(f);
 
     /* Slice with a negative step: the source starts at the first element read */
     f = fx_new("Slice", 13);
-    fx_in(f, tn(f, F16, 2, D(5, 6), NULL));
-    fx_in(f, tn(f, I64, 1, D(2), D(1, -1)));
-    fx_in(f, tn(f, I64, 1, D(2), D(4, -7)));
-    fx_in(f, tn(f, I64, 1, D(2), D(0, 1)));
-    fx_in(f, tn(f, I64, 1, D(2), D(2, -2)));
-    fx_out(f, tn(f, F16, 2, D(2, 3), NULL));
+    lt_use_in(f, lt_view(f, F16, 2, D(5, 6), NULL));
+    lt_use_in(f, lt_view(f, I64, 1, D(2), D(1, -1)));
+    lt_use_in(f, lt_view(f, I64, 1, D(2), D(4, -7)));
+    lt_use_in(f, lt_view(f, I64, 1, D(2), D(0, 1)));
+    lt_use_in(f, lt_view(f, I64, 1, D(2), D(2, -2)));
+    lt_use_out(f, lt_view(f, F16, 2, D(2, 3), NULL));
     ck_assert_int_eq(fx_lower(f), O2P_OK);
     l = kernel(f, 0, "o2p_tensor_copy_2", 6, &cp, sizeof cp);
     shape_is(&cp.src, 2, D(2, 3), D(12, -2));
-    patched(l, offsetof(o2p_tn_copy_params, x_ptr), 0, (1 * 6 + 5) * 2);
+    lt_assert_patch(l, offsetof(o2p_tn_copy_params, x_ptr), 0, (1 * 6 + 5) * 2);
     fx_free(f);
 
     /* run-time starts cannot be lowered: no candidate, and lower() says why */
     f = fx_new("Slice", 13);
-    fx_in(f, tn(f, F32, 2, D(5, 6), NULL));
-    fx_in(f, tn(f, I64, 1, D(1), NULL));
-    fx_in(f, tn(f, I64, 1, D(1), D(3)));
-    fx_out(f, tn(f, F32, 2, D(1, 6), NULL));
-    fx_no_candidate(f, "run time");
+    lt_use_in(f, lt_view(f, F32, 2, D(5, 6), NULL));
+    lt_use_in(f, lt_view(f, I64, 1, D(1), NULL));
+    lt_use_in(f, lt_view(f, I64, 1, D(1), D(3)));
+    lt_use_out(f, lt_view(f, F32, 2, D(1, 6), NULL));
+    lt_assert_no_candidate(f, "run time");
     {
         const cg_op *op = cg_op_find("Slice");
         cg_tactic t = cg_simple_tactic("cuda.tensor.copy_strided", 0, 1);
@@ -442,17 +331,17 @@ START_TEST(test_transpose_slice_expand)
 
     /* Expand broadcasts with stride 0 */
     f = fx_new("Expand", 13);
-    fx_in(f, tn(f, F32, 2, D(3, 1), NULL));
-    fx_in(f, tn(f, I64, 1, D(3), D(2, 1, 4)));
-    fx_out(f, tn(f, F32, 3, D(2, 3, 4), NULL));
+    lt_use_in(f, lt_view(f, F32, 2, D(3, 1), NULL));
+    lt_use_in(f, lt_view(f, I64, 1, D(3), D(2, 1, 4)));
+    lt_use_out(f, lt_view(f, F32, 3, D(2, 3, 4), NULL));
     ck_assert_int_eq(fx_lower(f), O2P_OK);
     kernel(f, 0, "o2p_tensor_copy_4", 24, &cp, sizeof cp);
     shape_is(&cp.src, 3, D(2, 3, 4), D(0, 1, 0));
     fx_free(f);
     f = fx_new("Expand", 13);
-    fx_in(f, tn(f, F32, 2, D(3, 2), NULL));
-    fx_in(f, tn(f, I64, 1, D(2), D(3, 4)));
-    fx_out(f, tn(f, F32, 2, D(3, 4), NULL));
+    lt_use_in(f, lt_view(f, F32, 2, D(3, 2), NULL));
+    lt_use_in(f, lt_view(f, I64, 1, D(2), D(3, 4)));
+    lt_use_out(f, lt_view(f, F32, 2, D(3, 4), NULL));
     expect_fail(f, O2P_ERR_SHAPE, "does not broadcast");
     fx_free(f);
 }
@@ -462,48 +351,48 @@ START_TEST(test_concat_split_compress)
 {
     o2p_tn_copy_params cp;
     /* along the last axis: a strided copy per input at its column offset */
-    fixture *f = fx_new("Concat", 13);
-    fx_in(f, tn(f, F32, 2, D(2, 3), NULL));
-    fx_in(f, tn(f, F32, 2, D(2, 0), NULL));
-    fx_in(f, tn(f, F32, 2, D(2, 2), NULL));
-    fx_int(f, "axis", -1);
-    fx_out(f, tn(f, F32, 2, D(2, 5), NULL));
+    lt_layer *f = fx_new("Concat", 13);
+    lt_use_in(f, lt_view(f, F32, 2, D(2, 3), NULL));
+    lt_use_in(f, lt_view(f, F32, 2, D(2, 0), NULL));
+    lt_use_in(f, lt_view(f, F32, 2, D(2, 2), NULL));
+    lt_attr_int(f, "axis", -1);
+    lt_use_out(f, lt_view(f, F32, 2, D(2, 5), NULL));
     ck_assert_int_eq(fx_lower(f), O2P_OK);
     ck_assert_int_eq(f->e.count, 2); /* the empty input moves nothing */
     const cg_launch *l = kernel(f, 0, "o2p_tensor_copy_4", 6, &cp, sizeof cp);
     shape_is(&cp.dst, 2, D(2, 3), D(5, 1));
-    patched(l, offsetof(o2p_tn_copy_params, y_ptr), OUT_BASE, 0);
-    patched(l, offsetof(o2p_tn_copy_params, x_ptr), 0, 0);
+    lt_assert_patch(l, offsetof(o2p_tn_copy_params, y_ptr), OUT_BASE, 0);
+    lt_assert_patch(l, offsetof(o2p_tn_copy_params, x_ptr), 0, 0);
     l = kernel(f, 1, "o2p_tensor_copy_4", 4, &cp, sizeof cp);
-    patched(l, offsetof(o2p_tn_copy_params, y_ptr), OUT_BASE, 3 * 4);
-    patched(l, offsetof(o2p_tn_copy_params, x_ptr), 2, 0);
+    lt_assert_patch(l, offsetof(o2p_tn_copy_params, y_ptr), OUT_BASE, 3 * 4);
+    lt_assert_patch(l, offsetof(o2p_tn_copy_params, x_ptr), 2, 0);
     fx_free(f);
 
     /* along the first axis: device copies one after the other */
     f = fx_new("Concat", 13);
-    fx_in(f, tn(f, I32, 2, D(2, 3), NULL));
-    fx_in(f, tn(f, I32, 2, D(1, 3), NULL));
-    fx_int(f, "axis", 0);
-    fx_out(f, tn(f, I32, 2, D(3, 3), NULL));
+    lt_use_in(f, lt_view(f, I32, 2, D(2, 3), NULL));
+    lt_use_in(f, lt_view(f, I32, 2, D(1, 3), NULL));
+    lt_attr_int(f, "axis", 0);
+    lt_use_out(f, lt_view(f, I32, 2, D(3, 3), NULL));
     ck_assert_int_eq(fx_lower(f), O2P_OK);
     copy_launch(f, 0, OUT_BASE, 0, 0, 0, 24);
     copy_launch(f, 1, OUT_BASE, 24, 1, 0, 12);
     fx_free(f);
     f = fx_new("Concat", 13);
-    fx_in(f, tn(f, I32, 2, D(2, 3), NULL));
-    fx_in(f, tn(f, I32, 2, D(1, 4), NULL));
-    fx_int(f, "axis", 0);
-    fx_out(f, tn(f, I32, 2, D(3, 3), NULL));
+    lt_use_in(f, lt_view(f, I32, 2, D(2, 3), NULL));
+    lt_use_in(f, lt_view(f, I32, 2, D(1, 4), NULL));
+    lt_attr_int(f, "axis", 0);
+    lt_use_out(f, lt_view(f, I32, 2, D(3, 3), NULL));
     expect_fail(f, O2P_ERR_SHAPE, "input 1 has size 4 on axis 1");
     fx_free(f);
 
     /* Split with an omitted output: only the wanted ones are written */
     f = fx_new("Split", 13);
-    fx_in(f, tn(f, F32, 2, D(6, 2), NULL));
-    fx_in(f, tn(f, I64, 1, D(3), D(1, 2, 3)));
-    fx_out(f, tn(f, F32, 2, D(1, 2), NULL));
-    fx_out(f, NULL);
-    fx_out(f, tn(f, F32, 2, D(3, 2), NULL));
+    lt_use_in(f, lt_view(f, F32, 2, D(6, 2), NULL));
+    lt_use_in(f, lt_view(f, I64, 1, D(3), D(1, 2, 3)));
+    lt_use_out(f, lt_view(f, F32, 2, D(1, 2), NULL));
+    lt_use_out(f, NULL);
+    lt_use_out(f, lt_view(f, F32, 2, D(3, 2), NULL));
     ck_assert_int_eq(fx_lower(f), O2P_OK);
     ck_assert_int_eq(f->e.count, 2);
     copy_launch(f, 0, OUT_BASE, 0, 0, 0, 8);
@@ -513,25 +402,25 @@ START_TEST(test_concat_split_compress)
     /* Compress along axis 1 with runs {0} and {2,3}: one strided copy per run */
     static const unsigned char cond[4] = {1, 0, 1, 1};
     f = fx_new("Compress", 11);
-    fx_in(f, tn(f, F32, 2, D(3, 5), NULL));
-    fx_in(f, tn(f, BOOL, 1, D(4), cond));
-    fx_int(f, "axis", 1);
-    fx_out(f, tn(f, F32, 2, D(3, 3), NULL));
+    lt_use_in(f, lt_view(f, F32, 2, D(3, 5), NULL));
+    lt_use_in(f, lt_view(f, BOOL, 1, D(4), cond));
+    lt_attr_int(f, "axis", 1);
+    lt_use_out(f, lt_view(f, F32, 2, D(3, 3), NULL));
     ck_assert_int_eq(fx_lower(f), O2P_OK);
     ck_assert_int_eq(f->e.count, 2);
     l = kernel(f, 1, "o2p_tensor_copy_4", 6, &cp, sizeof cp);
     shape_is(&cp.src, 2, D(3, 2), D(5, 1));
     shape_is(&cp.dst, 2, D(3, 2), D(3, 1));
-    patched(l, offsetof(o2p_tn_copy_params, x_ptr), 0, 2 * 4);
-    patched(l, offsetof(o2p_tn_copy_params, y_ptr), OUT_BASE, 1 * 4);
+    lt_assert_patch(l, offsetof(o2p_tn_copy_params, x_ptr), 0, 2 * 4);
+    lt_assert_patch(l, offsetof(o2p_tn_copy_params, y_ptr), OUT_BASE, 1 * 4);
     fx_free(f);
     /* a run-time condition gives no output shape at build */
     f = fx_new("Compress", 11);
-    fx_in(f, tn(f, F32, 2, D(3, 5), NULL));
-    fx_in(f, tn(f, BOOL, 1, D(4), NULL));
-    fx_int(f, "axis", 1);
-    fx_out(f, tn(f, F32, 2, D(3, 3), NULL));
-    fx_no_candidate(f, "condition");
+    lt_use_in(f, lt_view(f, F32, 2, D(3, 5), NULL));
+    lt_use_in(f, lt_view(f, BOOL, 1, D(4), NULL));
+    lt_attr_int(f, "axis", 1);
+    lt_use_out(f, lt_view(f, F32, 2, D(3, 3), NULL));
+    lt_assert_no_candidate(f, "condition");
     fx_free(f);
 }
 END_TEST
@@ -540,11 +429,11 @@ START_TEST(test_pad_tile_trilu)
 {
     o2p_tn_pad_params pp;
     static const float nine_and_half = 9.5f;
-    fixture *f = fx_new("Pad", 13);
-    fx_in(f, tn(f, F32, 2, D(3, 4), NULL));
-    fx_in(f, tn(f, I64, 1, D(4), D(1, 2, 0, 1)));
-    fx_in(f, tn(f, F32, 0, NULL, &nine_and_half));
-    fx_out(f, tn(f, F32, 2, D(4, 7), NULL));
+    lt_layer *f = fx_new("Pad", 13);
+    lt_use_in(f, lt_view(f, F32, 2, D(3, 4), NULL));
+    lt_use_in(f, lt_view(f, I64, 1, D(4), D(1, 2, 0, 1)));
+    lt_use_in(f, lt_view(f, F32, 0, NULL, &nine_and_half));
+    lt_use_out(f, lt_view(f, F32, 2, D(4, 7), NULL));
     ck_assert_int_eq(fx_lower(f), O2P_OK);
     const cg_launch *l = kernel(f, 0, "o2p_tensor_pad_4", 28, &pp, sizeof pp);
     ck_assert_int_eq(pp.mode, O2P_TN_PAD_CONSTANT);
@@ -555,40 +444,40 @@ START_TEST(test_pad_tile_trilu)
     ck_assert_int_eq(pp.in_dims[1], 4);
     ck_assert_int_eq(pp.in_strides[0], 4);
     ck_assert_int_eq(pp.out_dims[1], 7);
-    patched(l, offsetof(o2p_tn_pad_params, x_ptr), 0, 0);
-    patched(l, offsetof(o2p_tn_pad_params, y_ptr), OUT_BASE, 0);
+    lt_assert_patch(l, offsetof(o2p_tn_pad_params, x_ptr), 0, 0);
+    lt_assert_patch(l, offsetof(o2p_tn_pad_params, y_ptr), OUT_BASE, 0);
     fx_free(f);
 
     f = fx_new("Pad", 19);
-    fx_in(f, tn(f, I64, 2, D(3, 4), NULL));
-    fx_in(f, tn(f, I64, 1, D(4), D(5, 7, 4, 9)));
-    fx_str(f, "mode", "wrap");
-    fx_out(f, tn(f, I64, 2, D(12, 20), NULL));
+    lt_use_in(f, lt_view(f, I64, 2, D(3, 4), NULL));
+    lt_use_in(f, lt_view(f, I64, 1, D(4), D(5, 7, 4, 9)));
+    lt_attr_str(f, "mode", "wrap");
+    lt_use_out(f, lt_view(f, I64, 2, D(12, 20), NULL));
     ck_assert_int_eq(fx_lower(f), O2P_OK);
     kernel(f, 0, "o2p_tensor_pad_8", 240, &pp, sizeof pp);
     ck_assert_int_eq(pp.mode, O2P_TN_PAD_WRAP);
     fx_free(f);
 
     f = fx_new("Pad", 13);
-    fx_in(f, tn(f, F32, 2, D(0, 3), NULL));
-    fx_in(f, tn(f, I64, 1, D(4), D(1, 0, 1, 0)));
-    fx_str(f, "mode", "edge");
-    fx_out(f, tn(f, F32, 2, D(2, 3), NULL));
+    lt_use_in(f, lt_view(f, F32, 2, D(0, 3), NULL));
+    lt_use_in(f, lt_view(f, I64, 1, D(4), D(1, 0, 1, 0)));
+    lt_attr_str(f, "mode", "edge");
+    lt_use_out(f, lt_view(f, F32, 2, D(2, 3), NULL));
     expect_fail(f, O2P_ERR_SHAPE, "nothing to pad it with");
     fx_free(f);
 
     f = fx_new("Pad", 13);
-    fx_in(f, tn(f, F32, 2, D(3, 4), NULL));
-    fx_in(f, tn(f, I64, 1, D(4), NULL));
-    fx_out(f, tn(f, F32, 2, D(4, 7), NULL));
-    fx_no_candidate(f, "run time");
+    lt_use_in(f, lt_view(f, F32, 2, D(3, 4), NULL));
+    lt_use_in(f, lt_view(f, I64, 1, D(4), NULL));
+    lt_use_out(f, lt_view(f, F32, 2, D(4, 7), NULL));
+    lt_assert_no_candidate(f, "run time");
     fx_free(f);
 
     /* Tile is wrap padding from 0 */
     f = fx_new("Tile", 13);
-    fx_in(f, tn(f, F16, 2, D(2, 3), NULL));
-    fx_in(f, tn(f, I64, 1, D(2), D(2, 3)));
-    fx_out(f, tn(f, F16, 2, D(4, 9), NULL));
+    lt_use_in(f, lt_view(f, F16, 2, D(2, 3), NULL));
+    lt_use_in(f, lt_view(f, I64, 1, D(2), D(2, 3)));
+    lt_use_out(f, lt_view(f, F16, 2, D(4, 9), NULL));
     ck_assert_int_eq(fx_lower(f), O2P_OK);
     kernel(f, 0, "o2p_tensor_pad_2", 36, &pp, sizeof pp);
     ck_assert_int_eq(pp.mode, O2P_TN_PAD_WRAP);
@@ -600,10 +489,10 @@ START_TEST(test_pad_tile_trilu)
     o2p_tn_trilu_params tp;
     static const int64_t big_k = -100;
     f = fx_new("Trilu", 14);
-    fx_in(f, tn(f, I32, 3, D(2, 4, 3), NULL));
-    fx_in(f, tn(f, I64, 0, NULL, &big_k));
-    fx_int(f, "upper", 0);
-    fx_out(f, tn(f, I32, 3, D(2, 4, 3), NULL));
+    lt_use_in(f, lt_view(f, I32, 3, D(2, 4, 3), NULL));
+    lt_use_in(f, lt_view(f, I64, 0, NULL, &big_k));
+    lt_attr_int(f, "upper", 0);
+    lt_use_out(f, lt_view(f, I32, 3, D(2, 4, 3), NULL));
     ck_assert_int_eq(fx_lower(f), O2P_OK);
     kernel(f, 0, "o2p_tensor_trilu", 24, &tp, sizeof tp);
     ck_assert_int_eq(tp.k, -4); /* clamped to -rows */
@@ -614,12 +503,12 @@ START_TEST(test_pad_tile_trilu)
     fx_free(f);
     /* k computed at run time: read (and clamped) by the kernel */
     f = fx_new("Trilu", 14);
-    fx_in(f, tn(f, F16, 2, D(4, 3), NULL));
-    fx_in(f, tn(f, I64, 0, NULL, NULL));
-    fx_out(f, tn(f, F16, 2, D(4, 3), NULL));
+    lt_use_in(f, lt_view(f, F16, 2, D(4, 3), NULL));
+    lt_use_in(f, lt_view(f, I64, 0, NULL, NULL));
+    lt_use_out(f, lt_view(f, F16, 2, D(4, 3), NULL));
     ck_assert_int_eq(fx_lower(f), O2P_OK);
     l = kernel(f, 0, "o2p_tensor_trilu", 12, &tp, sizeof tp);
-    patched(l, offsetof(o2p_tn_trilu_params, k_ptr), 1, 0);
+    lt_assert_patch(l, offsetof(o2p_tn_trilu_params, k_ptr), 1, 0);
     ck_assert_int_eq(tp.k_i64, 1);
     ck_assert_int_eq(tp.upper, 1);
     fx_free(f);
@@ -629,11 +518,11 @@ END_TEST
 START_TEST(test_gather_family)
 {
     o2p_tn_gather_params gp;
-    fixture *f = fx_new("Gather", 13);
-    fx_in(f, tn(f, F16, 3, D(5, 4, 3), NULL));
-    fx_in(f, tn(f, I32, 1, D(3), NULL));
-    fx_int(f, "axis", 1);
-    fx_out(f, tn(f, F16, 3, D(5, 3, 3), NULL));
+    lt_layer *f = fx_new("Gather", 13);
+    lt_use_in(f, lt_view(f, F16, 3, D(5, 4, 3), NULL));
+    lt_use_in(f, lt_view(f, I32, 1, D(3), NULL));
+    lt_attr_int(f, "axis", 1);
+    lt_use_out(f, lt_view(f, F16, 3, D(5, 3, 3), NULL));
     ck_assert_int_eq(fx_lower(f), O2P_OK);
     const cg_launch *l = kernel(f, 0, "o2p_tensor_gather_2", 45, &gp, sizeof gp);
     ck_assert_int_eq(gp.n, 45);
@@ -641,25 +530,25 @@ START_TEST(test_gather_family)
     ck_assert_int_eq(gp.inner, 3);
     ck_assert_int_eq(gp.ni, 3);
     ck_assert_int_eq(gp.ind_i64, 0);
-    patched(l, offsetof(o2p_tn_gather_params, x_ptr), 0, 0);
-    patched(l, offsetof(o2p_tn_gather_params, ind_ptr), 1, 0);
-    patched(l, offsetof(o2p_tn_gather_params, y_ptr), OUT_BASE, 0);
+    lt_assert_patch(l, offsetof(o2p_tn_gather_params, x_ptr), 0, 0);
+    lt_assert_patch(l, offsetof(o2p_tn_gather_params, ind_ptr), 1, 0);
+    lt_assert_patch(l, offsetof(o2p_tn_gather_params, y_ptr), OUT_BASE, 0);
     fx_free(f);
 
     /* constant indices are checked at build as the host kernel checks them */
     f = fx_new("Gather", 13);
-    fx_in(f, tn(f, F32, 2, D(5, 4), NULL));
-    fx_in(f, tn(f, I64, 1, D(2), D(-5, 5)));
-    fx_out(f, tn(f, F32, 2, D(2, 4), NULL));
+    lt_use_in(f, lt_view(f, F32, 2, D(5, 4), NULL));
+    lt_use_in(f, lt_view(f, I64, 1, D(2), D(-5, 5)));
+    lt_use_out(f, lt_view(f, F32, 2, D(2, 4), NULL));
     expect_fail(f, O2P_ERR_SHAPE, "index 5 is out of range");
     fx_free(f);
 
     o2p_tn_elements_params ep;
     f = fx_new("GatherElements", 13);
-    fx_in(f, tn(f, F32, 2, D(3, 4), NULL));
-    fx_in(f, tn(f, I64, 2, D(3, 2), NULL));
-    fx_int(f, "axis", 1);
-    fx_out(f, tn(f, F32, 2, D(3, 2), NULL));
+    lt_use_in(f, lt_view(f, F32, 2, D(3, 4), NULL));
+    lt_use_in(f, lt_view(f, I64, 2, D(3, 2), NULL));
+    lt_attr_int(f, "axis", 1);
+    lt_use_out(f, lt_view(f, F32, 2, D(3, 2), NULL));
     ck_assert_int_eq(fx_lower(f), O2P_OK);
     kernel(f, 0, "o2p_tensor_gather_elements", 6, &ep, sizeof ep);
     ck_assert_int_eq(ep.d, 4);
@@ -670,10 +559,10 @@ START_TEST(test_gather_family)
 
     o2p_tn_nd_params np;
     f = fx_new("GatherND", 13);
-    fx_in(f, tn(f, I64, 3, D(2, 3, 4), NULL));
-    fx_in(f, tn(f, I64, 3, D(2, 1, 1), NULL));
-    fx_int(f, "batch_dims", 1);
-    fx_out(f, tn(f, I64, 3, D(2, 1, 4), NULL));
+    lt_use_in(f, lt_view(f, I64, 3, D(2, 3, 4), NULL));
+    lt_use_in(f, lt_view(f, I64, 3, D(2, 1, 1), NULL));
+    lt_attr_int(f, "batch_dims", 1);
+    lt_use_out(f, lt_view(f, I64, 3, D(2, 1, 4), NULL));
     ck_assert_int_eq(fx_lower(f), O2P_OK);
     kernel(f, 0, "o2p_tensor_gather_nd", 8, &np, sizeof np);
     ck_assert_int_eq(np.m, 1);
@@ -687,25 +576,25 @@ START_TEST(test_gather_family)
     o2p_tn_one_hot_params op;
     static const int64_t depth = 4;
     f = fx_new("OneHot", 11);
-    fx_in(f, tn(f, I64, 2, D(2, 3), NULL));
-    fx_in(f, tn(f, I64, 0, NULL, &depth));
-    fx_in(f, tn(f, F32, 1, D(2), NULL));
-    fx_int(f, "axis", 1);
-    fx_out(f, tn(f, F32, 3, D(2, 4, 3), NULL));
+    lt_use_in(f, lt_view(f, I64, 2, D(2, 3), NULL));
+    lt_use_in(f, lt_view(f, I64, 0, NULL, &depth));
+    lt_use_in(f, lt_view(f, F32, 1, D(2), NULL));
+    lt_attr_int(f, "axis", 1);
+    lt_use_out(f, lt_view(f, F32, 3, D(2, 4, 3), NULL));
     ck_assert_int_eq(fx_lower(f), O2P_OK);
     l = kernel(f, 0, "o2p_tensor_one_hot", 24, &op, sizeof op);
     ck_assert_int_eq(op.depth, 4);
     ck_assert_int_eq(op.inner, 3);
     ck_assert_int_eq(op.negative, 1);
     ck_assert_int_eq(op.values_known, 0);
-    patched(l, offsetof(o2p_tn_one_hot_params, val_ptr), 2, 0);
+    lt_assert_patch(l, offsetof(o2p_tn_one_hot_params, val_ptr), 2, 0);
     fx_free(f);
     static const float off_on[2] = {0.5f, 3.0f};
     f = fx_new("OneHot", 9);
-    fx_in(f, tn(f, F32, 1, D(3), NULL));
-    fx_in(f, tn(f, I64, 0, NULL, &depth));
-    fx_in(f, tn(f, F32, 1, D(2), off_on));
-    fx_out(f, tn(f, F32, 2, D(3, 4), NULL));
+    lt_use_in(f, lt_view(f, F32, 1, D(3), NULL));
+    lt_use_in(f, lt_view(f, I64, 0, NULL, &depth));
+    lt_use_in(f, lt_view(f, F32, 1, D(2), off_on));
+    lt_use_out(f, lt_view(f, F32, 2, D(3, 4), NULL));
     ck_assert_int_eq(fx_lower(f), O2P_OK);
     l = kernel(f, 0, "o2p_tensor_one_hot", 12, &op, sizeof op);
     ck_assert_int_eq(op.values_known, 1);
@@ -720,12 +609,12 @@ END_TEST
 START_TEST(test_scatter_family)
 {
     o2p_tn_elements_params ep;
-    fixture *f = fx_new("ScatterElements", 18);
-    fx_in(f, tn(f, F32, 2, D(3, 4), NULL));
-    fx_in(f, tn(f, I64, 2, D(2, 3), NULL));
-    fx_in(f, tn(f, F32, 2, D(2, 3), NULL));
-    fx_str(f, "reduction", "add");
-    fx_out(f, tn(f, F32, 2, D(3, 4), NULL));
+    lt_layer *f = fx_new("ScatterElements", 18);
+    lt_use_in(f, lt_view(f, F32, 2, D(3, 4), NULL));
+    lt_use_in(f, lt_view(f, I64, 2, D(2, 3), NULL));
+    lt_use_in(f, lt_view(f, F32, 2, D(2, 3), NULL));
+    lt_attr_str(f, "reduction", "add");
+    lt_use_out(f, lt_view(f, F32, 2, D(3, 4), NULL));
     ck_assert_int_eq(fx_lower(f), O2P_OK);
     ck_assert_int_eq(f->e.count, 2);
     copy_launch(f, 0, OUT_BASE, 0, 0, 0, 48); /* the data first */
@@ -736,28 +625,28 @@ START_TEST(test_scatter_family)
     ck_assert_int_eq(ep.ind_inner, 3);
     ck_assert_int_eq(ep.reduction, O2P_TN_RED_ADD);
     ck_assert_int_eq(ep.dtype, O2P_CU_FLOAT);
-    patched(l, offsetof(o2p_tn_elements_params, ind_ptr), 1, 0);
-    patched(l, offsetof(o2p_tn_elements_params, upd_ptr), 2, 0);
-    patched(l, offsetof(o2p_tn_elements_params, y_ptr), OUT_BASE, 0);
+    lt_assert_patch(l, offsetof(o2p_tn_elements_params, ind_ptr), 1, 0);
+    lt_assert_patch(l, offsetof(o2p_tn_elements_params, upd_ptr), 2, 0);
+    lt_assert_patch(l, offsetof(o2p_tn_elements_params, y_ptr), OUT_BASE, 0);
     fx_free(f);
 
     /* Scatter (opset 9) has no reduction; a bad one on ScatterElements is refused */
     f = fx_new("ScatterElements", 18);
-    fx_in(f, tn(f, F32, 2, D(3, 4), NULL));
-    fx_in(f, tn(f, I64, 2, D(2, 3), NULL));
-    fx_in(f, tn(f, F32, 2, D(2, 3), NULL));
-    fx_str(f, "reduction", "avg");
-    fx_out(f, tn(f, F32, 2, D(3, 4), NULL));
+    lt_use_in(f, lt_view(f, F32, 2, D(3, 4), NULL));
+    lt_use_in(f, lt_view(f, I64, 2, D(2, 3), NULL));
+    lt_use_in(f, lt_view(f, F32, 2, D(2, 3), NULL));
+    lt_attr_str(f, "reduction", "avg");
+    lt_use_out(f, lt_view(f, F32, 2, D(3, 4), NULL));
     expect_fail(f, O2P_ERR_SHAPE, "reduction 'avg'");
     fx_free(f);
 
     o2p_tn_nd_params np;
     f = fx_new("ScatterND", 16);
-    fx_in(f, tn(f, F32, 2, D(4, 3), NULL));
-    fx_in(f, tn(f, I64, 2, D(3, 2), D(1, 1, 1, 1, 0, 2)));
-    fx_in(f, tn(f, F32, 1, D(3), NULL));
-    fx_str(f, "reduction", "mul");
-    fx_out(f, tn(f, F32, 2, D(4, 3), NULL));
+    lt_use_in(f, lt_view(f, F32, 2, D(4, 3), NULL));
+    lt_use_in(f, lt_view(f, I64, 2, D(3, 2), D(1, 1, 1, 1, 0, 2)));
+    lt_use_in(f, lt_view(f, F32, 1, D(3), NULL));
+    lt_attr_str(f, "reduction", "mul");
+    lt_use_out(f, lt_view(f, F32, 2, D(4, 3), NULL));
     ck_assert_int_eq(fx_lower(f), O2P_OK);
     copy_launch(f, 0, OUT_BASE, 0, 0, 0, 48);
     kernel(f, 1, "o2p_tensor_scatter_nd", 1, &np, sizeof np);
@@ -769,10 +658,10 @@ START_TEST(test_scatter_family)
     fx_free(f);
 
     f = fx_new("ScatterND", 16);
-    fx_in(f, tn(f, F32, 2, D(4, 3), NULL));
-    fx_in(f, tn(f, I64, 2, D(2, 1), NULL));
-    fx_in(f, tn(f, F32, 2, D(2, 3), NULL));
-    fx_out(f, tn(f, F32, 2, D(4, 3), NULL));
+    lt_use_in(f, lt_view(f, F32, 2, D(4, 3), NULL));
+    lt_use_in(f, lt_view(f, I64, 2, D(2, 1), NULL));
+    lt_use_in(f, lt_view(f, F32, 2, D(2, 3), NULL));
+    lt_use_out(f, lt_view(f, F32, 2, D(4, 3), NULL));
     ck_assert_int_eq(fx_lower(f), O2P_OK);
     kernel(f, 1, "o2p_tensor_scatter_nd", 6, &np, sizeof np);
     ck_assert_int_eq(np.n, 6); /* no reduction: every update element at once */
@@ -782,11 +671,11 @@ START_TEST(test_scatter_family)
 
     /* distinct constant tuples with a reduction: every update element at once too */
     f = fx_new("ScatterND", 16);
-    fx_in(f, tn(f, F32, 2, D(4, 3), NULL));
-    fx_in(f, tn(f, I64, 2, D(3, 1), D(3, 0, -3)));
-    fx_in(f, tn(f, F32, 2, D(3, 3), NULL));
-    fx_str(f, "reduction", "add");
-    fx_out(f, tn(f, F32, 2, D(4, 3), NULL));
+    lt_use_in(f, lt_view(f, F32, 2, D(4, 3), NULL));
+    lt_use_in(f, lt_view(f, I64, 2, D(3, 1), D(3, 0, -3)));
+    lt_use_in(f, lt_view(f, F32, 2, D(3, 3), NULL));
+    lt_attr_str(f, "reduction", "add");
+    lt_use_out(f, lt_view(f, F32, 2, D(4, 3), NULL));
     ck_assert_int_eq(fx_lower(f), O2P_OK);
     kernel(f, 1, "o2p_tensor_scatter_nd", 9, &np, sizeof np);
     ck_assert_int_eq(np.per_update, 1);
@@ -794,11 +683,11 @@ START_TEST(test_scatter_family)
     fx_free(f);
     /* -3 and 1 are the same row: applied in order */
     f = fx_new("ScatterND", 16);
-    fx_in(f, tn(f, F32, 2, D(4, 3), NULL));
-    fx_in(f, tn(f, I64, 2, D(3, 1), D(1, 0, -3)));
-    fx_in(f, tn(f, F32, 2, D(3, 3), NULL));
-    fx_str(f, "reduction", "add");
-    fx_out(f, tn(f, F32, 2, D(4, 3), NULL));
+    lt_use_in(f, lt_view(f, F32, 2, D(4, 3), NULL));
+    lt_use_in(f, lt_view(f, I64, 2, D(3, 1), D(1, 0, -3)));
+    lt_use_in(f, lt_view(f, F32, 2, D(3, 3), NULL));
+    lt_attr_str(f, "reduction", "add");
+    lt_use_out(f, lt_view(f, F32, 2, D(4, 3), NULL));
     ck_assert_int_eq(fx_lower(f), O2P_OK);
     kernel(f, 1, "o2p_tensor_scatter_nd", 3, &np, sizeof np);
     ck_assert_int_eq(np.per_update, 0);
@@ -806,10 +695,10 @@ START_TEST(test_scatter_family)
     fx_free(f);
 
     f = fx_new("ScatterND", 16);
-    fx_in(f, tn(f, F32, 2, D(4, 3), NULL));
-    fx_in(f, tn(f, I64, 2, D(2, 1), D(1, 4)));
-    fx_in(f, tn(f, F32, 2, D(2, 3), NULL));
-    fx_out(f, tn(f, F32, 2, D(4, 3), NULL));
+    lt_use_in(f, lt_view(f, F32, 2, D(4, 3), NULL));
+    lt_use_in(f, lt_view(f, I64, 2, D(2, 1), D(1, 4)));
+    lt_use_in(f, lt_view(f, F32, 2, D(2, 3), NULL));
+    lt_use_out(f, lt_view(f, F32, 2, D(4, 3), NULL));
     expect_fail(f, O2P_ERR_SHAPE, "index 4 is out of range");
     fx_free(f);
 }
@@ -818,13 +707,13 @@ END_TEST
 START_TEST(test_topk_cumsum_reverse)
 {
     o2p_tn_topk_params tp;
-    fixture *f = fx_new("TopK", 11);
-    fx_in(f, tn(f, F32, 3, D(3, 5, 2), NULL));
-    fx_in(f, tn(f, I64, 1, D(1), D(2)));
-    fx_int(f, "axis", 1);
-    fx_int(f, "largest", 0);
-    fx_out(f, NULL);
-    fx_out(f, tn(f, I64, 3, D(3, 2, 2), NULL));
+    lt_layer *f = fx_new("TopK", 11);
+    lt_use_in(f, lt_view(f, F32, 3, D(3, 5, 2), NULL));
+    lt_use_in(f, lt_view(f, I64, 1, D(1), D(2)));
+    lt_attr_int(f, "axis", 1);
+    lt_attr_int(f, "largest", 0);
+    lt_use_out(f, NULL);
+    lt_use_out(f, lt_view(f, I64, 3, D(3, 2, 2), NULL));
     ck_assert_int_eq(fx_lower(f), O2P_OK);
     const cg_launch *l = kernel(f, 0, "o2p_tensor_topk", 6, &tp, sizeof tp);
     ck_assert_uint_eq(l->grid[0], 6); /* a block per row */
@@ -837,23 +726,23 @@ START_TEST(test_topk_cumsum_reverse)
     ck_assert_int_eq(tp.has_values, 0);
     ck_assert_int_eq(tp.has_indices, 1);
     ck_assert_int_eq(l->num_patches, 2); /* no address for the omitted values */
-    patched(l, offsetof(o2p_tn_topk_params, indices_ptr), OUT_BASE + 1, 0);
+    lt_assert_patch(l, offsetof(o2p_tn_topk_params, indices_ptr), OUT_BASE + 1, 0);
     fx_free(f);
 
     f = fx_new("TopK", 11);
-    fx_in(f, tn(f, F32, 2, D(4, 7), NULL));
-    fx_in(f, tn(f, I64, 1, D(1), D(8)));
-    fx_out(f, tn(f, F32, 2, D(4, 8), NULL));
-    fx_out(f, tn(f, I64, 2, D(4, 8), NULL));
+    lt_use_in(f, lt_view(f, F32, 2, D(4, 7), NULL));
+    lt_use_in(f, lt_view(f, I64, 1, D(1), D(8)));
+    lt_use_out(f, lt_view(f, F32, 2, D(4, 8), NULL));
+    lt_use_out(f, lt_view(f, I64, 2, D(4, 8), NULL));
     expect_fail(f, O2P_ERR_SHAPE, "K = 8 is out of range");
     fx_free(f);
 
     f = fx_new("TopK", 11);
-    fx_in(f, tn(f, BOOL, 2, D(4, 7), NULL));
-    fx_in(f, tn(f, I64, 1, D(1), D(2)));
-    fx_out(f, tn(f, BOOL, 2, D(4, 2), NULL));
-    fx_out(f, tn(f, I64, 2, D(4, 2), NULL));
-    fx_no_candidate(f, "not a number");
+    lt_use_in(f, lt_view(f, BOOL, 2, D(4, 7), NULL));
+    lt_use_in(f, lt_view(f, I64, 1, D(1), D(2)));
+    lt_use_out(f, lt_view(f, BOOL, 2, D(4, 2), NULL));
+    lt_use_out(f, lt_view(f, I64, 2, D(4, 2), NULL));
+    lt_assert_no_candidate(f, "not a number");
     {
         const cg_op *op = cg_op_find("TopK");
         cg_tactic t = cg_simple_tactic("cuda.tensor.topk", 0, 1);
@@ -866,11 +755,11 @@ START_TEST(test_topk_cumsum_reverse)
     o2p_tn_cumsum_params cp;
     static const int64_t axis = -2;
     f = fx_new("CumSum", 14);
-    fx_in(f, tn(f, I64, 3, D(3, 4, 2), NULL));
-    fx_in(f, tn(f, I64, 0, NULL, &axis));
-    fx_int(f, "exclusive", 1);
-    fx_int(f, "reverse", 1);
-    fx_out(f, tn(f, I64, 3, D(3, 4, 2), NULL));
+    lt_use_in(f, lt_view(f, I64, 3, D(3, 4, 2), NULL));
+    lt_use_in(f, lt_view(f, I64, 0, NULL, &axis));
+    lt_attr_int(f, "exclusive", 1);
+    lt_attr_int(f, "reverse", 1);
+    lt_use_out(f, lt_view(f, I64, 3, D(3, 4, 2), NULL));
     ck_assert_int_eq(fx_lower(f), O2P_OK);
     l = kernel(f, 0, "o2p_tensor_cumsum", 6, &cp, sizeof cp);
     ck_assert_int_eq(l->num_patches, 2); /* the axis is known: no address for it */
@@ -884,30 +773,30 @@ START_TEST(test_topk_cumsum_reverse)
     fx_free(f);
     /* an axis computed at run time: the kernel reads it and finds its lines */
     f = fx_new("CumSum", 14);
-    fx_in(f, tn(f, F32, 2, D(3, 4), NULL));
-    fx_in(f, tn(f, I32, 0, NULL, NULL));
-    fx_out(f, tn(f, F32, 2, D(3, 4), NULL));
+    lt_use_in(f, lt_view(f, F32, 2, D(3, 4), NULL));
+    lt_use_in(f, lt_view(f, I32, 0, NULL, NULL));
+    lt_use_out(f, lt_view(f, F32, 2, D(3, 4), NULL));
     ck_assert_int_eq(fx_lower(f), O2P_OK);
     l = kernel(f, 0, "o2p_tensor_cumsum", 12, &cp, sizeof cp);
-    patched(l, offsetof(o2p_tn_cumsum_params, axis_ptr), 1, 0);
+    lt_assert_patch(l, offsetof(o2p_tn_cumsum_params, axis_ptr), 1, 0);
     ck_assert_int_eq(cp.axis_i64, 0);
     ck_assert_int_eq(cp.rank, 2);
     ck_assert_int_eq(cp.dims[1], 4);
     ck_assert_int_eq(cp.n, 12);
     fx_free(f);
     f = fx_new("CumSum", 14);
-    fx_in(f, tn(f, F32, 2, D(3, 4), NULL));
-    fx_in(f, tn(f, F32, 0, NULL, NULL));
-    fx_out(f, tn(f, F32, 2, D(3, 4), NULL));
+    lt_use_in(f, lt_view(f, F32, 2, D(3, 4), NULL));
+    lt_use_in(f, lt_view(f, F32, 0, NULL, NULL));
+    lt_use_out(f, lt_view(f, F32, 2, D(3, 4), NULL));
     expect_fail(f, O2P_ERR_SHAPE, "must be int64");
     fx_free(f);
 
     o2p_tn_reverse_sequence_params rp;
     static const int64_t lens_bad[3] = {4, 1, 5};
     f = fx_new("ReverseSequence", 10);
-    fx_in(f, tn(f, F32, 3, D(4, 3, 2), NULL));
-    fx_in(f, tn(f, I64, 1, D(3), NULL));
-    fx_out(f, tn(f, F32, 3, D(4, 3, 2), NULL));
+    lt_use_in(f, lt_view(f, F32, 3, D(4, 3, 2), NULL));
+    lt_use_in(f, lt_view(f, I64, 1, D(3), NULL));
+    lt_use_out(f, lt_view(f, F32, 3, D(4, 3, 2), NULL));
     ck_assert_int_eq(fx_lower(f), O2P_OK);
     kernel(f, 0, "o2p_tensor_reverse_sequence", 24, &rp, sizeof rp);
     ck_assert_int_eq(rp.batch, 3);
@@ -917,9 +806,9 @@ START_TEST(test_topk_cumsum_reverse)
     ck_assert_int_eq(rp.lens_i64, 1);
     fx_free(f);
     f = fx_new("ReverseSequence", 10);
-    fx_in(f, tn(f, F32, 3, D(4, 3, 2), NULL));
-    fx_in(f, tn(f, I64, 1, D(3), lens_bad));
-    fx_out(f, tn(f, F32, 3, D(4, 3, 2), NULL));
+    lt_use_in(f, lt_view(f, F32, 3, D(4, 3, 2), NULL));
+    lt_use_in(f, lt_view(f, I64, 1, D(3), lens_bad));
+    lt_use_out(f, lt_view(f, F32, 3, D(4, 3, 2), NULL));
     expect_fail(f, O2P_ERR_SHAPE, "sequence length 5");
     fx_free(f);
 }
@@ -928,10 +817,10 @@ END_TEST
 START_TEST(test_element_types)
 {
     /* a 16-byte element has no kernel that moves it in one word */
-    fixture *f = fx_new("Transpose", 13);
-    fx_in(f, tn(f, O2P_DTYPE_COMPLEX128, 2, D(2, 3), NULL));
-    fx_out(f, tn(f, O2P_DTYPE_COMPLEX128, 2, D(3, 2), NULL));
-    fx_no_candidate(f, "1, 2, 4 or 8 bytes");
+    lt_layer *f = fx_new("Transpose", 13);
+    lt_use_in(f, lt_view(f, O2P_DTYPE_COMPLEX128, 2, D(2, 3), NULL));
+    lt_use_out(f, lt_view(f, O2P_DTYPE_COMPLEX128, 2, D(3, 2), NULL));
+    lt_assert_no_candidate(f, "1, 2, 4 or 8 bytes");
     {
         const cg_op *op = cg_op_find("Transpose");
         cg_tactic t = cg_simple_tactic("cuda.tensor.copy_strided", 0, 1);
@@ -940,10 +829,10 @@ START_TEST(test_element_types)
     }
     fx_free(f);
     f = fx_new("Gather", 13);
-    fx_in(f, tn(f, O2P_DTYPE_STRING, 1, D(3), NULL));
-    fx_in(f, tn(f, I64, 1, D(1), NULL));
-    fx_out(f, tn(f, O2P_DTYPE_STRING, 1, D(1), NULL));
-    fx_no_candidate(f, "bytes");
+    lt_use_in(f, lt_view(f, O2P_DTYPE_STRING, 1, D(3), NULL));
+    lt_use_in(f, lt_view(f, I64, 1, D(1), NULL));
+    lt_use_out(f, lt_view(f, O2P_DTYPE_STRING, 1, D(1), NULL));
+    lt_assert_no_candidate(f, "bytes");
     fx_free(f);
     /* every width has its copy kernel */
     static const o2p_dtype types[4] = {O2P_DTYPE_UINT8, F16, F32, O2P_DTYPE_DOUBLE};
@@ -952,16 +841,16 @@ START_TEST(test_element_types)
     for (int i = 0; i < 4; i++) {
         o2p_tn_copy_params cp;
         f = fx_new("Transpose", 13);
-        fx_in(f, tn(f, types[i], 2, D(3, 7), NULL));
-        fx_out(f, tn(f, types[i], 2, D(7, 3), NULL));
+        lt_use_in(f, lt_view(f, types[i], 2, D(3, 7), NULL));
+        lt_use_out(f, lt_view(f, types[i], 2, D(7, 3), NULL));
         ck_assert_int_eq(fx_lower(f), O2P_OK);
         kernel(f, 0, fns[i], 21, &cp, sizeof cp);
         fx_free(f);
     }
     /* an output of the wrong type is refused with the host kernel's words */
     f = fx_new("Transpose", 13);
-    fx_in(f, tn(f, F32, 2, D(3, 7), NULL));
-    fx_out(f, tn(f, F16, 2, D(7, 3), NULL));
+    lt_use_in(f, lt_view(f, F32, 2, D(3, 7), NULL));
+    lt_use_out(f, lt_view(f, F16, 2, D(7, 3), NULL));
     expect_fail(f, O2P_ERR_SHAPE, "output 0 has element type float16");
     fx_free(f);
 }
@@ -972,9 +861,9 @@ END_TEST
 START_TEST(test_nonzero)
 {
     int shapes[1] = {20};
-    fixture *f = fx_new("NonZero", 13);
-    fx_in(f, tn(f, F16, 3, D(2, 3, 5), NULL));
-    fx_out(f, tn(f, I64, 2, D(3, 30), NULL)); /* at its bound: 30 non-zeros at most */
+    lt_layer *f = fx_new("NonZero", 13);
+    lt_use_in(f, lt_view(f, F16, 3, D(2, 3, 5), NULL));
+    lt_use_out(f, lt_view(f, I64, 2, D(3, 30), NULL)); /* at its bound: 30 non-zeros at most */
     f->l.output_shape_tensors = shapes;
     ck_assert_int_eq(fx_lower(f), O2P_OK);
     ck_assert_int_eq(f->e.count, 1);
@@ -983,9 +872,9 @@ START_TEST(test_nonzero)
     ck_assert_uint_eq(l->grid[0], 1); /* one block: the scan is block-wide */
     ck_assert_uint_eq(l->block[0], O2P_TN_NONZERO_THREADS);
     ck_assert_int_eq(l->num_patches, 3);
-    patched(l, offsetof(o2p_tn_nonzero_params, x_ptr), 0, 0);
-    patched(l, offsetof(o2p_tn_nonzero_params, y_ptr), OUT_BASE, 0);
-    patched(l, offsetof(o2p_tn_nonzero_params, shape_ptr), 20, 0);
+    lt_assert_patch(l, offsetof(o2p_tn_nonzero_params, x_ptr), 0, 0);
+    lt_assert_patch(l, offsetof(o2p_tn_nonzero_params, y_ptr), OUT_BASE, 0);
+    lt_assert_patch(l, offsetof(o2p_tn_nonzero_params, shape_ptr), 20, 0);
     ck_assert_int_eq(p.n, 30);
     ck_assert_int_eq(p.cap, 30);
     ck_assert_int_eq(p.rank, 3);
@@ -997,27 +886,27 @@ START_TEST(test_nonzero)
     fx_free(f);
     /* without a shape tensor the count has nowhere to go */
     f = fx_new("NonZero", 13);
-    fx_in(f, tn(f, F32, 1, D(4), NULL));
-    fx_out(f, tn(f, I64, 2, D(1, 4), NULL));
+    lt_use_in(f, lt_view(f, F32, 1, D(4), NULL));
+    lt_use_out(f, lt_view(f, I64, 2, D(1, 4), NULL));
     expect_fail(f, O2P_ERR_UNSUPPORTED, "no shape tensor");
     fx_free(f);
     /* an empty input: [rank, 0], static, nothing to launch */
     f = fx_new("NonZero", 13);
-    fx_in(f, tn(f, F32, 2, D(0, 4), NULL));
-    fx_out(f, tn(f, I64, 2, D(2, 0), NULL));
+    lt_use_in(f, lt_view(f, F32, 2, D(0, 4), NULL));
+    lt_use_out(f, lt_view(f, I64, 2, D(2, 0), NULL));
     ck_assert_int_eq(fx_lower(f), O2P_OK);
     ck_assert_int_eq(f->e.count, 0);
     fx_free(f);
     /* the host kernel's checks: the output's type and first dim */
     f = fx_new("NonZero", 13);
-    fx_in(f, tn(f, F32, 2, D(2, 2), NULL));
-    fx_out(f, tn(f, I32, 2, D(2, 4), NULL));
+    lt_use_in(f, lt_view(f, F32, 2, D(2, 2), NULL));
+    lt_use_out(f, lt_view(f, I32, 2, D(2, 4), NULL));
     f->l.output_shape_tensors = shapes;
     expect_fail(f, O2P_ERR_SHAPE, "output 0 must be int64 [2, N]");
     fx_free(f);
     f = fx_new("NonZero", 13);
-    fx_in(f, tn(f, O2P_DTYPE_STRING, 1, D(2), NULL));
-    fx_out(f, tn(f, I64, 2, D(1, 2), NULL));
+    lt_use_in(f, lt_view(f, O2P_DTYPE_STRING, 1, D(2), NULL));
+    lt_use_out(f, lt_view(f, I64, 2, D(1, 2), NULL));
     f->l.output_shape_tensors = shapes;
     expect_fail(f, O2P_ERR_UNSUPPORTED, "element type string");
     fx_free(f);
