@@ -39,9 +39,14 @@ static int merge_dim(ir_dim *into, const ir_dim *from)
             return 0;
         into->value = from->value;
         into->sym = NULL;
+        into->bound = 0;
     } else if (into->value < 0 && from->sym) {
         into->sym = from->sym;
     }
+    /* a data-dependent dim keeps the tightest bound either side knows */
+    if (into->value < 0 && from->value < 0 && from->bound > 0 &&
+        (into->bound <= 0 || from->bound < into->bound))
+        into->bound = from->bound;
     return 1;
 }
 

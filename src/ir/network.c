@@ -395,6 +395,8 @@ void ir_shape_format(const ir_shape *s, char *buf, size_t size)
             n = snprintf(buf + len, size - len, "%s%lld", i ? "x" : "", (long long)d->value);
         else if (d->sym)
             n = snprintf(buf + len, size - len, "%s%s", i ? "x" : "", d->sym);
+        else if (d->bound > 0) /* data-dependent, at most bound */
+            n = snprintf(buf + len, size - len, "%s?<=%lld", i ? "x" : "", (long long)d->bound);
         else
             n = snprintf(buf + len, size - len, "%s?", i ? "x" : "");
         if (n < 0)
