@@ -510,12 +510,11 @@ o2p_status host_tn_compress(const host_kernel_args *a)
  * tensor. nnz depends on the data: the output comes allocated at its bound [rank, cap] and
  * gets its actual dims (host_kernels.h: data-dependent outputs). NaN counts as non-zero,
  * -0.0 as zero (x != 0). */
-o2p_status host_tn_nonzero(const host_kernel_args *a)
+o2p_status host_tn_nonzero_check(const host_kernel_args *a, int with_data, int64_t *n)
 {
-    const host_tensor *x = host_in(a, 0);
-    host_tensor *y = host_out(a, 0);
-    int64_t n;
-    O2P_TRY(host_tn_check(a, x, "input 0 (X)", &n));
+    const host_tensor *x = host_in(a, 0), *y = host_out(a, 0);
+    O2P_TRY(with_data ? host_tn_check(a, x, "input 0 (X)", n)
+                      : host_tn_check_dims(a, x, "input 0 (X)", n));
     switch (x->dtype) {
     case O2P_DTYPE_FLOAT: case O2P_DTYPE_DOUBLE: case O2P_DTYPE_FLOAT16: case O2P_DTYPE_BFLOAT16:
     case O2P_DTYPE_INT8: case O2P_DTYPE_INT16: case O2P_DTYPE_INT32: case O2P_DTYPE_INT64:
@@ -529,6 +528,15 @@ o2p_status host_tn_nonzero(const host_kernel_args *a)
         y->dims[1] < 0)
         return host_error(a, "output 0 must be int64 [%d, N] (N: the most non-zeros it holds)",
                           x->rank);
+    return O2P_OK;
+}
+
+o2p_status host_tn_nonzero(const host_kernel_args *a)
+{
+    const host_tensor *x = host_in(a, 0);
+    host_tensor *y = host_out(a, 0);
+    int64_t n;
+    O2P_TRY(host_tn_nonzero_check(a, 1, &n));
     int64_t cap = y->dims[1], nnz = 0;
     for (int64_t i = 0; i < n; i++)
         nnz += host_get_f64(x, i) != 0.0;

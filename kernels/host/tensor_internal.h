@@ -56,6 +56,9 @@ o2p_status host_tn_scatter_nd(const host_kernel_args *a);
 o2p_status host_tn_one_hot(const host_kernel_args *a);
 o2p_status host_tn_compress(const host_kernel_args *a);
 o2p_status host_tn_nonzero(const host_kernel_args *a);
+/* NonZero's input type and output shape [rank, N], as both targets check them; with_data:
+ * the input's data too (the host kernel). *n: the input's element count. */
+o2p_status host_tn_nonzero_check(const host_kernel_args *a, int with_data, int64_t *n);
 o2p_status host_tn_reverse_sequence(const host_kernel_args *a);
 
 o2p_status host_tn_topk(const host_kernel_args *a);

@@ -1648,20 +1648,7 @@ static o2p_status lower_nonzero(const cg_layer *l, cg_emit *e)
     const host_kernel_args *a = &l->args;
     const host_tensor *x = host_in(a, 0), *y = host_out(a, 0);
     int64_t n;
-    O2P_TRY(host_tn_check_dims(a, x, "input 0 (X)", &n));
-    switch (x->dtype) {
-    case O2P_DTYPE_FLOAT: case O2P_DTYPE_DOUBLE: case O2P_DTYPE_FLOAT16: case O2P_DTYPE_BFLOAT16:
-    case O2P_DTYPE_INT8: case O2P_DTYPE_INT16: case O2P_DTYPE_INT32: case O2P_DTYPE_INT64:
-    case O2P_DTYPE_UINT8: case O2P_DTYPE_UINT16: case O2P_DTYPE_UINT32: case O2P_DTYPE_UINT64:
-    case O2P_DTYPE_BOOL:
-        break;
-    default:
-        return host_unsupported_dtype(a, x->dtype);
-    }
-    if (!y || y->dtype != O2P_DTYPE_INT64 || y->rank != 2 || y->dims[0] != x->rank ||
-        y->dims[1] < 0)
-        return host_error(a, "output 0 must be int64 [%d, N] (N: the most non-zeros it holds)",
-                          x->rank);
+    O2P_TRY(host_tn_nonzero_check(a, 0, &n));
     int shape = l->output_shape_tensors ? l->output_shape_tensors[0] : -1;
     if (shape < 0) {
         if (n == 0 && y->dims[1] == 0)
