@@ -171,11 +171,18 @@ static o2p_status scan_shape(const lean_engine *e, int li, cf_shape *s)
     const lean_body *body = &l->bodies[0];
     memset(s, 0, sizeof *s);
     s->v8 = l->opset < 9;
-    s->scan_in = (int)attr_int(l, "num_scan_inputs", -1);
+    /* checked against the body before any arithmetic: a plan's attribute may be any int64 */
+    int64_t scan_in = attr_int(l, "num_scan_inputs", -1);
+    if (scan_in < 1 || scan_in > body->num_inputs)
+        return bad(e, li,
+                   "num_scan_inputs %lld does not fit a body of %d inputs (1 to that many are "
+                   "scanned)",
+                   (long long)scan_in, body->num_inputs);
+    s->scan_in = (int)scan_in;
     s->states = body->num_inputs - s->scan_in;
     s->scan_out = body->num_outputs - s->states;
     s->first_state = s->v8 ? 1 : 0;
-    if (s->scan_in < 1 || s->states < 0 || s->scan_out < 0 ||
+    if (s->scan_out < 0 ||
         l->num_inputs < s->first_state + s->states + s->scan_in ||
         l->num_outputs != s->states + s->scan_out)
         return bad(e, li,
