@@ -1,10 +1,21 @@
 /* infer.c: the shape-inference driver (topological order, per-layer dispatch through the op
  * table) and the helpers every op's inference function uses. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ir/infer_ops.h"
+
+o2p_status ir_layer_unsupported(const ir_layer *l, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return o2p_fail(O2P_ERR_UNSUPPORTED, "layer '%s' (%s): %s", l->name, l->op_type, msg);
+}
 
 o2p_status ir_infer_error(const ir_infer_ctx *ctx, const char *fmt, ...)
 {

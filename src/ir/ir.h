@@ -276,6 +276,9 @@ const ir_op *ir_op_at(int index);
 
 /* Fails with O2P_ERR_SHAPE and a message naming the layer (name, op type) and its graph. */
 o2p_status ir_infer_error(const ir_infer_ctx *ctx, const char *fmt, ...) O2P_PRINTF(2, 3);
+/* O2P_ERR_UNSUPPORTED "layer '<name>' (<op>): <message>", for the passes that refuse a layer
+ * the build cannot resolve. */
+o2p_status ir_layer_unsupported(const ir_layer *l, const char *fmt, ...) O2P_PRINTF(2, 3);
 
 /* Sets an output's dtype and shape (merging with what it had; a conflict between two known
  * dims is an error). Does nothing for an omitted output. */

@@ -3,8 +3,6 @@
  * its xs and its y: a seed of ones shaped like y, then, from y back, each layer's adjoint
  * rule, contributions to one tensor summed, broadcasting undone by ReduceSum (+ Reshape).
  * The kernels of both targets then run the result like any other layers. */
-#include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "passes/passes.h"
@@ -26,18 +24,8 @@ typedef struct grad_ctx {
     ir_tensor *one, *zero; /* scalars of dtype, made on first use */
 } grad_ctx;
 
-static o2p_status gfail(const grad_ctx *c, const char *fmt, ...) O2P_PRINTF(2, 3);
-
 /* O2P_ERR_UNSUPPORTED naming the Gradient layer. */
-static o2p_status gfail(const grad_ctx *c, const char *fmt, ...)
-{
-    char msg[768];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    return o2p_fail(O2P_ERR_UNSUPPORTED, "layer '%s' (Gradient): %s", c->gl->name, msg);
-}
+#define gfail(c, ...) ir_layer_unsupported((c)->gl, __VA_ARGS__)
 
 static o2p_status oom(const grad_ctx *c)
 {

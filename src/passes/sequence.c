@@ -8,7 +8,6 @@
  * resolved in place: the first run leaves it (and its readers) to pass_unroll_control,
  * whose copies of the body the final run resolves; the lists found stay on their tensors
  * (ir_tensor.seq_list) between the runs. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,17 +52,6 @@ static int is_sequence_op(const ir_layer *l)
         if (strcmp(l->op_type, sequence_ops[i]) == 0)
             return 1;
     return 0;
-}
-
-static o2p_status layer_fail(const ir_layer *l, const char *fmt, ...) O2P_PRINTF(2, 3);
-static o2p_status layer_fail(const ir_layer *l, const char *fmt, ...)
-{
-    char msg[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    return o2p_fail(O2P_ERR_UNSUPPORTED, "layer '%s' (%s): %s", l->name, l->op_type, msg);
 }
 
 /* ---------------------------------------------------------------- values */
@@ -114,9 +102,9 @@ static o2p_status need_seq(seq_ctx *c, const ir_layer *l, int i, seq_val **out)
     ir_tensor *t = i < l->num_inputs ? l->inputs[i] : NULL;
     seq_val *v = find_val(c, t);
     if (!t)
-        return layer_fail(l, "input %d (a sequence) is missing", i);
+        return ir_layer_unsupported(l, "input %d (a sequence) is missing", i);
     if (!v || !v->is_seq || !v->present)
-        return layer_fail(l, "input '%s' is not a sequence known at build (plans are static: "
+        return ir_layer_unsupported(l, "input '%s' is not a sequence known at build (plans are static: "
                           "a sequence must be built in the graph from tensors, or be a graph "
                           "input whose length and element shapes are given with "
                           "o2p_tensor_set_sequence)", t->name);
@@ -130,14 +118,14 @@ static o2p_status const_int(const ir_layer *l, int i, const char *what, int64_t 
 {
     const ir_tensor *t = i < l->num_inputs ? l->inputs[i] : NULL;
     if (!t)
-        return layer_fail(l, "the %s is missing", what);
+        return ir_layer_unsupported(l, "the %s is missing", what);
     if (ir_tensor_is_const(t) && ir_tensor_numel_const(t) == 1 && ir_const_get_i64(t, 0, out))
         return O2P_OK;
     if (t->values && t->values->count == 1 && t->values->e[0].known) {
         *out = t->values->e[0].value;
         return O2P_OK;
     }
-    return layer_fail(l, "%s '%s' must be a constant known at build (plans are static: "
+    return ir_layer_unsupported(l, "%s '%s' must be a constant known at build (plans are static: "
                       "sequence positions and lengths are resolved when the plan is built); "
                       "make it an initializer or compute it from constants and shapes",
                       what, t->name);
@@ -273,7 +261,7 @@ static o2p_status map_get(seq_ctx *c, seq_map *m, const ir_layer *owner, const i
         return O2P_OK;
     }
     if (t->kind != IR_TENSOR_CONSTANT)
-        return layer_fail(owner, "tensor '%s' of graph '%s' is read before it is computed",
+        return ir_layer_unsupported(owner, "tensor '%s' of graph '%s' is read before it is computed",
                           t->name, body->name);
     char base[512];
     snprintf(base, sizeof base, "%s/%s", owner->name, t->name);
@@ -297,7 +285,7 @@ static o2p_status inline_body(seq_ctx *c, const ir_layer *owner, ir_graph *body,
         const ir_layer *bl = body->layers.items[i];
         for (int a = 0; a < bl->num_attrs; a++)
             if (bl->attrs[a].graphs)
-                return layer_fail(owner, "its graph '%s' holds node '%s' (%s) with a graph "
+                return ir_layer_unsupported(owner, "its graph '%s' holds node '%s' (%s) with a graph "
                                   "of its own; onnx2plan unrolls bodies without nested "
                                   "control flow only", body->name, bl->name, bl->op_type);
         char name[512];
@@ -360,7 +348,7 @@ static o2p_status do_insert(seq_ctx *c, ir_layer *l)
     if (l->num_inputs > 2 && l->inputs[2])
         O2P_TRY(const_int(l, 2, "position", &pos));
     if (pos < -n || pos > n)
-        return layer_fail(l, "position %lld is outside [-%d, %d] for a sequence of %d",
+        return ir_layer_unsupported(l, "position %lld is outside [-%d, %d] for a sequence of %d",
                           (long long)pos, n, n, n);
     if (pos < 0)
         pos += n;
@@ -383,7 +371,7 @@ static o2p_status do_erase(seq_ctx *c, ir_layer *l)
     if (l->num_inputs > 1 && l->inputs[1])
         O2P_TRY(const_int(l, 1, "position", &pos));
     if (n == 0 || pos < -n || pos >= n)
-        return layer_fail(l, "position %lld is outside [-%d, %d) for a sequence of %d",
+        return ir_layer_unsupported(l, "position %lld is outside [-%d, %d) for a sequence of %d",
                           (long long)pos, n, n, n);
     if (pos < 0)
         pos += n;
@@ -406,7 +394,7 @@ static o2p_status do_at(seq_ctx *c, ir_layer *l)
     int64_t pos;
     O2P_TRY(const_int(l, 1, "position", &pos));
     if (pos < -n || pos >= n)
-        return layer_fail(l, "position %lld is outside [-%d, %d) for a sequence of %d",
+        return ir_layer_unsupported(l, "position %lld is outside [-%d, %d) for a sequence of %d",
                           (long long)pos, n, n, n);
     if (pos < 0)
         pos += n;
@@ -435,7 +423,7 @@ static o2p_status do_concat(seq_ctx *c, ir_layer *l)
     seq_val *s;
     O2P_TRY(need_seq(c, l, 0, &s));
     if (s->count == 0)
-        return layer_fail(l, "the sequence '%s' is empty; there is nothing to concatenate",
+        return ir_layer_unsupported(l, "the sequence '%s' is empty; there is nothing to concatenate",
                           l->inputs[0]->name);
     int64_t axis = ir_attr_int(l, "axis", 0);
     int new_axis = ir_attr_int(l, "new_axis", 0) != 0;
@@ -468,17 +456,17 @@ static o2p_status do_split(seq_ctx *c, ir_layer *l)
     ir_tensor *x = l->inputs[0];
     const ir_shape *xs = &x->shape;
     if (xs->rank < 0)
-        return layer_fail(l, "the shape of input '%s' is not known at build; splitting it "
+        return ir_layer_unsupported(l, "the shape of input '%s' is not known at build; splitting it "
                           "into a sequence needs its shape (fix the graph inputs' shapes)",
                           x->name);
     int axis = (int)ir_attr_int(l, "axis", 0);
     if (axis < -xs->rank || axis >= xs->rank)
-        return layer_fail(l, "axis %d is out of range for a rank-%d input", axis, xs->rank);
+        return ir_layer_unsupported(l, "axis %d is out of range for a rank-%d input", axis, xs->rank);
     if (axis < 0)
         axis += xs->rank;
     int64_t dim = xs->dims[axis].value;
     if (dim < 0)
-        return layer_fail(l, "input '%s' has an unknown length on axis %d; splitting it into "
+        return ir_layer_unsupported(l, "input '%s' has an unknown length on axis %d; splitting it into "
                           "a sequence needs that length at build (fix the graph inputs' "
                           "shapes)", x->name, axis);
     int keepdims = ir_attr_int(l, "keepdims", 1) != 0;
@@ -495,7 +483,7 @@ static o2p_status do_split(seq_ctx *c, ir_layer *l)
                                                        : -1;
         int scalar = split->shape.rank == 0;
         if (count < 0 || (scalar && count != 1))
-            return layer_fail(l, "split '%s' must be a constant known at build (plans are "
+            return ir_layer_unsupported(l, "split '%s' must be a constant known at build (plans are "
                               "static: a sequence's length is resolved when the plan is "
                               "built); make it an initializer", split->name);
         int64_t *v = calloc((size_t)count + 1, sizeof *v);
@@ -508,7 +496,7 @@ static o2p_status do_split(seq_ctx *c, ir_layer *l)
                 v[i] = split->values->e[i].value;
             if (!ok) {
                 free(v);
-                return layer_fail(l, "split '%s' must be a constant known at build (plans "
+                return ir_layer_unsupported(l, "split '%s' must be a constant known at build (plans "
                                   "are static: a sequence's length is resolved when the plan "
                                   "is built); make it an initializer", split->name);
             }
@@ -517,7 +505,7 @@ static o2p_status do_split(seq_ctx *c, ir_layer *l)
             if (v[0] <= 0) {
                 int64_t bad = v[0];
                 free(v);
-                return layer_fail(l, "split is %lld; a chunk length must be positive",
+                return ir_layer_unsupported(l, "split is %lld; a chunk length must be positive",
                                   (long long)bad);
             }
             n = (dim + v[0] - 1) / v[0];
@@ -531,13 +519,13 @@ static o2p_status do_split(seq_ctx *c, ir_layer *l)
                 if (v[i] < 0) {
                     int64_t bad = v[i];
                     free(v);
-                    return layer_fail(l, "split has a negative length (%lld)", (long long)bad);
+                    return ir_layer_unsupported(l, "split has a negative length (%lld)", (long long)bad);
                 }
                 sum += v[i];
             }
             if (sum != dim) {
                 free(v);
-                return layer_fail(l, "the lengths in split add up to %lld but input '%s' has "
+                return ir_layer_unsupported(l, "the lengths in split add up to %lld but input '%s' has "
                                   "%lld on axis %d", (long long)sum, x->name, (long long)dim,
                                   axis);
             }
@@ -550,7 +538,7 @@ static o2p_status do_split(seq_ctx *c, ir_layer *l)
         return o2p_fail(O2P_ERR_OUT_OF_MEMORY, "out of memory (sequences)");
     if (n > 65536) {
         free(sizes);
-        return layer_fail(l, "the sequence would have %lld elements, more than onnx2plan "
+        return ir_layer_unsupported(l, "the sequence would have %lld elements, more than onnx2plan "
                           "unrolls (65536)", (long long)n);
     }
     ir_tensor **elems = calloc((size_t)n + 1, sizeof *elems);
@@ -596,7 +584,7 @@ static o2p_status do_map(seq_ctx *c, ir_layer *l)
 {
     ir_graph *body = ir_attr_graph(l, "body");
     if (!body || body->inputs.count != l->num_inputs || body->outputs.count != l->num_outputs)
-        return layer_fail(l, "the body must have one input per node input and one output per "
+        return ir_layer_unsupported(l, "the body must have one input per node input and one output per "
                           "node output");
     seq_val *first;
     O2P_TRY(need_seq(c, l, 0, &first));
@@ -604,10 +592,10 @@ static o2p_status do_map(seq_ctx *c, ir_layer *l)
     for (int i = 1; i < l->num_inputs; i++) {
         seq_val *v = find_val(c, l->inputs[i]);
         if (v && (!v->is_seq || !v->present))
-            return layer_fail(l, "input '%s' is an optional; SequenceMap takes sequences and "
+            return ir_layer_unsupported(l, "input '%s' is an optional; SequenceMap takes sequences and "
                               "tensors", l->inputs[i]->name);
         if (v && v->count != n)
-            return layer_fail(l, "input '%s' has %d elements but '%s' has %d; the sequences "
+            return ir_layer_unsupported(l, "input '%s' has %d elements but '%s' has %d; the sequences "
                               "must have the same length", l->inputs[i]->name, v->count,
                               l->inputs[0]->name, n);
     }
@@ -626,7 +614,7 @@ static o2p_status do_map(seq_ctx *c, ir_layer *l)
             st = inline_body(c, l, body, e, &m, outs);
         for (int k = 0; k < nout && st == O2P_OK; k++) {
             if (find_val(c, outs[k]))
-                st = layer_fail(l, "body output %d is a sequence or optional; SequenceMap "
+                st = ir_layer_unsupported(l, "body output %d is a sequence or optional; SequenceMap "
                                 "bodies that give tensors only are supported", k);
             lists[(size_t)k * (size_t)n + (size_t)e] = outs[k];
         }
@@ -701,16 +689,16 @@ static o2p_status do_if(seq_ctx *c, ir_layer *l)
 {
     int64_t cond;
     if (!l->inputs[0])
-        return layer_fail(l, "the condition is missing");
+        return ir_layer_unsupported(l, "the condition is missing");
     const ir_tensor *ct = l->inputs[0];
     if (!const_condition(l, &cond))
-        return layer_fail(l, "its branches use sequences or optionals, so its condition '%s' "
+        return ir_layer_unsupported(l, "its branches use sequences or optionals, so its condition '%s' "
                           "must be a constant known at build (plans are static: onnx2plan "
                           "resolves sequences by taking the branch the condition picks)",
                           ct->name);
     ir_graph *branch = ir_attr_graph(l, cond ? "then_branch" : "else_branch");
     if (!branch || branch->outputs.count != l->num_outputs)
-        return layer_fail(l, "the %s branch must have one output per node output",
+        return ir_layer_unsupported(l, "the %s branch must have one output per node output",
                           cond ? "then" : "else");
     ir_tensor **outs = calloc((size_t)l->num_outputs + 1, sizeof *outs);
     if (!outs)
@@ -733,7 +721,7 @@ static o2p_status do_optional(seq_ctx *c, ir_layer *l)
                        l->outputs[0]->vtype == IR_VALUE_OPTIONAL_SEQUENCE, 0, 0, NULL);
     seq_val *v = find_val(c, x);
     if (v && !v->is_seq)
-        return layer_fail(l, "input '%s' is an optional already", x->name);
+        return ir_layer_unsupported(l, "input '%s' is an optional already", x->name);
     if (v)
         return set_val(c, l->outputs[0], 1, 1, v->count, v->elems);
     return set_val(c, l->outputs[0], 0, 1, 1, &x);
@@ -762,7 +750,7 @@ static o2p_status do_get_element(seq_ctx *c, ir_layer *l)
     ir_tensor *x = l->inputs[0];
     seq_val *v = find_val(c, x);
     if (v && !v->present)
-        return layer_fail(l, "the optional '%s' is empty at build, and getting its element "
+        return ir_layer_unsupported(l, "the optional '%s' is empty at build, and getting its element "
                           "fails (give it as present, or remove the node)", x->name);
     if (v && v->is_seq)
         return set_seq(c, l->outputs[0], v->count, v->elems);
@@ -810,7 +798,7 @@ static o2p_status resolve_layer(seq_ctx *c, ir_layer *l)
         else if (!*l->domain && strcmp(op, "If") == 0)
             st = do_if(c, l);
         else if (!*l->domain && (strcmp(op, "Loop") == 0 || strcmp(op, "Scan") == 0))
-            return layer_fail(l, "sequences in %s bodies are not supported unless the build "
+            return ir_layer_unsupported(l, "sequences in %s bodies are not supported unless the build "
                               "unrolls the %s (plans are static and onnx2plan resolves "
                               "sequences at build): that needs a Loop whose trip count "
                               "'%s' must be a constant known at build (at most 64 "
@@ -820,10 +808,10 @@ static o2p_status resolve_layer(seq_ctx *c, ir_layer *l)
         else {
             for (int k = 0; k < l->num_inputs; k++)
                 if (find_val(c, l->inputs[k]))
-                    return layer_fail(l, "input '%s' is a sequence or optional; only the "
+                    return ir_layer_unsupported(l, "input '%s' is a sequence or optional; only the "
                                       "sequence and optional operators (and Identity, If, "
                                       "SequenceMap) can take one", l->inputs[k]->name);
-            return layer_fail(l, "it gives or holds a sequence or optional, which onnx2plan "
+            return ir_layer_unsupported(l, "it gives or holds a sequence or optional, which onnx2plan "
                               "resolves only through the sequence and optional operators");
         }
     } else if (strcmp(op, "SequenceEmpty") == 0) {
@@ -831,7 +819,7 @@ static o2p_status resolve_layer(seq_ctx *c, ir_layer *l)
     } else if (strcmp(op, "SequenceConstruct") == 0) {
         for (int k = 0; k < l->num_inputs; k++)
             if (!l->inputs[k] || find_val(c, l->inputs[k]))
-                return layer_fail(l, "input %d must be a tensor", k);
+                return ir_layer_unsupported(l, "input %d must be a tensor", k);
         st = set_seq(c, l->outputs[0], l->num_inputs, l->inputs);
     } else if (strcmp(op, "SequenceInsert") == 0) {
         st = do_insert(c, l);
